@@ -1,0 +1,220 @@
+/**
+ * The shell adapter: a complete chat in a terminal, the embedded default. The local user types
+ * commands as in chat; replies print as text, buttons as numbered choices (typing the number
+ * clicks), and every post the bot makes to a channel prints as `[#channel] text`. Reading from
+ * a pipe, it runs each line in order and ends at end of input.
+ */
+import { randomUUID } from 'node:crypto';
+import { createInterface, type Interface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { Message } from '../../../src/message.js';
+import type {
+  ChatChannel,
+  ChatPort,
+  ChatUser,
+  Destination,
+  InboundHandlers,
+  PostRef,
+  Responder,
+} from '../../../src/ports.js';
+import type { ActionSigner } from '../../../src/security/signing.js';
+import { renderText } from './render-text.js';
+
+const WEEK_MS = 7 * 86_400_000;
+
+export interface ShellOptions {
+  input: Readable;
+  output: Writable;
+  /** A person at a terminal: prompt and history. Otherwise lines are read as a script. */
+  interactive: boolean;
+  trigger: string;
+  signer: ActionSigner;
+  username?: string;
+  channel?: string;
+  now?: () => number;
+}
+
+export class ShellAdapter implements ChatPort {
+  readonly platform = 'shell';
+  private readline?: Interface;
+  private ready = false;
+  private nextPost = 1;
+  private nextButton = 1;
+  private readonly buttons = new Map<number, string>();
+  private queue: Promise<void> = Promise.resolve();
+  private readonly user: ChatUser;
+  private readonly channel: ChatChannel;
+  private resolveEnded!: () => void;
+  /** Resolves when the input ends and every line has been handled. */
+  readonly ended = new Promise<void>((resolve) => {
+    this.resolveEnded = resolve;
+  });
+
+  constructor(private readonly options: ShellOptions) {
+    const username = options.username ?? 'local';
+    this.user = { id: username, username, groups: [] };
+    const channel = options.channel ?? 'shell';
+    this.channel = { id: channel, name: channel };
+  }
+
+  async start(handlers: InboundHandlers): Promise<void> {
+    const { input, output, interactive } = this.options;
+    const readline = createInterface({
+      input,
+      output: interactive ? output : undefined,
+      terminal: interactive,
+      historySize: 500,
+      prompt: `${this.options.trigger}> `,
+    });
+    this.readline = readline;
+    this.ready = true;
+    if (interactive) {
+      this.write(
+        `coxswain shell: you are @${this.user.username}. Type \`help\` (or \`${this.options.trigger} help\`), Ctrl-D to leave.`,
+      );
+      readline.prompt();
+    }
+    readline.on('line', (line) => {
+      this.queue = this.queue.then(async () => {
+        await this.handleLine(line, handlers);
+        if (interactive && this.ready) readline.prompt();
+      });
+    });
+    readline.on('close', () => {
+      this.ready = false;
+      void this.queue.then(() => this.resolveEnded());
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.ready = false;
+    this.readline?.close();
+    await this.queue;
+  }
+
+  isReady(): boolean {
+    return this.ready;
+  }
+
+  async resolveChannel(name: string): Promise<Destination> {
+    const channel = name.replace(/^#/, '');
+    return { channelId: channel };
+  }
+
+  async post(destination: Destination, message: Message): Promise<PostRef> {
+    const ref = this.ref(destination);
+    this.write(this.prefixed(destination, message));
+    return ref;
+  }
+
+  async update(ref: PostRef, message: Message): Promise<void> {
+    this.write(this.prefixed({ channelId: ref.channelId }, message, `(updated post ${ref.postId}) `));
+  }
+
+  private async handleLine(raw: string, handlers: InboundHandlers): Promise<void> {
+    const line = raw.trim();
+    if (line === '') return;
+    const requestId = randomUUID();
+    const responder = this.responder();
+    if (/^\d+$/.test(line)) {
+      await this.click(Number(line), requestId, responder, handlers);
+      return;
+    }
+    const { trigger } = this.options;
+    let text = line;
+    if (line === trigger || line.startsWith(`${trigger} `)) text = line.slice(trigger.length).trim();
+    else if (line.startsWith('/')) {
+      this.write(`Commands start with ${trigger}, e.g. \`${trigger} help\`.`);
+      return;
+    }
+    await handlers.onCommand({
+      platform: this.platform,
+      user: this.user,
+      channel: this.channel,
+      text,
+      requestId,
+      responder,
+    });
+  }
+
+  private async click(
+    number: number,
+    requestId: string,
+    responder: Responder,
+    handlers: InboundHandlers,
+  ): Promise<void> {
+    const token = this.buttons.get(number);
+    if (!token) {
+      this.write(`There is no choice [${number}].`);
+      return;
+    }
+    // The shell goes through the same signature check as a chat platform's callback.
+    const verified = this.options.signer.verify(token, (this.options.now ?? Date.now)());
+    if ('refused' in verified) {
+      this.write(`Choice [${number}] is no longer valid (${verified.refused}).`);
+      return;
+    }
+    await handlers.onAction({
+      platform: this.platform,
+      user: this.user,
+      channel: this.channel,
+      action: verified.action,
+      payload: verified.payload,
+      requestId,
+      responder,
+    });
+  }
+
+  private responder(): Responder {
+    const here: Destination = { channelId: this.channel.id };
+    return {
+      reply: async (message, visibility) => {
+        const ref = this.ref(here);
+        this.write(visibility === 'in_channel' ? this.prefixed(here, message) : this.render(message));
+        return ref;
+      },
+      replyInThread: async (message) => {
+        const ref = this.ref(here);
+        this.write(this.prefixed({ ...here, threadId: 'thread' }, message));
+        return ref;
+      },
+      update: (ref, message) => this.update(ref, message),
+    };
+  }
+
+  private prefixed(destination: Destination, message: Message, note = ''): string {
+    const where = destination.threadId ? `[#${destination.channelId} ↳] ` : `[#${destination.channelId}] `;
+    return `${where}${note}${this.render(message)}`;
+  }
+
+  private render(message: Message): string {
+    const now = (this.options.now ?? Date.now)();
+    const numbers = (message.buttons ?? []).map((button) => {
+      const number = this.nextButton++;
+      this.buttons.set(
+        number,
+        this.options.signer.sign({
+          action: button.action,
+          payload: button.payload,
+          expiresAt: button.expiresAt ?? now + WEEK_MS,
+        }),
+      );
+      return number;
+    });
+    return renderText(message, numbers);
+  }
+
+  private ref(destination: Destination): PostRef {
+    const ref: PostRef = {
+      platform: this.platform,
+      channelId: destination.channelId,
+      postId: String(this.nextPost++),
+    };
+    if (destination.threadId) ref.threadId = destination.threadId;
+    return ref;
+  }
+
+  private write(text: string): void {
+    this.options.output.write(`${text}\n`);
+  }
+}

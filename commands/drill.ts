@@ -1,0 +1,75 @@
+import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from '../src/kube/names.js';
+import type { CommandGroup, OptionSpec, PositionalSpec } from '../src/router/spec.js';
+import { clusterOption, dryRunOption } from './options.js';
+
+const drillArg: PositionalSpec = {
+  name: 'drill',
+  description: 'the drill (see `drill list`)',
+  required: true,
+  pattern: DNS1123_LABEL,
+};
+const drillOptions: Record<string, OptionSpec> = {
+  cluster: clusterOption,
+  node: {
+    type: 'string',
+    description: 'the node, for node drills',
+    placeholder: 'N',
+    pattern: DNS1123_SUBDOMAIN,
+  },
+  namespace: {
+    type: 'string',
+    description: 'the namespace of the target workload',
+    placeholder: 'NS',
+    pattern: DNS1123_LABEL,
+  },
+  workload: {
+    type: 'string',
+    description: 'the target Deployment or StatefulSet',
+    placeholder: 'W',
+    pattern: DNS1123_SUBDOMAIN,
+  },
+};
+
+export const drill: CommandGroup = {
+  name: 'drill',
+  summary: 'failover drills with measured recovery against the objectives',
+  commands: [
+    { group: 'drill', name: 'list', summary: 'the drills and their objectives', permission: 'drill:list' },
+    {
+      group: 'drill',
+      name: 'plan',
+      summary: 'what exactly a drill would do; changes nothing',
+      positionals: [drillArg],
+      options: drillOptions,
+      permission: 'drill:plan',
+    },
+    {
+      group: 'drill',
+      name: 'run',
+      summary: 'run a drill (one per cluster at a time), reporting each step in a thread',
+      positionals: [drillArg],
+      options: {
+        ...drillOptions,
+        'dry-run': dryRunOption,
+        override: {
+          type: 'string',
+          description: 'admin only: run despite an open incident or firing critical alert, with this reason',
+          placeholder: 'REASON',
+        },
+      },
+      permission: 'drill:run',
+      dangerous: (args) => args['dry-run'] !== true,
+      visibility: 'in_channel',
+      examples: ['drill run node-drain --cluster apps --node apps-02 --dry-run'],
+    },
+    { group: 'drill', name: 'status', summary: 'running and recent drills', permission: 'drill:status' },
+    {
+      group: 'drill',
+      name: 'abort',
+      summary: 'stop the running drill and roll it back',
+      options: { cluster: clusterOption },
+      permission: 'drill:run',
+      visibility: 'in_channel',
+    },
+  ],
+};

@@ -1,0 +1,15 @@
+/** Every command group, in the order help lists them. */
+import type { CommandGroup } from '../src/router/spec.js';
+import { audit } from './audit.js';
+import { drill } from './drill.js';
+import { health } from './health.js';
+import { help } from './help.js';
+import { incident } from './incident.js';
+import { mesh } from './mesh.js';
+import { oncall } from './oncall.js';
+import { phase } from './phase.js';
+import { silence } from './silence.js';
+
+export function allGroups(): CommandGroup[] {
+  return [health, mesh, phase, drill, silence, incident, oncall, audit, help];
+}

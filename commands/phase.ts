@@ -1,0 +1,45 @@
+import { DNS1123_LABEL } from '../src/kube/names.js';
+import type { CommandGroup, PositionalSpec } from '../src/router/spec.js';
+import { dryRunOption } from './options.js';
+
+const phaseArg: PositionalSpec = {
+  name: 'phase',
+  description: 'the phase name (see `phase list`)',
+  required: true,
+  pattern: DNS1123_LABEL,
+};
+
+export const phase: CommandGroup = {
+  name: 'phase',
+  summary: 'the platform rollout phases, driven through Flux',
+  commands: [
+    { group: 'phase', name: 'list', summary: 'the phases, their order and state', permission: 'phase:list' },
+    {
+      group: 'phase',
+      name: 'status',
+      summary: 'each step and check of a phase, with who ran what and when',
+      positionals: [{ ...phaseArg, required: false }],
+      permission: 'phase:status',
+    },
+    {
+      group: 'phase',
+      name: 'run',
+      summary: 'resume and reconcile a phase in dependency order, then run its success checks',
+      positionals: [phaseArg],
+      options: { 'dry-run': dryRunOption },
+      permission: 'phase:run',
+      dangerous: (args) => args['dry-run'] !== true,
+      visibility: 'in_channel',
+      examples: ['phase run storage-backup --dry-run'],
+    },
+    {
+      group: 'phase',
+      name: 'pause',
+      summary: "suspend a phase's Flux objects again",
+      positionals: [phaseArg],
+      permission: 'phase:run',
+      dangerous: true,
+      visibility: 'in_channel',
+    },
+  ],
+};

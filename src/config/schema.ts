@@ -1,0 +1,108 @@
+/**
+ * The configuration schema. Every key is documented in deploy/examples/coxswain.yaml; a unit
+ * test keeps the two in step. Defaults here are what a single replica in a shell needs.
+ */
+import { z } from 'zod';
+import { parseDuration } from '../duration.js';
+
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+const url = () => z.url({ error: 'must be a URL' });
+const duration = () =>
+  z.string().refine((value) => parseDuration(value) !== undefined, {
+    error: 'must be a duration like 90s, 2m, 1h or 1h30m',
+  });
+const nonEmpty = () => z.string().min(1, { error: 'must not be empty' });
+
+const roleBinding = z.strictObject({
+  role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
+  users: z.array(nonEmpty()).default([]),
+  groups: z.array(nonEmpty()).default([]),
+  channels: z.array(nonEmpty()).default([]),
+});
+
+const mattermost = z.strictObject({
+  url: url(),
+  token: nonEmpty(),
+  teams: z.array(nonEmpty()).min(1, { error: 'must list at least one team' }),
+  commandOwner: nonEmpty().optional(),
+  publicUrl: url().optional(),
+});
+
+const rocketchat = z.strictObject({
+  url: url(),
+  user: nonEmpty(),
+  password: nonEmpty(),
+  publicUrl: url().optional(),
+});
+
+export const configSchema = z.strictObject({
+  command: z
+    .string()
+    .regex(/^\/[a-z][a-z0-9_-]{0,31}$/, { error: 'must be a slash and a lowercase word, like /ops' })
+    .default('/ops'),
+  http: z
+    .strictObject({
+      host: nonEmpty().default('0.0.0.0'),
+      port: z.number().int().min(0).max(65535).default(8080),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      // Unset: info when serving a chat platform, warn in the shell.
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+    })
+    .prefault({}),
+  store: z
+    .strictObject({
+      driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
+      sqlite: z.strictObject({ path: nonEmpty().default('./coxswain.db') }).prefault({}),
+      postgres: z.strictObject({ url: nonEmpty() }).optional(),
+    })
+    .prefault({})
+    .refine((store) => store.driver !== 'postgres' || store.postgres !== undefined, {
+      error: 'driver is postgres but store.postgres.url is not set',
+    }),
+  security: z
+    .strictObject({
+      // HMAC key for button payloads; all replicas must share it. Generated per process if unset.
+      signingKey: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+    })
+    .prefault({}),
+  chat: z
+    .strictObject({
+      mattermost: mattermost.optional(),
+      rocketchat: rocketchat.optional(),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      bindings: z.array(roleBinding).default([]),
+    })
+    .prefault({}),
+  confirmations: z.strictObject({ expiry: duration().default('2m') }).prefault({}),
+  approvals: z
+    .strictObject({
+      required: z.array(nonEmpty()).default([]),
+      expiry: duration().default('15m'),
+    })
+    .prefault({}),
+  alerts: z
+    .strictObject({
+      webhook: z
+        .strictObject({
+          token: nonEmpty().optional(),
+          maxBodyBytes: z
+            .number()
+            .int()
+            .positive()
+            .default(1024 * 1024),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type RoleBinding = z.infer<typeof roleBinding>;

@@ -1,0 +1,144 @@
+/**
+ * The composition root: the one place that knows every concrete adapter. It reads the config,
+ * opens the store, picks the chat adapter, wires the router and the HTTP server, and owns the
+ * order of a graceful shutdown.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { ShellAdapter } from '../adapters/chat/shell/shell-adapter.js';
+import { allGroups } from '../commands/index.js';
+import { ActionRegistry } from '../handlers/actions.js';
+import { Inbound } from '../handlers/inbound.js';
+import { BindingRoleResolver, FixedRoleResolver } from './auth/roles.js';
+import { loadConfig } from './config/load.js';
+import type { Config, Role } from './config/schema.js';
+import { parseDuration } from './duration.js';
+import { createHttpServer } from './http/server.js';
+import { createLogger, type Logger } from './log.js';
+import { createMetrics } from './metrics.js';
+import type { ChatPort } from './ports.js';
+import { CONFIRM_ACTIONS } from './router/confirm.js';
+import { Router } from './router/router.js';
+import { ActionSigner } from './security/signing.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
+
+export interface StartOptions {
+  configPath?: string;
+  /** Use the shell adapter even when a chat platform is configured. */
+  shell?: boolean;
+  role?: Role;
+  /** Overrides http.port; in the shell, HTTP is served only when a port is given. */
+  port?: number;
+  input?: Readable;
+  output?: Writable;
+  interactive?: boolean;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+}
+
+export interface Bot {
+  config: Config;
+  store: Store;
+  router: Router;
+  chat: ChatPort;
+  http?: FastifyInstance;
+  /** The address the HTTP server listens on, when it does. */
+  url?: string;
+  /** Resolves when the bot has stopped by itself (the shell's input ended). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export class StartError extends Error {}
+
+export async function startBot(options: StartOptions = {}): Promise<Bot> {
+  const config = loadConfig(
+    options.configPath === undefined
+      ? { env: options.env ?? process.env }
+      : { path: options.configPath, env: options.env ?? process.env },
+  );
+  const platformConfigured = config.chat.mattermost !== undefined || config.chat.rocketchat !== undefined;
+  const useShell = options.shell === true || !platformConfigured;
+  // In the shell, the terminal is the chat: only warnings and errors interrupt it unless asked.
+  const level = config.log.level ?? (useShell ? 'warn' : 'info');
+  const log = options.logger ?? createLogger({ level, pretty: process.stderr.isTTY === true });
+  const metrics = createMetrics();
+  const signer = new ActionSigner(config.security.signingKey);
+  if (!useShell) {
+    // The chat platform adapters are their own issues; refuse clearly rather than start deaf.
+    const which = config.chat.mattermost ? 'chat.mattermost' : 'chat.rocketchat';
+    throw new StartError(
+      `${which} is configured, but this build of coxswain has no adapter for it yet; run with --shell, or remove ${which}.`,
+    );
+  }
+  if (!config.security.signingKey)
+    log.debug('no security.signingKey set: button signatures are valid for this process only');
+
+  const store = await openStore(config.store);
+  const chat = new ShellAdapter({
+    input: options.input ?? process.stdin,
+    output: options.output ?? process.stdout,
+    interactive: options.interactive ?? (process.stdin.isTTY === true && options.input === undefined),
+    trigger: config.command,
+    signer,
+  });
+
+  const router = new Router({
+    trigger: config.command,
+    groups: allGroups(),
+    roles: useShell
+      ? new FixedRoleResolver(options.role ?? 'viewer')
+      : new BindingRoleResolver(config.auth.bindings),
+    store,
+    services: { config, store, now: Date.now },
+    metrics,
+    log,
+    confirmExpiryMs: parseDuration(config.confirmations.expiry) as number,
+    approvalExpiryMs: parseDuration(config.approvals.expiry) as number,
+    approvalsRequired: config.approvals.required,
+  });
+  const actions = new ActionRegistry();
+  for (const action of Object.values(CONFIRM_ACTIONS))
+    actions.register(action, (event) => router.handleConfirmAction(event));
+  const inbound = new Inbound(router, actions, log);
+
+  metrics.watchChat(chat);
+
+  let http: FastifyInstance | undefined;
+  let url: string | undefined;
+  const port = options.port ?? (useShell ? undefined : config.http.port);
+  if (port !== undefined) {
+    http = createHttpServer({
+      log,
+      metrics,
+      readiness: [
+        { name: 'store', check: () => store.ping() },
+        { name: `chat:${chat.platform}`, check: () => chat.isReady() },
+      ],
+    });
+    url = await http.listen({ host: useShell ? '127.0.0.1' : config.http.host, port });
+    log.info({ url }, 'http listening');
+  }
+
+  await chat.start(inbound);
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      log.info('shutting down: no new work, finishing what is running');
+      await chat.stop().catch((error: unknown) => log.warn({ err: error }, 'chat adapter stop failed'));
+      await inbound.drain();
+      await http?.close();
+      await store.close();
+      log.info('stopped');
+    })();
+    return stopping;
+  };
+
+  const done = chat.ended.then(stop);
+  const bot: Bot = { config, store, router, chat, done, stop };
+  if (http) bot.http = http;
+  if (url) bot.url = url;
+  return bot;
+}

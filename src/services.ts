@@ -1,0 +1,15 @@
+/**
+ * What command handlers may use. Engines that later features add (health, alerting, drills,
+ * incidents) appear here as optional members; a command whose engine is absent is not offered.
+ */
+import type { Config } from './config/schema.js';
+import type { CommandGroup } from './router/spec.js';
+import type { Store } from './store/store.js';
+
+export interface Services {
+  config: Config;
+  store: Store;
+  /** All registered groups, for help. */
+  groups: () => readonly CommandGroup[];
+  now: () => number;
+}

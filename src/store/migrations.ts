@@ -1,0 +1,126 @@
+/**
+ * Versioned schema migrations. Append only: a released migration is never edited, a change is
+ * a new version. `${ID}` and `${BIG}` are the two words the dialects spell differently.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'audit, confirmations, alert outbox, incidents, runs',
+    sql: `
+CREATE TABLE audit_log (
+  id \${ID},
+  at \${BIG} NOT NULL,
+  request_id TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  username TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  channel_name TEXT NOT NULL,
+  command TEXT NOT NULL,
+  args TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  duration_ms INTEGER NOT NULL
+);
+CREATE INDEX audit_log_at ON audit_log (at);
+CREATE INDEX audit_log_user ON audit_log (username, at);
+
+CREATE TABLE confirmations (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  username TEXT NOT NULL,
+  user_groups TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  channel_name TEXT NOT NULL,
+  text TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_at \${BIG} NOT NULL,
+  expires_at \${BIG} NOT NULL,
+  decided_by TEXT,
+  decided_at \${BIG}
+);
+
+CREATE TABLE alert_outbox (
+  id \${ID},
+  dedupe_key TEXT NOT NULL UNIQUE,
+  group_key TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at \${BIG} NOT NULL,
+  received_at \${BIG} NOT NULL,
+  last_error TEXT
+);
+CREATE INDEX alert_outbox_due ON alert_outbox (state, next_attempt_at);
+
+CREATE TABLE alert_posts (
+  group_key TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  channel_id TEXT NOT NULL,
+  post_id TEXT NOT NULL,
+  PRIMARY KEY (group_key, platform, channel_id)
+);
+
+CREATE TABLE incidents (
+  id \${ID},
+  title TEXT NOT NULL,
+  severity INTEGER NOT NULL,
+  cluster TEXT,
+  state TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  channel_id TEXT,
+  channel_name TEXT NOT NULL,
+  commander TEXT,
+  created_by TEXT NOT NULL,
+  created_at \${BIG} NOT NULL,
+  resolved_at \${BIG},
+  summary TEXT
+);
+
+CREATE TABLE incident_timeline (
+  id \${ID},
+  incident_id INTEGER NOT NULL REFERENCES incidents (id),
+  at \${BIG} NOT NULL,
+  author TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE INDEX incident_timeline_incident ON incident_timeline (incident_id, at);
+
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  cluster TEXT,
+  state TEXT NOT NULL,
+  started_by TEXT NOT NULL,
+  started_at \${BIG} NOT NULL,
+  updated_at \${BIG} NOT NULL,
+  finished_at \${BIG},
+  data TEXT NOT NULL
+);
+CREATE INDEX runs_unfinished ON runs (kind, finished_at);
+`,
+  },
+];
+
+const WORDS: Record<'sqlite' | 'postgres', Record<string, string>> = {
+  sqlite: { ID: 'INTEGER PRIMARY KEY AUTOINCREMENT', BIG: 'INTEGER' },
+  postgres: { ID: 'BIGSERIAL PRIMARY KEY', BIG: 'BIGINT' },
+};
+
+export function renderMigration(sql: string, dialect: 'sqlite' | 'postgres'): string[] {
+  return sql
+    .replace(/\$\{(ID|BIG)\}/g, (_, word: string) => WORDS[dialect][word] as string)
+    .split(';')
+    .map((statement) => statement.trim())
+    .filter((statement) => statement.length > 0);
+}

@@ -1,0 +1,17 @@
+/**
+ * The little that differs between SQLite and PostgreSQL, behind one interface: placeholders
+ * are written `?` everywhere and the PostgreSQL driver numbers them; the few DDL words that
+ * differ are spelled by `dialect`.
+ */
+export type Row = Record<string, unknown>;
+export type Param = string | number | null;
+
+export interface SqlDriver {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Runs a statement; returns the number of rows it changed. */
+  run(sql: string, params?: Param[]): Promise<number>;
+  all(sql: string, params?: Param[]): Promise<Row[]>;
+  /** Runs `work` in one transaction on one connection. */
+  transaction<T>(work: (tx: SqlDriver) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}

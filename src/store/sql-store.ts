@@ -1,0 +1,422 @@
+/** The Store, written once in portable SQL over a SqlDriver. */
+import { MIGRATIONS, renderMigration } from './migrations.js';
+import type { Param, Row, SqlDriver } from './sql-driver.js';
+import type {
+  AlertPost,
+  AuditEntry,
+  AuditQuery,
+  Confirmation,
+  ConfirmationState,
+  Incident,
+  IncidentState,
+  OutboxItem,
+  OutboxState,
+  Run,
+  RunKind,
+  Store,
+  TimelineEntry,
+} from './store.js';
+
+/** Any number that fits the lock space; the same on every replica. */
+const MIGRATION_LOCK = 7_402_315;
+
+const str = (value: unknown): string => String(value);
+const num = (value: unknown): number => Number(value);
+const opt = <T>(value: unknown, map: (v: unknown) => T): T | undefined =>
+  value === null || value === undefined ? undefined : map(value);
+const json = (value: unknown): Record<string, unknown> =>
+  JSON.parse(String(value)) as Record<string, unknown>;
+
+export class SqlStore implements Store {
+  constructor(private readonly db: SqlDriver) {}
+
+  get driver(): 'sqlite' | 'postgres' {
+    return this.db.dialect;
+  }
+
+  async migrate(): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      if (tx.dialect === 'postgres') await tx.all('SELECT pg_advisory_xact_lock(?)', [MIGRATION_LOCK]);
+      await tx.run(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+      );
+      const applied = new Set(
+        (await tx.all('SELECT version FROM schema_migrations')).map((row) => num(row.version)),
+      );
+      let count = 0;
+      for (const migration of MIGRATIONS) {
+        if (applied.has(migration.version)) continue;
+        for (const statement of renderMigration(migration.sql, tx.dialect)) await tx.run(statement);
+        await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+          migration.version,
+          migration.name,
+          Date.now(),
+        ]);
+        count++;
+      }
+      return count;
+    });
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.db.all('SELECT 1 AS ok');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  async appendAudit(entry: AuditEntry): Promise<void> {
+    await this.db.run(
+      `INSERT INTO audit_log (at, request_id, platform, user_id, username, channel_id, channel_name, command, args, outcome, detail, duration_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        entry.at,
+        entry.requestId,
+        entry.platform,
+        entry.userId,
+        entry.username,
+        entry.channelId,
+        entry.channelName,
+        entry.command,
+        JSON.stringify(entry.args),
+        entry.outcome,
+        entry.detail,
+        Math.round(entry.durationMs),
+      ],
+    );
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    const where: string[] = [];
+    const params: Param[] = [];
+    if (query.username !== undefined) {
+      where.push('username = ?');
+      params.push(query.username);
+    }
+    if (query.since !== undefined) {
+      where.push('at >= ?');
+      params.push(query.since);
+    }
+    params.push(query.limit ?? 50);
+    const rows = await this.db.all(
+      `SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT ?`,
+      params,
+    );
+    return rows.map(
+      (row): AuditEntry => ({
+        at: num(row.at),
+        requestId: str(row.request_id),
+        platform: str(row.platform),
+        userId: str(row.user_id),
+        username: str(row.username),
+        channelId: str(row.channel_id),
+        channelName: str(row.channel_name),
+        command: str(row.command),
+        args: json(row.args),
+        outcome: str(row.outcome) as AuditEntry['outcome'],
+        detail: str(row.detail),
+        durationMs: num(row.duration_ms),
+      }),
+    );
+  }
+
+  async createConfirmation(c: Confirmation): Promise<void> {
+    await this.db.run(
+      `INSERT INTO confirmations (id, kind, platform, user_id, username, user_groups, channel_id, channel_name, text, state, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        c.id,
+        c.kind,
+        c.platform,
+        c.userId,
+        c.username,
+        JSON.stringify(c.userGroups),
+        c.channelId,
+        c.channelName,
+        c.text,
+        c.state,
+        c.createdAt,
+        c.expiresAt,
+      ],
+    );
+  }
+
+  async getConfirmation(id: string): Promise<Confirmation | undefined> {
+    const [row] = await this.db.all('SELECT * FROM confirmations WHERE id = ?', [id]);
+    if (!row) return undefined;
+    const confirmation: Confirmation = {
+      id: str(row.id),
+      kind: str(row.kind) as Confirmation['kind'],
+      platform: str(row.platform),
+      userId: str(row.user_id),
+      username: str(row.username),
+      userGroups: JSON.parse(str(row.user_groups)) as string[],
+      channelId: str(row.channel_id),
+      channelName: str(row.channel_name),
+      text: str(row.text),
+      state: str(row.state) as ConfirmationState,
+      createdAt: num(row.created_at),
+      expiresAt: num(row.expires_at),
+    };
+    const decidedBy = opt(row.decided_by, str);
+    const decidedAt = opt(row.decided_at, num);
+    if (decidedBy !== undefined) confirmation.decidedBy = decidedBy;
+    if (decidedAt !== undefined) confirmation.decidedAt = decidedAt;
+    return confirmation;
+  }
+
+  async decideConfirmation(
+    id: string,
+    to: Exclude<ConfirmationState, 'pending'>,
+    decidedBy: string,
+    now: number,
+  ): Promise<boolean> {
+    const changed = await this.db.run(
+      `UPDATE confirmations SET state = ?, decided_by = ?, decided_at = ?
+       WHERE id = ? AND state = 'pending' AND expires_at > ?`,
+      [to, decidedBy, now, id, now],
+    );
+    return changed === 1;
+  }
+
+  async enqueueOutbox(item: Omit<OutboxItem, 'id' | 'state' | 'attempts'>): Promise<boolean> {
+    const changed = await this.db.run(
+      `INSERT INTO alert_outbox (dedupe_key, group_key, payload, state, attempts, next_attempt_at, received_at)
+       VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+      [item.dedupeKey, item.groupKey, JSON.stringify(item.payload), item.nextAttemptAt, item.receivedAt],
+    );
+    return changed === 1;
+  }
+
+  async dueOutbox(now: number, limit: number): Promise<OutboxItem[]> {
+    const rows = await this.db.all(
+      `SELECT * FROM alert_outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
+      [now, limit],
+    );
+    return rows.map(rowToOutbox);
+  }
+
+  async markOutboxDelivered(id: number): Promise<void> {
+    await this.db.run(`UPDATE alert_outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?`, [
+      id,
+    ]);
+  }
+
+  async markOutboxRetry(id: number, nextAttemptAt: number, error: string, giveUp: boolean): Promise<void> {
+    await this.db.run(
+      'UPDATE alert_outbox SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?',
+      [giveUp ? 'failed' : 'pending', nextAttemptAt, error, id],
+    );
+  }
+
+  async countOutbox(): Promise<Record<OutboxState, number>> {
+    const counts: Record<OutboxState, number> = { pending: 0, delivered: 0, failed: 0 };
+    for (const row of await this.db.all('SELECT state, COUNT(*) AS n FROM alert_outbox GROUP BY state')) {
+      counts[str(row.state) as OutboxState] = num(row.n);
+    }
+    return counts;
+  }
+
+  async saveAlertPost(post: AlertPost): Promise<void> {
+    await this.db.run(
+      `INSERT INTO alert_posts (group_key, platform, channel_id, post_id) VALUES (?, ?, ?, ?)
+       ON CONFLICT (group_key, platform, channel_id) DO UPDATE SET post_id = excluded.post_id`,
+      [post.groupKey, post.platform, post.channelId, post.postId],
+    );
+  }
+
+  async findAlertPosts(groupKey: string): Promise<AlertPost[]> {
+    const rows = await this.db.all('SELECT * FROM alert_posts WHERE group_key = ?', [groupKey]);
+    return rows.map((row) => ({
+      groupKey: str(row.group_key),
+      platform: str(row.platform),
+      channelId: str(row.channel_id),
+      postId: str(row.post_id),
+    }));
+  }
+
+  async createIncident(incident: Omit<Incident, 'id'>): Promise<Incident> {
+    const [row] = await this.db.all(
+      `INSERT INTO incidents (title, severity, cluster, state, platform, channel_id, channel_name, commander, created_by, created_at, resolved_at, summary)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      [
+        incident.title,
+        incident.severity,
+        incident.cluster ?? null,
+        incident.state,
+        incident.platform,
+        incident.channelId ?? null,
+        incident.channelName,
+        incident.commander ?? null,
+        incident.createdBy,
+        incident.createdAt,
+        incident.resolvedAt ?? null,
+        incident.summary ?? null,
+      ],
+    );
+    return { ...incident, id: num(row?.id) };
+  }
+
+  async updateIncident(id: number, changes: Partial<Omit<Incident, 'id'>>): Promise<void> {
+    const columns: Record<string, keyof Omit<Incident, 'id'>> = {
+      title: 'title',
+      severity: 'severity',
+      cluster: 'cluster',
+      state: 'state',
+      channel_id: 'channelId',
+      channel_name: 'channelName',
+      commander: 'commander',
+      resolved_at: 'resolvedAt',
+      summary: 'summary',
+    };
+    const sets: string[] = [];
+    const params: Param[] = [];
+    for (const [column, key] of Object.entries(columns)) {
+      if (!(key in changes)) continue;
+      sets.push(`${column} = ?`);
+      params.push((changes[key] as Param | undefined) ?? null);
+    }
+    if (sets.length === 0) return;
+    await this.db.run(`UPDATE incidents SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
+  }
+
+  async getIncident(id: number): Promise<Incident | undefined> {
+    const [row] = await this.db.all('SELECT * FROM incidents WHERE id = ?', [id]);
+    return row ? rowToIncident(row) : undefined;
+  }
+
+  async listIncidents(query: { state?: IncidentState }): Promise<Incident[]> {
+    const rows =
+      query.state === undefined
+        ? await this.db.all('SELECT * FROM incidents ORDER BY created_at DESC, id DESC')
+        : await this.db.all('SELECT * FROM incidents WHERE state = ? ORDER BY created_at DESC, id DESC', [
+            query.state,
+          ]);
+    return rows.map(rowToIncident);
+  }
+
+  async addTimeline(entry: TimelineEntry): Promise<void> {
+    await this.db.run(
+      'INSERT INTO incident_timeline (incident_id, at, author, kind, text) VALUES (?, ?, ?, ?, ?)',
+      [entry.incidentId, entry.at, entry.author, entry.kind, entry.text],
+    );
+  }
+
+  async listTimeline(incidentId: number): Promise<TimelineEntry[]> {
+    const rows = await this.db.all('SELECT * FROM incident_timeline WHERE incident_id = ? ORDER BY at, id', [
+      incidentId,
+    ]);
+    return rows.map((row) => ({
+      incidentId: num(row.incident_id),
+      at: num(row.at),
+      author: str(row.author),
+      kind: str(row.kind),
+      text: str(row.text),
+    }));
+  }
+
+  async saveRun(run: Run): Promise<void> {
+    await this.db.run(
+      `INSERT INTO runs (id, kind, name, cluster, state, started_by, started_at, updated_at, finished_at, data)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at,
+         finished_at = excluded.finished_at, data = excluded.data`,
+      [
+        run.id,
+        run.kind,
+        run.name,
+        run.cluster ?? null,
+        run.state,
+        run.startedBy,
+        run.startedAt,
+        run.updatedAt,
+        run.finishedAt ?? null,
+        JSON.stringify(run.data),
+      ],
+    );
+  }
+
+  async getRun(id: string): Promise<Run | undefined> {
+    const [row] = await this.db.all('SELECT * FROM runs WHERE id = ?', [id]);
+    return row ? rowToRun(row) : undefined;
+  }
+
+  async listRuns(query: { kind?: RunKind; unfinished?: boolean }): Promise<Run[]> {
+    const where: string[] = [];
+    const params: Param[] = [];
+    if (query.kind) {
+      where.push('kind = ?');
+      params.push(query.kind);
+    }
+    if (query.unfinished) where.push('finished_at IS NULL');
+    const rows = await this.db.all(
+      `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC`,
+      params,
+    );
+    return rows.map(rowToRun);
+  }
+}
+
+function rowToOutbox(row: Row): OutboxItem {
+  const item: OutboxItem = {
+    id: num(row.id),
+    dedupeKey: str(row.dedupe_key),
+    groupKey: str(row.group_key),
+    payload: json(row.payload),
+    state: str(row.state) as OutboxState,
+    attempts: num(row.attempts),
+    nextAttemptAt: num(row.next_attempt_at),
+    receivedAt: num(row.received_at),
+  };
+  const lastError = opt(row.last_error, str);
+  if (lastError !== undefined) item.lastError = lastError;
+  return item;
+}
+
+function rowToIncident(row: Row): Incident {
+  const incident: Incident = {
+    id: num(row.id),
+    title: str(row.title),
+    severity: num(row.severity),
+    state: str(row.state) as IncidentState,
+    platform: str(row.platform),
+    channelName: str(row.channel_name),
+    createdBy: str(row.created_by),
+    createdAt: num(row.created_at),
+  };
+  const optional = {
+    cluster: opt(row.cluster, str),
+    channelId: opt(row.channel_id, str),
+    commander: opt(row.commander, str),
+    resolvedAt: opt(row.resolved_at, num),
+    summary: opt(row.summary, str),
+  };
+  for (const [key, value] of Object.entries(optional)) {
+    if (value !== undefined) Object.assign(incident, { [key]: value });
+  }
+  return incident;
+}
+
+function rowToRun(row: Row): Run {
+  const run: Run = {
+    id: str(row.id),
+    kind: str(row.kind) as RunKind,
+    name: str(row.name),
+    state: str(row.state),
+    startedBy: str(row.started_by),
+    startedAt: num(row.started_at),
+    updatedAt: num(row.updated_at),
+    data: json(row.data),
+  };
+  const cluster = opt(row.cluster, str);
+  const finishedAt = opt(row.finished_at, num);
+  if (cluster !== undefined) run.cluster = cluster;
+  if (finishedAt !== undefined) run.finishedAt = finishedAt;
+  return run;
+}

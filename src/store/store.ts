@@ -1,0 +1,172 @@
+/**
+ * The Store port: everything coxswain must not lose. Two implementations share one SQL body
+ * (src/store/sql-store.ts) over two drivers, SQLite and PostgreSQL, and one contract suite.
+ * Times are epoch milliseconds; JSON columns hold objects the caller owns.
+ */
+
+export type AuditOutcome =
+  | 'ok'
+  | 'error'
+  | 'denied'
+  | 'invalid'
+  | 'unknown'
+  | 'unavailable'
+  | 'awaiting-confirmation'
+  | 'awaiting-approval'
+  | 'cancelled'
+  | 'expired';
+
+export interface AuditEntry {
+  at: number;
+  requestId: string;
+  platform: string;
+  userId: string;
+  username: string;
+  channelId: string;
+  channelName: string;
+  /** The resolved command path (`drill run`), or the first word when it was unknown. */
+  command: string;
+  args: Record<string, unknown>;
+  outcome: AuditOutcome;
+  detail: string;
+  durationMs: number;
+}
+
+export interface AuditQuery {
+  username?: string;
+  since?: number;
+  limit?: number;
+}
+
+export type ConfirmationKind = 'confirm' | 'approve';
+export type ConfirmationState = 'pending' | 'done' | 'cancelled' | 'rejected';
+
+/** A dangerous command waiting for its invoker's Confirm, or for a second person's approval. */
+export interface Confirmation {
+  id: string;
+  kind: ConfirmationKind;
+  platform: string;
+  userId: string;
+  username: string;
+  /** The invoker's groups when they asked, so an approved command runs with the same roles. */
+  userGroups: string[];
+  channelId: string;
+  channelName: string;
+  /** The command text as typed after the command word, replayed when confirmed. */
+  text: string;
+  state: ConfirmationState;
+  createdAt: number;
+  expiresAt: number;
+  decidedBy?: string;
+  decidedAt?: number;
+}
+
+export type OutboxState = 'pending' | 'delivered' | 'failed';
+
+/** One unit of alert delivery, written before the webhook is answered. */
+export interface OutboxItem {
+  id: number;
+  /** Group key + fingerprint + status: a retried webhook maps to the same key and is not stored twice. */
+  dedupeKey: string;
+  groupKey: string;
+  payload: Record<string, unknown>;
+  state: OutboxState;
+  attempts: number;
+  nextAttemptAt: number;
+  receivedAt: number;
+  lastError?: string;
+}
+
+export interface AlertPost {
+  groupKey: string;
+  platform: string;
+  channelId: string;
+  postId: string;
+}
+
+export type IncidentState = 'open' | 'resolved';
+
+export interface Incident {
+  id: number;
+  title: string;
+  severity: number;
+  cluster?: string;
+  state: IncidentState;
+  platform: string;
+  channelId?: string;
+  channelName: string;
+  commander?: string;
+  createdBy: string;
+  createdAt: number;
+  resolvedAt?: number;
+  summary?: string;
+}
+
+export interface TimelineEntry {
+  incidentId: number;
+  at: number;
+  author: string;
+  kind: string;
+  text: string;
+}
+
+export type RunKind = 'phase' | 'drill';
+
+/** A phase or drill run: a small reconciler's stored state, so a restart resumes or rolls back. */
+export interface Run {
+  id: string;
+  kind: RunKind;
+  name: string;
+  cluster?: string;
+  state: string;
+  startedBy: string;
+  startedAt: number;
+  updatedAt: number;
+  finishedAt?: number;
+  data: Record<string, unknown>;
+}
+
+export interface Store {
+  readonly driver: 'sqlite' | 'postgres';
+  /** Applies pending migrations; safe to call on every start and from several replicas. */
+  migrate(): Promise<number>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+
+  appendAudit(entry: AuditEntry): Promise<void>;
+  listAudit(query: AuditQuery): Promise<AuditEntry[]>;
+
+  createConfirmation(confirmation: Confirmation): Promise<void>;
+  getConfirmation(id: string): Promise<Confirmation | undefined>;
+  /**
+   * Moves a pending, unexpired confirmation to `to` in one atomic step. Returns false when it was
+   * already used, cancelled or expired, so a double click or a replay cannot run twice.
+   */
+  decideConfirmation(
+    id: string,
+    to: Exclude<ConfirmationState, 'pending'>,
+    decidedBy: string,
+    now: number,
+  ): Promise<boolean>;
+
+  /** Stores an outbox item; false when one with the same dedupe key exists (a retried webhook). */
+  enqueueOutbox(item: Omit<OutboxItem, 'id' | 'state' | 'attempts'>): Promise<boolean>;
+  /** Pending items whose next attempt is due, oldest first. */
+  dueOutbox(now: number, limit: number): Promise<OutboxItem[]>;
+  markOutboxDelivered(id: number): Promise<void>;
+  markOutboxRetry(id: number, nextAttemptAt: number, error: string, giveUp: boolean): Promise<void>;
+  countOutbox(): Promise<Record<OutboxState, number>>;
+  saveAlertPost(post: AlertPost): Promise<void>;
+  findAlertPosts(groupKey: string): Promise<AlertPost[]>;
+
+  createIncident(incident: Omit<Incident, 'id'>): Promise<Incident>;
+  updateIncident(id: number, changes: Partial<Omit<Incident, 'id'>>): Promise<void>;
+  getIncident(id: number): Promise<Incident | undefined>;
+  listIncidents(query: { state?: IncidentState }): Promise<Incident[]>;
+  addTimeline(entry: TimelineEntry): Promise<void>;
+  listTimeline(incidentId: number): Promise<TimelineEntry[]>;
+
+  saveRun(run: Run): Promise<void>;
+  getRun(id: string): Promise<Run | undefined>;
+  listRuns(query: { kind?: RunKind; unfinished?: boolean }): Promise<Run[]>;
+}

@@ -1,0 +1,34 @@
+import { defineConfig } from 'vitest/config';
+
+// Four projects, by what a test needs to run:
+// - unit: nothing but this process;
+// - fuzz: property-based tests, bounded runs;
+// - servers: real servers the test starts itself (PostgreSQL, the built bot);
+// - stack: the real test stack (two kube-apiservers, Alertmanager, Prometheus), started once by the global setup.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { name: 'fuzz', include: ['test/fuzz/**/*.test.ts'], testTimeout: 60_000 } },
+      {
+        test: {
+          name: 'servers',
+          include: ['test/integration/store/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'stack',
+          include: ['test/integration/**/*.test.ts', 'test/faults/**/*.test.ts'],
+          exclude: ['test/integration/store/**'],
+          globalSetup: ['test/stack/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
