@@ -1,0 +1,89 @@
+/**
+ * Every role (and no role) against every registered command: a command is denied exactly when
+ * the role is below the one its permission needs, and the denial names the role needed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allGroups } from '../../../commands/index.js';
+import { allows, requiredRole } from '../../../src/auth/permissions.js';
+import type { Role } from '../../../src/config/schema.js';
+import { type CommandSpec, commandPath } from '../../../src/router/spec.js';
+import { createHarness, type Harness, ROLE_USER } from '../../support/router-harness.js';
+
+/** The smallest argument list that passes validation, so the test reaches authorization. */
+function validArgs(spec: CommandSpec): string {
+  const words: string[] = [];
+  for (const positional of spec.positionals ?? []) {
+    if (positional.required) words.push(positional.choices?.[0] ?? 'apps');
+  }
+  for (const [name, option] of Object.entries(spec.options ?? {})) {
+    if (!option.required) continue;
+    const value =
+      option.type === 'duration' ? '1h' : option.type === 'number' ? '1' : (option.choices?.[0] ?? 'x');
+    words.push(`--${name}`, value);
+  }
+  return words.join(' ');
+}
+
+const PEOPLE: [label: string, username: string, role: Role | undefined][] = [
+  ['no role', 'mallory', undefined],
+  ['viewer', ROLE_USER.viewer, 'viewer'],
+  ['operator', ROLE_USER.operator, 'operator'],
+  ['admin', ROLE_USER.admin, 'admin'],
+];
+const specs = allGroups().flatMap((group) => group.commands);
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+});
+afterAll(() => h.close());
+
+describe.each(PEOPLE)('as %s', (_label, username, role) => {
+  it.each(specs.map((spec) => [commandPath(spec), spec] as const))('%s', async (_path, spec) => {
+    const text = `${commandPath(spec)} ${validArgs(spec)}`.trim();
+    const r = await h.run(username, text);
+    const [entry] = await h.store.listAudit({ username, limit: 1 });
+    expect(entry?.command).toBe(commandPath(spec));
+    if (allows(role, spec.permission)) {
+      expect(entry?.outcome, r.texts.join('\n')).not.toBe('denied');
+      expect(entry?.outcome).not.toBe('invalid');
+    } else {
+      expect(entry?.outcome).toBe('denied');
+      expect(r.texts[0]).toContain(`needs the ${requiredRole(spec.permission)} role`);
+    }
+  });
+});
+
+describe('role bindings', () => {
+  it('grants by group and by channel, and the highest matching role wins', async () => {
+    const byGroup = await h.run({ id: 'g', username: 'gina', groups: ['oncall'] }, 'silence expire abc');
+    expect(byGroup.texts[0]).not.toContain('needs the');
+    const admin = await h.run({ id: 'a', username: 'adam', groups: ['oncall'] }, 'audit');
+    expect(admin.texts[0]).not.toContain('needs the');
+  });
+
+  it('denies by default', async () => {
+    const r = await h.run('stranger', 'mesh');
+    expect(r.texts[0]).toBe(
+      '`/ops mesh` needs the viewer role; you have no role here. Ask an admin of coxswain to bind you to viewer (auth.bindings in its config).',
+    );
+  });
+});
+
+describe('the permission table follows the design', () => {
+  it.each([
+    ['viewer', 'health:read', true],
+    ['viewer', 'silence:write', false],
+    ['operator', 'silence:write', true],
+    ['operator', 'incident:write', true],
+    ['operator', 'drill:run', false],
+    ['operator', 'phase:run', false],
+    ['operator', 'audit:read', false],
+    ['admin', 'drill:run', true],
+    ['admin', 'phase:run', true],
+    [undefined, 'health:read', false],
+    [undefined, 'help', true],
+  ] as const)('%s may %s: %s', (role, permission, expected) => {
+    expect(allows(role, permission)).toBe(expected);
+  });
+});
