@@ -13,6 +13,7 @@ import { BindingRoleResolver, FixedRoleResolver } from './auth/roles.js';
 import { loadConfig } from './config/load.js';
 import type { Config, Role } from './config/schema.js';
 import { parseDuration } from './duration.js';
+import type { Feature, FeatureContext } from './feature.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
@@ -20,6 +21,7 @@ import type { ChatPort } from './ports.js';
 import { CONFIRM_ACTIONS } from './router/confirm.js';
 import { Router } from './router/router.js';
 import { ActionSigner } from './security/signing.js';
+import type { Services } from './services.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 
@@ -51,6 +53,11 @@ export interface Bot {
 }
 
 export class StartError extends Error {}
+
+/** The features, in start order. Each issue's feature is added here and nowhere else. */
+function features(): Feature[] {
+  return [];
+}
 
 export async function startBot(options: StartOptions = {}): Promise<Bot> {
   const config = loadConfig(
@@ -84,6 +91,7 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
     signer,
   });
 
+  const services: Services = { config, store, now: Date.now, groups: allGroups };
   const router = new Router({
     trigger: config.command,
     groups: allGroups(),
@@ -91,7 +99,7 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
       ? new FixedRoleResolver(options.role ?? 'viewer')
       : new BindingRoleResolver(config.auth.bindings),
     store,
-    services: { config, store, now: Date.now },
+    services,
     metrics,
     log,
     confirmExpiryMs: parseDuration(config.confirmations.expiry) as number,
@@ -102,21 +110,40 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
   for (const action of Object.values(CONFIRM_ACTIONS))
     actions.register(action, (event) => router.handleConfirmAction(event));
   const inbound = new Inbound(router, actions, log);
-
   metrics.watchChat(chat);
 
-  let http: FastifyInstance | undefined;
-  let url: string | undefined;
   const port = options.port ?? (useShell ? undefined : config.http.port);
-  if (port !== undefined) {
-    http = createHttpServer({
-      log,
-      metrics,
-      readiness: [
-        { name: 'store', check: () => store.ping() },
-        { name: `chat:${chat.platform}`, check: () => chat.isReady() },
-      ],
-    });
+  const http =
+    port === undefined
+      ? undefined
+      : createHttpServer({
+          log,
+          metrics,
+          readiness: [
+            { name: 'store', check: () => store.ping() },
+            { name: `chat:${chat.platform}`, check: () => chat.isReady() },
+          ],
+        });
+
+  const featureContext: FeatureContext = {
+    config,
+    store,
+    log,
+    metrics,
+    chat,
+    signer,
+    services,
+    registerAction: (action, handler) => actions.register(action, handler),
+  };
+  if (http) featureContext.http = http;
+  const started: Feature[] = [];
+  for (const feature of features()) {
+    await feature.start(featureContext);
+    started.push(feature);
+  }
+
+  let url: string | undefined;
+  if (http && port !== undefined) {
     url = await http.listen({ host: useShell ? '127.0.0.1' : config.http.host, port });
     log.info({ url }, 'http listening');
   }
@@ -127,9 +154,14 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
   const stop = () => {
     stopping ??= (async () => {
       log.info('shutting down: no new work, finishing what is running');
+      await http?.close();
       await chat.stop().catch((error: unknown) => log.warn({ err: error }, 'chat adapter stop failed'));
       await inbound.drain();
-      await http?.close();
+      for (const feature of started.reverse()) {
+        await Promise.resolve(feature.stop?.()).catch((error: unknown) =>
+          log.warn({ err: error, feature: feature.name }, 'feature stop failed'),
+        );
+      }
       await store.close();
       log.info('stopped');
     })();

@@ -18,7 +18,8 @@ export interface RouterOptions {
   groups: CommandGroup[];
   roles: RoleResolver;
   store: Store;
-  services: Omit<Services, 'groups'>;
+  /** Shared with features, which add their engines to it after the router is built. */
+  services: Services;
   metrics: Metrics;
   log: Logger;
   confirmExpiryMs: number;
@@ -39,7 +40,7 @@ export class Router {
       groups,
       roles: options.roles,
       store: options.store,
-      services: { ...options.services, groups },
+      services: options.services,
       metrics: options.metrics,
       log: options.log,
       now,

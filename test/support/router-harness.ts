@@ -81,7 +81,7 @@ export async function createHarness(
     groups: options.groups ?? allGroups(),
     roles: options.roles ?? new BindingRoleResolver(config.auth.bindings),
     store,
-    services: { config, store, now: () => clock.now },
+    services: { config, store, now: () => clock.now, groups: () => options.groups ?? allGroups() },
     metrics,
     log: pino({ level: 'silent' }),
     confirmExpiryMs: 120_000,
