@@ -64,7 +64,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
 
 function readYaml(path: string, problems: string[]): Tree {
   const text = readFileSync(path, 'utf8');
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   for (const error of doc.errors) {
     const where = error.linePos?.[0];
     problems.push(`${path}${where ? `:${where.line}:${where.col}` : ''}: ${error.message.split('\n')[0]}`);
@@ -95,14 +95,19 @@ function applyEnvOverrides(tree: Tree, env: NodeJS.ProcessEnv, problems: string[
   }
 }
 
-/** COXSWAIN_STORE__POSTGRES__URL → store.postgres.url; COXSWAIN_HTTP__MAX_BODY → http.maxBody. */
+/**
+ * COXSWAIN_STORE__POSTGRES__URL → store.postgres.url; COXSWAIN_HTTP__MAX_BODY → http.maxBody.
+ * Names whose first level is no configuration key belong to something else (test tooling,
+ * wrappers) and are left alone; below that level, the schema catches typos.
+ */
 function envNameToPath(name: string): string | undefined {
   const rest = name.slice('COXSWAIN_'.length);
-  if (rest === '') return undefined;
-  return rest
+  const segments = rest
     .split('__')
-    .map((segment) => segment.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()))
-    .join('.');
+    .map((segment) => segment.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
+  if (segments.some((segment) => !/^[a-z][a-zA-Z0-9]*$/.test(segment))) return undefined;
+  if (!Object.hasOwn(configSchema.shape, segments[0] as string)) return undefined;
+  return segments.join('.');
 }
 
 /** Environment values are strings; numbers, booleans and JSON lists are read as such. */
@@ -180,8 +185,11 @@ export function formatIssue(issue: z.core.$ZodIssue): string[] {
         (key) => `${issue.path.length ? `${path}.` : ''}${key}: unknown key (check its spelling)`,
       );
     case 'invalid_type':
+      // zod does not keep the input in issues by default; its message says what it received.
       return [
-        issue.input === undefined ? `${path}: is required` : `${path}: must be ${article(issue.expected)}`,
+        issue.message.endsWith('received undefined')
+          ? `${path}: is required`
+          : `${path}: must be ${article(issue.expected)}`,
       ];
     case 'invalid_value':
       return [`${path}: must be one of ${issue.values.map((v) => String(v)).join(', ')}`];

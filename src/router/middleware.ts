@@ -97,17 +97,24 @@ export function parse(deps: MiddlewareDeps): Middleware {
         d.detail = 'no command given';
         await answer(d, `Type \`${deps.trigger} help\` to see what I can do.`);
         return;
-      case 'unknown-group':
+      case 'unknown-group': {
         d.command = 'unknown';
         d.outcome = 'unknown';
         d.detail = `unknown command ${resolution.word.slice(0, 100)}`;
+        const names = deps
+          .groups()
+          .map((g) => `\`${g.name}\``)
+          .join(', ');
         await answer(
           d,
-          `I don't know the command ${inlineCode(resolution.word.slice(0, 100))}.` +
-            (resolution.suggestion ? ` Did you mean \`${deps.trigger} ${resolution.suggestion}\`?` : '') +
+          `I don't know the command ${inlineCode(resolution.word.slice(0, 100))}. ` +
+            (resolution.suggestion
+              ? `Did you mean \`${deps.trigger} ${resolution.suggestion}\`?`
+              : `Did you mean one of ${names}?`) +
             ` Type \`${deps.trigger} help\` for the list.`,
         );
         return;
+      }
       case 'unknown-command':
         d.command = resolution.group.name;
         d.outcome = 'unknown';

@@ -40,7 +40,8 @@ export class ShellAdapter implements ChatPort {
   private ready = false;
   private nextPost = 1;
   private nextButton = 1;
-  private readonly buttons = new Map<number, string>();
+  /** Each numbered choice: its signed action and the post it belongs to. */
+  private readonly buttons = new Map<number, { token: string; post: PostRef }>();
   private queue: Promise<void> = Promise.resolve();
   private readonly user: ChatUser;
   private readonly channel: ChatChannel;
@@ -76,7 +77,12 @@ export class ShellAdapter implements ChatPort {
     }
     readline.on('line', (line) => {
       this.queue = this.queue.then(async () => {
-        await this.handleLine(line, handlers);
+        try {
+          await this.handleLine(line, handlers);
+        } catch (error) {
+          // One bad line must not end the session; the router answers its own failures, so this is a bug.
+          this.write(`internal error: ${error instanceof Error ? error.message : String(error)}`);
+        }
         if (interactive && this.ready) readline.prompt();
       });
     });
@@ -103,12 +109,12 @@ export class ShellAdapter implements ChatPort {
 
   async post(destination: Destination, message: Message): Promise<PostRef> {
     const ref = this.ref(destination);
-    this.write(this.prefixed(destination, message));
+    this.write(this.prefixed(ref, destination, message));
     return ref;
   }
 
   async update(ref: PostRef, message: Message): Promise<void> {
-    this.write(this.prefixed({ channelId: ref.channelId }, message, `(updated post ${ref.postId}) `));
+    this.write(this.prefixed(ref, { channelId: ref.channelId }, message, `(updated post ${ref.postId}) `));
   }
 
   private async handleLine(raw: string, handlers: InboundHandlers): Promise<void> {
@@ -143,13 +149,13 @@ export class ShellAdapter implements ChatPort {
     responder: Responder,
     handlers: InboundHandlers,
   ): Promise<void> {
-    const token = this.buttons.get(number);
-    if (!token) {
+    const button = this.buttons.get(number);
+    if (!button) {
       this.write(`There is no choice [${number}].`);
       return;
     }
     // The shell goes through the same signature check as a chat platform's callback.
-    const verified = this.options.signer.verify(token, (this.options.now ?? Date.now)());
+    const verified = this.options.signer.verify(button.token, (this.options.now ?? Date.now)());
     if ('refused' in verified) {
       this.write(`Choice [${number}] is no longer valid (${verified.refused}).`);
       return;
@@ -160,6 +166,7 @@ export class ShellAdapter implements ChatPort {
       channel: this.channel,
       action: verified.action,
       payload: verified.payload,
+      post: button.post,
       requestId,
       responder,
     });
@@ -170,35 +177,36 @@ export class ShellAdapter implements ChatPort {
     return {
       reply: async (message, visibility) => {
         const ref = this.ref(here);
-        this.write(visibility === 'in_channel' ? this.prefixed(here, message) : this.render(message));
+        this.write(
+          visibility === 'in_channel' ? this.prefixed(ref, here, message) : this.render(ref, message),
+        );
         return ref;
       },
       replyInThread: async (message) => {
-        const ref = this.ref(here);
-        this.write(this.prefixed({ ...here, threadId: 'thread' }, message));
+        const thread = { ...here, threadId: 'thread' };
+        const ref = this.ref(thread);
+        this.write(this.prefixed(ref, thread, message));
         return ref;
       },
       update: (ref, message) => this.update(ref, message),
     };
   }
 
-  private prefixed(destination: Destination, message: Message, note = ''): string {
+  private prefixed(ref: PostRef, destination: Destination, message: Message, note = ''): string {
     const where = destination.threadId ? `[#${destination.channelId} ↳] ` : `[#${destination.channelId}] `;
-    return `${where}${note}${this.render(message)}`;
+    return `${where}${note}${this.render(ref, message)}`;
   }
 
-  private render(message: Message): string {
+  private render(post: PostRef, message: Message): string {
     const now = (this.options.now ?? Date.now)();
     const numbers = (message.buttons ?? []).map((button) => {
       const number = this.nextButton++;
-      this.buttons.set(
-        number,
-        this.options.signer.sign({
-          action: button.action,
-          payload: button.payload,
-          expiresAt: button.expiresAt ?? now + WEEK_MS,
-        }),
-      );
+      const token = this.options.signer.sign({
+        action: button.action,
+        payload: button.payload,
+        expiresAt: button.expiresAt ?? now + WEEK_MS,
+      });
+      this.buttons.set(number, { token, post });
       return number;
     });
     return renderText(message, numbers);

@@ -1,0 +1,139 @@
+/**
+ * The built `coxswain` command, run as a user runs it: a real process, real stdin/stdout, real
+ * HTTP on loopback, real signals. Needs `npm run build` (the test script runs it first).
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { allGroups } from '../../commands/index.js';
+import { freePort } from '../support/free-port.js';
+
+const bin = new URL('../../bin/coxswain.js', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'coxswain-e2e-'));
+
+function run(args: string[], input = '', env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [bin, ...args], {
+    input,
+    encoding: 'utf8',
+    cwd: work,
+    env: { ...process.env, ...env },
+    timeout: 30_000,
+  });
+}
+
+describe('coxswain --shell from a pipe', () => {
+  it('answers help and a did-you-mean, then exits 0 at end of input', () => {
+    const result = run(['--shell'], '/ops help\n/ops nosuch\n');
+    expect(result.status).toBe(0);
+    for (const group of allGroups()) expect(result.stdout).toContain(`**/ops ${group.name}**`);
+    const helpAt = result.stdout.indexOf('**/ops help**');
+    const didYouMean = result.stdout.indexOf("I don't know the command `nosuch`. Did you mean");
+    expect(helpAt).toBeGreaterThan(-1);
+    expect(didYouMean).toBeGreaterThan(helpAt);
+    expect(result.stderr).toBe('');
+  });
+
+  it('shows buttons as numbered choices that work, through the signature check', () => {
+    const result = run(['--shell', '--role', 'admin'], '/ops phase pause foundation\n1\n1\n');
+    expect(result.stdout).toContain('Run `/ops phase pause foundation`?');
+    expect(result.stdout).toMatch(/\[1\] Confirm {2}\[2\] Cancel/);
+    expect(result.stdout).toContain('Confirmed by @local');
+    expect(result.stdout).toContain('`/ops phase pause` is not available yet');
+    expect(result.stdout).toContain('That request was already used.');
+    expect(result.status).toBe(0);
+  });
+
+  it('denies by role', () => {
+    const result = run(['--shell', '--role', 'viewer'], '/ops audit\n');
+    expect(result.stdout).toContain('`/ops audit` needs the admin role; you have the viewer role here.');
+  });
+
+  it('keeps the audit log in the embedded SQLite file across runs', () => {
+    run(['--shell'], '/ops help\n');
+    const result = run(['--shell', '--role', 'admin'], '/ops audit --user local\n');
+    expect(result.stdout).toMatch(/\| local \| shell \| help \| ok \|/);
+  });
+});
+
+describe('configuration errors', () => {
+  it('stop the bot with one clear line per problem and no stack trace', () => {
+    const config = join(work, 'bad.yaml');
+    writeFileSync(
+      config,
+      'chat:\n  mattermost:\n    url: nope\n    token: t\n    teams: [a]\nhttp:\n  port: -1\n',
+    );
+    const result = run(['--config', config]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      `coxswain: invalid configuration in ${config}:\n  http.port: Too small: expected number to be >=0\n  chat.mattermost.url: must be a URL\n`,
+    );
+  });
+
+  it('are found by `config check` without starting', () => {
+    const good = join(work, 'good.yaml');
+    writeFileSync(good, 'command: /ops\n');
+    expect(run(['config', 'check', good]).stdout).toBe(`${good}: ok\n`);
+    const bad = join(work, 'typo.yaml');
+    writeFileSync(bad, 'comand: /ops\n');
+    const result = run(['config', 'check', bad]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('comand: unknown key (check its spelling)');
+  });
+
+  it('answer a bad flag with the usage', () => {
+    const result = run(['--rol', 'admin']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('unknown option --rol');
+    expect(result.stderr).toContain('Usage:');
+    expect(run(['--shell', '--role', 'root']).stderr).toBe(
+      'coxswain: --role must be one of viewer, operator, admin\n',
+    );
+  });
+});
+
+describe('HTTP and shutdown', () => {
+  let child: ChildProcess | undefined;
+  afterEach(() => child?.kill('SIGKILL'));
+
+  it('serves probes and metrics, and stops gracefully on SIGTERM', async () => {
+    const port = await freePort();
+    child = spawn(process.execPath, [bin, '--shell', '--port', String(port)], {
+      cwd: work,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(async () => (await fetch(`${base}/healthz`)).ok);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ready: true, checks: { store: true, 'chat:shell': true } });
+
+    child.stdin?.write('/ops help\n');
+    await waitFor(async () =>
+      (await fetch(`${base}/metrics`).then((r) => r.text())).includes('command="help"'),
+    );
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('coxswain_commands_total{command="help",outcome="ok"} 1');
+    expect(metrics).toContain('coxswain_command_duration_seconds_bucket');
+    expect(metrics).toContain('coxswain_chat_connected{platform="shell"} 1');
+    expect(metrics).toContain('process_resident_memory_bytes');
+
+    const exited = new Promise<number | null>((resolve) => child?.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * The Store contract, run against both implementations: SQLite on a real file, and PostgreSQL on
+ * a real server this suite starts (test/support/postgres.ts). No fakes.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../../src/store/migrations.js';
+import { openStore } from '../../../src/store/open-store.js';
+import type { Confirmation, Store } from '../../../src/store/store.js';
+import { type PostgresServer, startPostgres } from '../../support/postgres.js';
+
+let pg: PostgresServer;
+const sqliteDir = mkdtempSync(join(tmpdir(), 'coxswain-sqlite-'));
+let db = 0;
+
+beforeAll(async () => {
+  pg = await startPostgres();
+});
+afterAll(() => {
+  pg?.stop();
+  rmSync(sqliteDir, { recursive: true, force: true });
+});
+
+const backends: [string, () => Promise<Store>][] = [
+  ['sqlite', () => openStore({ driver: 'sqlite', sqlite: { path: join(sqliteDir, `s${++db}.db`) } })],
+  [
+    'postgres',
+    async () => {
+      // A fresh schema per test: drop everything the previous test made.
+      const store = await openStore({ driver: 'postgres', sqlite: { path: '' }, postgres: { url: pg.url } });
+      await store.close();
+      const { default: pgLib } = await import('pg');
+      const client = new pgLib.Client({ connectionString: pg.url });
+      await client.connect();
+      await client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
+      await client.end();
+      return openStore({ driver: 'postgres', sqlite: { path: '' }, postgres: { url: pg.url } });
+    },
+  ],
+];
+
+describe.each(backends)('Store contract: %s', (_name, open) => {
+  let store: Store;
+  beforeEach(async () => {
+    store = await open();
+    return () => store.close();
+  });
+
+  it('migrates once, and again is a no-op', async () => {
+    expect(await store.migrate()).toBe(0);
+    expect(await store.ping()).toBe(true);
+    expect(MIGRATIONS.length).toBeGreaterThan(0);
+  });
+
+  it('appends and lists audit entries, newest first, filtered', async () => {
+    const base = {
+      requestId: 'r',
+      platform: 'shell',
+      userId: 'u',
+      channelId: 'c',
+      channelName: 'ops',
+      detail: '',
+      durationMs: 3,
+    };
+    await store.appendAudit({
+      ...base,
+      at: 1000,
+      username: 'alice',
+      command: 'help',
+      args: {},
+      outcome: 'ok',
+    });
+    await store.appendAudit({
+      ...base,
+      at: 2000,
+      username: 'bob',
+      command: 'drill run',
+      args: { drill: 'x' },
+      outcome: 'denied',
+    });
+    await store.appendAudit({
+      ...base,
+      at: 3000,
+      username: 'alice',
+      command: 'audit',
+      args: { limit: 2 },
+      outcome: 'ok',
+    });
+    expect((await store.listAudit({})).map((e) => e.at)).toEqual([3000, 2000, 1000]);
+    expect((await store.listAudit({ username: 'alice' })).map((e) => e.command)).toEqual(['audit', 'help']);
+    expect((await store.listAudit({ since: 2000, limit: 1 })).map((e) => e.at)).toEqual([3000]);
+    const [bob] = await store.listAudit({ username: 'bob' });
+    expect(bob).toMatchObject({ args: { drill: 'x' }, outcome: 'denied', durationMs: 3, channelName: 'ops' });
+  });
+
+  it('decides a confirmation exactly once, and never after it expires', async () => {
+    const c: Confirmation = {
+      id: 'c1',
+      kind: 'confirm',
+      platform: 'shell',
+      userId: 'u1',
+      username: 'alice',
+      userGroups: ['oncall'],
+      channelId: 'ch',
+      channelName: 'ops',
+      text: 'drill run pod-kill',
+      state: 'pending',
+      createdAt: 1000,
+      expiresAt: 2000,
+    };
+    await store.createConfirmation(c);
+    await store.createConfirmation({ ...c, id: 'c2' });
+    expect(await store.getConfirmation('c1')).toEqual(c);
+    expect(await store.decideConfirmation('c1', 'done', 'alice', 1500)).toBe(true);
+    expect(await store.decideConfirmation('c1', 'done', 'alice', 1501)).toBe(false);
+    expect(await store.getConfirmation('c1')).toMatchObject({
+      state: 'done',
+      decidedBy: 'alice',
+      decidedAt: 1500,
+    });
+    expect(await store.decideConfirmation('c2', 'done', 'alice', 2000)).toBe(false);
+    expect(await store.getConfirmation('missing')).toBeUndefined();
+  });
+
+  it('a confirmation raced by many clicks is decided once', async () => {
+    await store.createConfirmation({
+      id: 'race',
+      kind: 'confirm',
+      platform: 'shell',
+      userId: 'u1',
+      username: 'alice',
+      userGroups: [],
+      channelId: 'ch',
+      channelName: 'ops',
+      text: 'x',
+      state: 'pending',
+      createdAt: 0,
+      expiresAt: 10_000,
+    });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => store.decideConfirmation('race', 'done', 'alice', 5)),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('keeps the outbox: dedupe, due order, retry, delivered, counts', async () => {
+    const item = (key: string, at: number) => ({
+      dedupeKey: key,
+      groupKey: 'g1',
+      payload: { n: key },
+      nextAttemptAt: at,
+      receivedAt: at,
+    });
+    expect(await store.enqueueOutbox(item('a', 10))).toBe(true);
+    expect(await store.enqueueOutbox(item('a', 11))).toBe(false);
+    expect(await store.enqueueOutbox(item('b', 20))).toBe(true);
+    expect(await store.enqueueOutbox(item('c', 99))).toBe(true);
+    const due = await store.dueOutbox(50, 10);
+    expect(due.map((d) => d.dedupeKey)).toEqual(['a', 'b']);
+    expect(due[0]).toMatchObject({ groupKey: 'g1', payload: { n: 'a' }, state: 'pending', attempts: 0 });
+    await store.markOutboxRetry(due[0]!.id, 200, 'chat down', false);
+    await store.markOutboxDelivered(due[1]!.id);
+    expect((await store.dueOutbox(100, 10)).map((d) => d.dedupeKey)).toEqual(['c']);
+    const [retried] = await store.dueOutbox(200, 1);
+    expect(retried).toMatchObject({ dedupeKey: 'a', attempts: 1, lastError: 'chat down' });
+    await store.markOutboxRetry(retried!.id, 300, 'gave up', true);
+    expect(await store.countOutbox()).toEqual({ pending: 1, delivered: 1, failed: 1 });
+  });
+
+  it('maps alert groups to posts, one per channel, updatable', async () => {
+    await store.saveAlertPost({ groupKey: 'g', platform: 'mattermost', channelId: 'c1', postId: 'p1' });
+    await store.saveAlertPost({ groupKey: 'g', platform: 'mattermost', channelId: 'c2', postId: 'p2' });
+    await store.saveAlertPost({ groupKey: 'g', platform: 'mattermost', channelId: 'c1', postId: 'p3' });
+    const posts = await store.findAlertPosts('g');
+    expect(posts.map((p) => [p.channelId, p.postId]).sort()).toEqual([
+      ['c1', 'p3'],
+      ['c2', 'p2'],
+    ]);
+    expect(await store.findAlertPosts('other')).toEqual([]);
+  });
+
+  it('keeps incidents and their timelines', async () => {
+    const created = await store.createIncident({
+      title: 'db down',
+      severity: 2,
+      cluster: 'infra',
+      state: 'open',
+      platform: 'shell',
+      channelName: 'inc-20261123-db-down',
+      createdBy: 'alice',
+      createdAt: 100,
+    });
+    expect(created.id).toBeGreaterThan(0);
+    await store.updateIncident(created.id, { severity: 1, commander: 'bob', channelId: 'ch9' });
+    await store.addTimeline({
+      incidentId: created.id,
+      at: 200,
+      author: 'bob',
+      kind: 'note',
+      text: 'failover started',
+    });
+    await store.addTimeline({
+      incidentId: created.id,
+      at: 150,
+      author: 'alice',
+      kind: 'open',
+      text: 'opened',
+    });
+    expect(await store.getIncident(created.id)).toMatchObject({
+      severity: 1,
+      commander: 'bob',
+      channelId: 'ch9',
+      cluster: 'infra',
+    });
+    expect((await store.listTimeline(created.id)).map((t) => t.text)).toEqual(['opened', 'failover started']);
+    await store.updateIncident(created.id, { state: 'resolved', resolvedAt: 300, summary: 'fixed' });
+    expect(await store.listIncidents({ state: 'open' })).toEqual([]);
+    expect((await store.listIncidents({})).map((i) => i.summary)).toEqual(['fixed']);
+  });
+
+  it('keeps runs, and finds the unfinished ones after a restart', async () => {
+    const run = {
+      id: 'run-1',
+      kind: 'drill' as const,
+      name: 'node-drain',
+      cluster: 'apps',
+      state: 'cordoned',
+      startedBy: 'alice',
+      startedAt: 1,
+      updatedAt: 1,
+      data: { node: 'apps-02' },
+    };
+    await store.saveRun(run);
+    await store.saveRun({
+      ...run,
+      id: 'run-2',
+      kind: 'phase',
+      name: 'foundation',
+      startedAt: 2,
+      updatedAt: 2,
+    });
+    await store.saveRun({ ...run, state: 'evicting', updatedAt: 5, data: { node: 'apps-02', evicted: 3 } });
+    expect(await store.getRun('run-1')).toMatchObject({
+      state: 'evicting',
+      updatedAt: 5,
+      data: { evicted: 3 },
+    });
+    expect((await store.listRuns({ kind: 'drill', unfinished: true })).map((r) => r.id)).toEqual(['run-1']);
+    await store.saveRun({ ...run, state: 'done', updatedAt: 9, finishedAt: 9 });
+    expect(await store.listRuns({ kind: 'drill', unfinished: true })).toEqual([]);
+    expect((await store.listRuns({})).map((r) => r.id)).toEqual(['run-2', 'run-1']);
+  });
+});
+
+describe('migrations on PostgreSQL', () => {
+  it('are safe when several replicas start at once', async () => {
+    const { default: pgLib } = await import('pg');
+    const client = new pgLib.Client({ connectionString: pg.url });
+    await client.connect();
+    await client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
+    await client.end();
+    const stores = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        openStore({ driver: 'postgres', sqlite: { path: '' }, postgres: { url: pg.url } }),
+      ),
+    );
+    const again = await Promise.all(stores.map((s) => s.migrate()));
+    expect(again).toEqual([0, 0, 0, 0]);
+    await Promise.all(stores.map((s) => s.close()));
+  });
+});
