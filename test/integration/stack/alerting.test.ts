@@ -1,0 +1,67 @@
+/**
+ * Real servers: Alertmanager v0.31.1, Prometheus 2.42 (Debian) and the test exporter
+ * (test/stack/exporter.mjs), started by test/stack/global-setup.ts. No bot: the webhook
+ * receiver's deliveries fail, which does not affect the Alertmanager API.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadStackEnv } from '../../stack/env.js';
+import { waitFor } from './wait.js';
+
+const env = loadStackEnv();
+
+interface AmAlert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  status: { state: string };
+}
+async function amAlerts(alertname: string): Promise<AmAlert[]> {
+  const filter = encodeURIComponent(`alertname="${alertname}"`);
+  const res = await fetch(`${env.ALERTMANAGER_URL}/api/v2/alerts?filter=${filter}&active=true`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as AmAlert[];
+}
+
+describe('Alertmanager and Prometheus', () => {
+  afterAll(async () => {
+    await fetch(`${env.EXPORTER_URL}/flag/0`, { method: 'POST' });
+  });
+
+  it('GET /api/v2/status answers with the webhook receiver', async () => {
+    const res = await fetch(`${env.ALERTMANAGER_URL}/api/v2/status`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { versionInfo: { version: string }; config: { original: string } };
+    expect(body.versionInfo.version).toBe('0.31.1');
+    expect(body.config.original).toContain(`127.0.0.1:${env.BOT_PORT}/hooks/alertmanager`);
+  });
+
+  it("delivers Prometheus' always-firing rule to Alertmanager", async () => {
+    const alerts = await waitFor(
+      'CoxswainStackAlwaysFiring in Alertmanager',
+      async () => {
+        const a = await amAlerts('CoxswainStackAlwaysFiring');
+        return a.length ? a : undefined;
+      },
+      30_000,
+      500,
+    );
+    expect(alerts[0]!.labels).toMatchObject({ cluster: 'infra', severity: 'warning' });
+    expect(alerts[0]!.status.state).toBe('active');
+  });
+
+  it('fires CoxswainTestFlag when the exporter flag is flipped', async () => {
+    const set = await fetch(`${env.EXPORTER_URL}/flag/1`, { method: 'POST' });
+    expect(set.status).toBe(200);
+    const alerts = await waitFor(
+      'CoxswainTestFlag in Alertmanager',
+      async () => {
+        const a = await amAlerts('CoxswainTestFlag');
+        return a.length ? a : undefined;
+      },
+      30_000,
+      500,
+    );
+    expect(alerts[0]!.labels).toMatchObject({ cluster: 'apps', namespace: 'databases', severity: 'critical' });
+    expect(alerts[0]!.annotations.runbook_url).toMatch(/^https:\/\//);
+    expect(alerts[0]!.annotations.summary).toBeTruthy();
+  });
+});
