@@ -86,4 +86,41 @@ export interface ChatPort {
   resolveChannel(name: string): Promise<Destination>;
   post(destination: Destination, message: Message): Promise<PostRef>;
   update(ref: PostRef, message: Message): Promise<void>;
+  /** Incident rooms; absent where the platform (or this adapter) cannot make channels. */
+  rooms?: RoomsCapability;
+}
+
+/** A channel the bot created: the platform's id and the name as it was asked for. */
+export interface Room extends Destination {
+  name: string;
+}
+
+/**
+ * What incident rooms need from a chat platform. Names are lowercase `[a-z0-9-]`, at most 64
+ * characters; users are usernames without `@`, groups are the platform's group (Mattermost
+ * group, Rocket.Chat team or role) names without `~`.
+ */
+export interface RoomsCapability {
+  /** Creates the channel with the bot as a member; rejects with RoomExistsError when the name is taken. */
+  create(name: string, options: { private: boolean; purpose?: string }): Promise<Room>;
+  /** Adds people to the channel; people already in it, or unknown, are skipped and returned. */
+  invite(room: Destination, people: { users: string[]; groups: string[] }): Promise<{ skipped: string[] }>;
+  /** Pins a post the bot made to its channel. */
+  pin(ref: PostRef): Promise<void>;
+  /** Archives the channel: read-only, out of the sidebar, still searchable. */
+  archive(room: Destination): Promise<void>;
+  /** Uploads a file to the channel as a post with `message` (markdown) beside it. */
+  attach(
+    room: Destination,
+    file: { name: string; content: string; mimeType: string },
+    message: Message,
+  ): Promise<PostRef>;
+}
+
+/** Thrown by RoomsCapability.create when a channel of that name exists (also an archived one). */
+export class RoomExistsError extends Error {
+  readonly code = 'room-exists';
+  constructor(readonly roomName: string) {
+    super(`a channel named ${roomName} exists already`);
+  }
 }

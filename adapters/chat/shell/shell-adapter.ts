@@ -16,7 +16,10 @@ import type {
   InboundHandlers,
   PostRef,
   Responder,
+  Room,
+  RoomsCapability,
 } from '../../../src/ports.js';
+import { RoomExistsError } from '../../../src/ports.js';
 import type { ActionSigner } from '../../../src/security/signing.js';
 import { renderText } from './render-text.js';
 
@@ -44,7 +47,9 @@ export class ShellAdapter implements ChatPort {
   private readonly buttons = new Map<number, { token: string; post: PostRef }>();
   private queue: Promise<void> = Promise.resolve();
   private readonly user: ChatUser;
-  private readonly channel: ChatChannel;
+  private channel: ChatChannel;
+  /** Rooms made with `rooms.create`, by name: the shell plays a platform that keeps names unique. */
+  private readonly madeRooms = new Map<string, { archived: boolean }>();
   private resolveEnded!: () => void;
   /** Resolves when the input ends and every line has been handled. */
   readonly ended = new Promise<void>((resolve) => {
@@ -108,6 +113,7 @@ export class ShellAdapter implements ChatPort {
   }
 
   async post(destination: Destination, message: Message): Promise<PostRef> {
+    this.assertOpen(destination);
     const ref = this.ref(destination);
     this.write(this.prefixed(ref, destination, message));
     return ref;
@@ -117,9 +123,53 @@ export class ShellAdapter implements ChatPort {
     this.write(this.prefixed(ref, { channelId: ref.channelId }, message, `(updated post ${ref.postId}) `));
   }
 
+  /** Incident rooms, printed as they happen: `[#inc-…] (room created, private)`. */
+  readonly rooms: RoomsCapability = {
+    create: async (name, options): Promise<Room> => {
+      if (this.madeRooms.has(name)) throw new RoomExistsError(name);
+      this.madeRooms.set(name, { archived: false });
+      this.write(`[#${name}] (room created, ${options.private ? 'private' : 'public'})`);
+      return { channelId: name, name };
+    },
+    invite: async (room, people) => {
+      this.assertOpen(room);
+      const names = [...people.users.map((u) => `@${u}`), ...people.groups.map((g) => `~${g}`)];
+      if (names.length > 0) this.write(`[#${room.channelId}] (invited ${names.join(' ')})`);
+      return { skipped: [] };
+    },
+    pin: async (ref) => {
+      this.write(`[#${ref.channelId}] (pinned post ${ref.postId})`);
+    },
+    archive: async (room) => {
+      const made = this.madeRooms.get(room.channelId);
+      if (made) made.archived = true;
+      this.write(`[#${room.channelId}] (room archived)`);
+    },
+    attach: async (room, file, message) => {
+      const ref = await this.post(room, message);
+      this.write(
+        `[#${room.channelId}] (file ${file.name}, ${file.mimeType}, ${Buffer.byteLength(file.content)} bytes)\n--- ${file.name} ---\n${file.content}\n--- end of ${file.name} ---`,
+      );
+      return ref;
+    },
+  };
+
+  private assertOpen(destination: Destination): void {
+    if (this.madeRooms.get(destination.channelId)?.archived)
+      throw new Error(`#${destination.channelId} is archived; nothing can be posted there`);
+  }
+
   private async handleLine(raw: string, handlers: InboundHandlers): Promise<void> {
     const line = raw.trim();
     if (line === '') return;
+    // `/join #room` moves the shell user to another channel, as the platforms' own /join does.
+    const join = /^\/join\s+#?([a-z0-9][a-z0-9._-]{0,63})$/i.exec(line);
+    if (join) {
+      const name = (join[1] as string).toLowerCase();
+      this.channel = { id: name, name };
+      this.write(`(you are now in #${name})`);
+      return;
+    }
     const requestId = randomUUID();
     const responder = this.responder();
     if (/^\d+$/.test(line)) {
