@@ -5,10 +5,14 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import { AlertmanagerClient } from '../adapters/alertmanager/client.js';
 import { ShellAdapter } from '../adapters/chat/shell/shell-adapter.js';
 import { allGroups } from '../commands/index.js';
 import { ActionRegistry } from '../handlers/actions.js';
+import { registerAlertActions } from '../handlers/alert-actions.js';
+import { registerAlertWebhook } from '../handlers/alertmanager-webhook.js';
 import { Inbound } from '../handlers/inbound.js';
+import { alertsFeature } from './alerts/feature.js';
 import { BindingRoleResolver, FixedRoleResolver } from './auth/roles.js';
 import { loadConfig } from './config/load.js';
 import type { Config, Role } from './config/schema.js';
@@ -56,7 +60,14 @@ export class StartError extends Error {}
 
 /** The features, in start order. Each issue's feature is added here and nowhere else. */
 function features(): Feature[] {
-  return [];
+  return [
+    alertsFeature({
+      createAlertmanager: (am) =>
+        new AlertmanagerClient({ name: am.name, url: am.url, timeoutMs: am.timeoutMs, retries: am.retries }),
+      registerWebhook: registerAlertWebhook,
+      registerActions: registerAlertActions,
+    }),
+  ];
 }
 
 export async function startBot(options: StartOptions = {}): Promise<Bot> {
@@ -91,13 +102,14 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
     signer,
   });
 
-  const services: Services = { config, store, now: Date.now, groups: allGroups };
+  const roles = useShell
+    ? new FixedRoleResolver(options.role ?? 'viewer')
+    : new BindingRoleResolver(config.auth.bindings);
+  const services: Services = { config, store, now: Date.now, groups: allGroups, roles };
   const router = new Router({
     trigger: config.command,
     groups: allGroups(),
-    roles: useShell
-      ? new FixedRoleResolver(options.role ?? 'viewer')
-      : new BindingRoleResolver(config.auth.bindings),
+    roles,
     store,
     services,
     metrics,

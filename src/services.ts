@@ -2,6 +2,8 @@
  * What command handlers may use. Engines that later features add (health, alerting, drills,
  * incidents) appear here as optional members; a command whose engine is absent is not offered.
  */
+import type { AlertmanagerDirectory } from './alerts/alertmanager-api.js';
+import type { RoleResolver } from './auth/roles.js';
 import type { Config } from './config/schema.js';
 import type { CommandGroup } from './router/spec.js';
 import type { Store } from './store/store.js';
@@ -12,4 +14,8 @@ export interface Services {
   /** All registered groups, for help. */
   groups: () => readonly CommandGroup[];
   now: () => number;
+  /** The role resolver the router uses, for checks outside it (alert buttons). */
+  roles?: RoleResolver;
+  /** The configured Alertmanagers (set by the alerts feature). */
+  alertmanagers?: AlertmanagerDirectory;
 }

@@ -3,6 +3,7 @@
  * test keeps the two in step. Defaults here are what a single replica in a shell needs.
  */
 import { z } from 'zod';
+import { parseMatchers } from '../alerts/matchers.js';
 import { parseDuration } from '../duration.js';
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
@@ -35,6 +36,33 @@ const rocketchat = z.strictObject({
   user: nonEmpty(),
   password: nonEmpty(),
   publicUrl: url().optional(),
+});
+
+const matcherList = () =>
+  z.array(
+    z.string().refine((value) => 'matchers' in parseMatchers(value), {
+      error: 'must be Alertmanager matchers like severity="critical" or cluster=~"infra|apps"',
+    }),
+  );
+
+const alertRoute = z.strictObject({
+  // Alertmanager matchers, all of which must match the group's common labels.
+  matchers: matcherList().default([]),
+  // Channel names the matching groups are posted to.
+  channels: z.array(nonEmpty()).min(1, { error: 'must list at least one channel' }),
+  // Chat platforms (mattermost, rocketchat) this route posts on; empty means every one.
+  platforms: z.array(nonEmpty()).default([]),
+  // Mentioned on the post when the group is critical, e.g. @oncall-platform.
+  mention: nonEmpty().optional(),
+  // Keep evaluating the routes after this one matched.
+  continue: z.boolean().default(false),
+});
+
+const alertmanager = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'must be a short lowercase name like infra' }),
+  url: url(),
+  timeout: duration().default('10s'),
+  retries: z.number().int().min(0).max(10).default(2),
 });
 
 export const configSchema = z.strictObject({
@@ -100,9 +128,33 @@ export const configSchema = z.strictObject({
             .default(1024 * 1024),
         })
         .prefault({}),
+      routes: z.array(alertRoute).default([]),
+      defaultRoute: alertRoute.omit({ matchers: true, continue: true }).prefault({ channels: ['alerts'] }),
+      storm: z
+        .strictObject({
+          threshold: z.number().int().positive().default(20),
+          window: duration().default('1m'),
+        })
+        .prefault({}),
+      delivery: z
+        .strictObject({
+          interval: duration().default('1s'),
+          ratePerSecond: z.number().positive().default(10),
+          maxBackoff: duration().default('5m'),
+          batchSize: z.number().int().positive().default(500),
+        })
+        .prefault({}),
     })
     .prefault({}),
+  alertmanagers: z
+    .array(alertmanager)
+    .default([])
+    .refine((list) => new Set(list.map((am) => am.name)).size === list.length, {
+      error: 'names must be unique',
+    }),
 });
 
 export type Config = z.infer<typeof configSchema>;
 export type RoleBinding = z.infer<typeof roleBinding>;
+export type AlertRoute = z.infer<typeof alertRoute>;
+export type AlertmanagerConfig = z.infer<typeof alertmanager>;

@@ -110,6 +110,42 @@ CREATE TABLE runs (
 CREATE INDEX runs_unfinished ON runs (kind, finished_at);
 `,
   },
+  {
+    version: 2,
+    name: 'alert groups: the merged state of each Alertmanager group a post shows',
+    sql: `
+CREATE TABLE alert_groups (
+  group_key TEXT PRIMARY KEY,
+  data TEXT NOT NULL,
+  updated_at \${BIG} NOT NULL
+);
+`,
+  },
+  {
+    version: 3,
+    name: 'incident rooms: roles, origin, pinned summary, archiving, linked alerts',
+    sql: `
+ALTER TABLE incidents ADD COLUMN comms TEXT;
+ALTER TABLE incidents ADD COLUMN origin_channel_id TEXT;
+ALTER TABLE incidents ADD COLUMN origin_thread_id TEXT;
+ALTER TABLE incidents ADD COLUMN summary_post_id TEXT;
+ALTER TABLE incidents ADD COLUMN archive_at \${BIG};
+ALTER TABLE incidents ADD COLUMN archived_at \${BIG};
+CREATE INDEX incidents_channel ON incidents (platform, channel_id);
+
+CREATE TABLE incident_alerts (
+  incident_id INTEGER NOT NULL REFERENCES incidents (id),
+  fingerprint TEXT NOT NULL,
+  alertname TEXT NOT NULL,
+  cluster TEXT,
+  state TEXT NOT NULL,
+  linked_by TEXT NOT NULL,
+  linked_at \${BIG} NOT NULL,
+  PRIMARY KEY (incident_id, fingerprint)
+);
+CREATE INDEX incident_alerts_fingerprint ON incident_alerts (fingerprint);
+`,
+  },
 ];
 
 const WORDS: Record<'sqlite' | 'postgres', Record<string, string>> = {

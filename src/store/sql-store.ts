@@ -2,12 +2,14 @@
 import { MIGRATIONS, renderMigration } from './migrations.js';
 import type { Param, Row, SqlDriver } from './sql-driver.js';
 import type {
+  AlertGroupRecord,
   AlertPost,
   AuditEntry,
   AuditQuery,
   Confirmation,
   ConfirmationState,
   Incident,
+  IncidentAlert,
   IncidentState,
   OutboxItem,
   OutboxState,
@@ -241,10 +243,29 @@ export class SqlStore implements Store {
     }));
   }
 
+  async getAlertGroup(groupKey: string): Promise<AlertGroupRecord | undefined> {
+    const [row] = await this.db.all('SELECT * FROM alert_groups WHERE group_key = ?', [groupKey]);
+    if (!row) return undefined;
+    return {
+      groupKey: str(row.group_key),
+      data: JSON.parse(str(row.data)) as Record<string, unknown>,
+      updatedAt: num(row.updated_at),
+    };
+  }
+
+  async saveAlertGroup(group: AlertGroupRecord): Promise<void> {
+    await this.db.run(
+      `INSERT INTO alert_groups (group_key, data, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (group_key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`,
+      [group.groupKey, JSON.stringify(group.data), group.updatedAt],
+    );
+  }
+
   async createIncident(incident: Omit<Incident, 'id'>): Promise<Incident> {
     const [row] = await this.db.all(
-      `INSERT INTO incidents (title, severity, cluster, state, platform, channel_id, channel_name, commander, created_by, created_at, resolved_at, summary)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      `INSERT INTO incidents (title, severity, cluster, state, platform, channel_id, channel_name, commander, created_by, created_at, resolved_at, summary,
+         comms, origin_channel_id, origin_thread_id, summary_post_id, archive_at, archived_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
       [
         incident.title,
         incident.severity,
@@ -258,6 +279,12 @@ export class SqlStore implements Store {
         incident.createdAt,
         incident.resolvedAt ?? null,
         incident.summary ?? null,
+        incident.comms ?? null,
+        incident.originChannelId ?? null,
+        incident.originThreadId ?? null,
+        incident.summaryPostId ?? null,
+        incident.archiveAt ?? null,
+        incident.archivedAt ?? null,
       ],
     );
     return { ...incident, id: num(row?.id) };
@@ -274,6 +301,12 @@ export class SqlStore implements Store {
       commander: 'commander',
       resolved_at: 'resolvedAt',
       summary: 'summary',
+      comms: 'comms',
+      origin_channel_id: 'originChannelId',
+      origin_thread_id: 'originThreadId',
+      summary_post_id: 'summaryPostId',
+      archive_at: 'archiveAt',
+      archived_at: 'archivedAt',
     };
     const sets: string[] = [];
     const params: Param[] = [];
@@ -319,6 +352,63 @@ export class SqlStore implements Store {
       kind: str(row.kind),
       text: str(row.text),
     }));
+  }
+
+  async findIncidentByChannel(platform: string, channelId: string): Promise<Incident | undefined> {
+    const [row] = await this.db.all(
+      'SELECT * FROM incidents WHERE platform = ? AND channel_id = ? ORDER BY id DESC LIMIT 1',
+      [platform, channelId],
+    );
+    return row ? rowToIncident(row) : undefined;
+  }
+
+  async linkIncidentAlert(link: IncidentAlert): Promise<boolean> {
+    const changed = await this.db.run(
+      `INSERT INTO incident_alerts (incident_id, fingerprint, alertname, cluster, state, linked_by, linked_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (incident_id, fingerprint) DO NOTHING`,
+      [
+        link.incidentId,
+        link.fingerprint,
+        link.alertname,
+        link.cluster ?? null,
+        link.state,
+        link.linkedBy,
+        link.linkedAt,
+      ],
+    );
+    return changed > 0;
+  }
+
+  async listIncidentAlerts(incidentId: number): Promise<IncidentAlert[]> {
+    const rows = await this.db.all(
+      'SELECT * FROM incident_alerts WHERE incident_id = ? ORDER BY linked_at, fingerprint',
+      [incidentId],
+    );
+    return rows.map(rowToIncidentAlert);
+  }
+
+  async findAlertIncidents(fingerprint: string): Promise<IncidentAlert[]> {
+    const rows = await this.db.all(
+      'SELECT * FROM incident_alerts WHERE fingerprint = ? ORDER BY incident_id',
+      [fingerprint],
+    );
+    return rows.map(rowToIncidentAlert);
+  }
+
+  async setIncidentAlertState(incidentId: number, fingerprint: string, state: string): Promise<void> {
+    await this.db.run('UPDATE incident_alerts SET state = ? WHERE incident_id = ? AND fingerprint = ?', [
+      state,
+      incidentId,
+      fingerprint,
+    ]);
+  }
+
+  async claimIncidentArchive(id: number, now: number): Promise<boolean> {
+    const changed = await this.db.run(
+      "UPDATE incidents SET archived_at = ? WHERE id = ? AND state = 'resolved' AND archived_at IS NULL",
+      [now, id],
+    );
+    return changed > 0;
   }
 
   async saveRun(run: Run): Promise<void> {
@@ -396,11 +486,31 @@ function rowToIncident(row: Row): Incident {
     commander: opt(row.commander, str),
     resolvedAt: opt(row.resolved_at, num),
     summary: opt(row.summary, str),
+    comms: opt(row.comms, str),
+    originChannelId: opt(row.origin_channel_id, str),
+    originThreadId: opt(row.origin_thread_id, str),
+    summaryPostId: opt(row.summary_post_id, str),
+    archiveAt: opt(row.archive_at, num),
+    archivedAt: opt(row.archived_at, num),
   };
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) Object.assign(incident, { [key]: value });
   }
   return incident;
+}
+
+function rowToIncidentAlert(row: Row): IncidentAlert {
+  const link: IncidentAlert = {
+    incidentId: num(row.incident_id),
+    fingerprint: str(row.fingerprint),
+    alertname: str(row.alertname),
+    state: str(row.state),
+    linkedBy: str(row.linked_by),
+    linkedAt: num(row.linked_at),
+  };
+  const cluster = opt(row.cluster, str);
+  if (cluster !== undefined) link.cluster = cluster;
+  return link;
 }
 
 function rowToRun(row: Row): Run {

@@ -84,6 +84,13 @@ export interface AlertPost {
   postId: string;
 }
 
+/** The merged state of one Alertmanager group, as its posts show it (owned by src/alerts). */
+export interface AlertGroupRecord {
+  groupKey: string;
+  data: Record<string, unknown>;
+  updatedAt: number;
+}
+
 export type IncidentState = 'open' | 'resolved';
 
 export interface Incident {
@@ -100,6 +107,27 @@ export interface Incident {
   createdAt: number;
   resolvedAt?: number;
   summary?: string;
+  comms?: string;
+  /** Where it was opened from, so the room links back and the resolution is told there. */
+  originChannelId?: string;
+  originThreadId?: string;
+  /** The pinned summary post in the room. */
+  summaryPostId?: string;
+  /** When the resolved room is due to be archived, and when it was. */
+  archiveAt?: number;
+  archivedAt?: number;
+}
+
+/** An alert linked to an incident; its state changes post into the room. */
+export interface IncidentAlert {
+  incidentId: number;
+  fingerprint: string;
+  alertname: string;
+  cluster?: string;
+  /** firing or resolved, as Alertmanager last said. */
+  state: string;
+  linkedBy: string;
+  linkedAt: number;
 }
 
 export interface TimelineEntry {
@@ -158,6 +186,8 @@ export interface Store {
   countOutbox(): Promise<Record<OutboxState, number>>;
   saveAlertPost(post: AlertPost): Promise<void>;
   findAlertPosts(groupKey: string): Promise<AlertPost[]>;
+  getAlertGroup(groupKey: string): Promise<AlertGroupRecord | undefined>;
+  saveAlertGroup(group: AlertGroupRecord): Promise<void>;
 
   createIncident(incident: Omit<Incident, 'id'>): Promise<Incident>;
   updateIncident(id: number, changes: Partial<Omit<Incident, 'id'>>): Promise<void>;
@@ -165,6 +195,16 @@ export interface Store {
   listIncidents(query: { state?: IncidentState }): Promise<Incident[]>;
   addTimeline(entry: TimelineEntry): Promise<void>;
   listTimeline(incidentId: number): Promise<TimelineEntry[]>;
+  /** The incident whose room is this channel. */
+  findIncidentByChannel(platform: string, channelId: string): Promise<Incident | undefined>;
+  /** Links an alert; false when it was linked to this incident already. */
+  linkIncidentAlert(link: IncidentAlert): Promise<boolean>;
+  listIncidentAlerts(incidentId: number): Promise<IncidentAlert[]>;
+  /** Every link of the alert with this fingerprint, across incidents. */
+  findAlertIncidents(fingerprint: string): Promise<IncidentAlert[]>;
+  setIncidentAlertState(incidentId: number, fingerprint: string, state: string): Promise<void>;
+  /** Marks a resolved incident's room archived once; false when another replica did it first. */
+  claimIncidentArchive(id: number, now: number): Promise<boolean>;
 
   saveRun(run: Run): Promise<void>;
   getRun(id: string): Promise<Run | undefined>;

@@ -1,0 +1,150 @@
+/**
+ * The buttons on an alert post: Silence 1h/4h, Acknowledge, Open incident (Runbook is a plain
+ * link). Each runs as the person who clicked, who must hold the operator role under the same
+ * role resolver the router uses; every click, allowed or not, is audited.
+ */
+
+import type { AlertmanagerDirectory } from '../src/alerts/alertmanager-api.js';
+import type { AlertDelivery } from '../src/alerts/delivery.js';
+import { utcMinute } from '../src/alerts/format-duration.js';
+import { groupLabelsForRouting } from '../src/alerts/group.js';
+import { formatMatchers, type Matcher } from '../src/alerts/matchers.js';
+import { ALERT_ACTIONS } from '../src/alerts/render.js';
+import { allows } from '../src/auth/permissions.js';
+import { parseDuration } from '../src/duration.js';
+import type { FeatureContext } from '../src/feature.js';
+import type { ActionEvent } from '../src/ports.js';
+import type { AuditOutcome } from '../src/store/store.js';
+import { escapeChat, inlineCode } from '../src/text/escape.js';
+
+export interface AlertActionDeps {
+  delivery: AlertDelivery;
+  alertmanagers: AlertmanagerDirectory;
+  now: () => number;
+}
+
+export function registerAlertActions(ctx: FeatureContext, deps: AlertActionDeps): void {
+  const say = (event: ActionEvent, text: string) => event.responder.reply({ text }, 'ephemeral');
+
+  const audit = async (event: ActionEvent, outcome: AuditOutcome, detail: string, startedAt: number) => {
+    await ctx.store
+      .appendAudit({
+        at: startedAt,
+        requestId: event.requestId,
+        platform: event.platform,
+        userId: event.user.id,
+        username: event.user.username,
+        channelId: event.channel.id,
+        channelName: event.channel.name,
+        command: `button ${event.action}`,
+        args: event.payload,
+        outcome,
+        detail,
+        durationMs: deps.now() - startedAt,
+      })
+      .catch((error: unknown) =>
+        ctx.log.error({ err: error, requestId: event.requestId }, 'audit write failed'),
+      );
+  };
+
+  /** Runs a button as its clicker, if they may. */
+  const guarded = (work: (event: ActionEvent) => Promise<{ outcome: AuditOutcome; detail: string }>) => {
+    return async (event: ActionEvent) => {
+      const startedAt = deps.now();
+      const role = ctx.services.roles?.roleOf(event.user, event.channel);
+      if (!allows(role, 'alert:act')) {
+        await say(
+          event,
+          `The alert buttons need the operator role, and you have ${role ? `the ${role} role` : 'no role'}; ask an admin to bind you to operator in auth.bindings.`,
+        );
+        await audit(event, 'denied', `role ${role ?? 'none'}`, startedAt);
+        return;
+      }
+      try {
+        const { outcome, detail } = await work(event);
+        await audit(event, outcome, detail, startedAt);
+      } catch (error) {
+        await audit(event, 'error', error instanceof Error ? error.message : String(error), startedAt);
+        throw error;
+      }
+    };
+  };
+
+  ctx.registerAction(
+    ALERT_ACTIONS.silence,
+    guarded(async (event) => {
+      const groupKey = event.payload.group ?? '';
+      const forMs = parseDuration(event.payload.for ?? '');
+      const group = await deps.delivery.group(groupKey);
+      if (!group || forMs === undefined) {
+        await say(event, 'That alert group is no longer known to coxswain; silence it with `silence add`.');
+        return { outcome: 'invalid', detail: 'unknown group' };
+      }
+      const am = deps.alertmanagers.forExternalUrl(group.externalURL);
+      if (!am) {
+        await say(
+          event,
+          'No Alertmanager is configured, so coxswain cannot silence; add one under `alertmanagers:`.',
+        );
+        return { outcome: 'unavailable', detail: 'no alertmanager' };
+      }
+      const matchers: Matcher[] = Object.entries(groupLabelsForRouting(group)).map(([name, value]) => ({
+        name,
+        type: '=',
+        value,
+      }));
+      if (matchers.length === 0) {
+        await say(
+          event,
+          'This alert group has no common labels to silence on; use `silence add` with matchers.',
+        );
+        return { outcome: 'invalid', detail: 'no labels' };
+      }
+      const now = deps.now();
+      const until = now + forMs;
+      const id = await am.createSilence({
+        matchers,
+        startsAt: now,
+        endsAt: until,
+        createdBy: event.user.username,
+        comment: `Silenced from chat by ${event.user.username} for ${event.payload.for}.`,
+      });
+      await deps.delivery.recordSilence(groupKey, {
+        user: event.user.username,
+        id,
+        alertmanager: am.name,
+        until,
+        at: now,
+      });
+      await say(
+        event,
+        `Silenced until ${utcMinute(until)} in ${escapeChat(am.name)}: silence ${inlineCode(id)} on ${inlineCode(formatMatchers(matchers))}.`,
+      );
+      return { outcome: 'ok', detail: `silence ${id} in ${am.name}` };
+    }),
+  );
+
+  ctx.registerAction(
+    ALERT_ACTIONS.acknowledge,
+    guarded(async (event) => {
+      const known = await deps.delivery.acknowledge(event.payload.group ?? '', event.user.username);
+      if (!known) {
+        await say(event, 'That alert group is no longer known to coxswain.');
+        return { outcome: 'invalid', detail: 'unknown group' };
+      }
+      await say(event, 'Acknowledged: the post now shows you are on it.');
+      return { outcome: 'ok', detail: 'acknowledged' };
+    }),
+  );
+
+  ctx.registerAction(
+    ALERT_ACTIONS.incident,
+    guarded(async (event) => {
+      await say(
+        event,
+        'Incidents are not available in this coxswain yet; open the incident by hand and link this alert.',
+      );
+      return { outcome: 'unavailable', detail: 'no incident engine' };
+    }),
+  );
+}

@@ -1,0 +1,76 @@
+/**
+ * The alerts feature: Alertmanager's webhook into the outbox, the delivery loop from the outbox
+ * into chat, the post buttons, and the Alertmanager clients the silence commands use. The
+ * composition root hands in the concrete pieces (HTTP route, button handlers, API client).
+ */
+import type { AlertmanagerConfig } from '../config/schema.js';
+import { parseDuration } from '../duration.js';
+import type { Feature, FeatureContext } from '../feature.js';
+import type { Store } from '../store/store.js';
+import { type AlertmanagerApi, AlertmanagerDirectory } from './alertmanager-api.js';
+import { AlertDelivery } from './delivery.js';
+import { type AlertMetrics, createAlertMetrics } from './metrics.js';
+import { AlertRouter } from './routing.js';
+
+export interface AlertsFeatureDeps {
+  createAlertmanager(config: AlertmanagerConfig & { timeoutMs: number }): AlertmanagerApi;
+  registerWebhook(options: {
+    http: NonNullable<FeatureContext['http']>;
+    store: Store;
+    log: FeatureContext['log'];
+    metrics: AlertMetrics;
+    token: string | undefined;
+    maxBodyBytes: number;
+    onStored?: () => void;
+  }): void;
+  registerActions(
+    ctx: FeatureContext,
+    deps: { delivery: AlertDelivery; alertmanagers: AlertmanagerDirectory; now: () => number },
+  ): void;
+}
+
+export function alertsFeature(deps: AlertsFeatureDeps): Feature {
+  let delivery: AlertDelivery | undefined;
+  return {
+    name: 'alerts',
+    start(ctx) {
+      const { config } = ctx;
+      const log = ctx.log.child({ component: 'alerts' });
+      const now = ctx.services.now;
+      const alertmanagers = new AlertmanagerDirectory(
+        config.alertmanagers.map((am) =>
+          deps.createAlertmanager({ ...am, timeoutMs: parseDuration(am.timeout) as number }),
+        ),
+      );
+      ctx.services.alertmanagers = alertmanagers;
+      const metrics = createAlertMetrics(ctx.metrics.registry, ctx.store);
+      delivery = new AlertDelivery({
+        store: ctx.store,
+        chat: ctx.chat,
+        router: new AlertRouter(config.alerts),
+        log,
+        metrics,
+        alerts: config.alerts,
+        now,
+      });
+      const running = delivery;
+      if (ctx.http) {
+        deps.registerWebhook({
+          http: ctx.http,
+          store: ctx.store,
+          log,
+          metrics,
+          token: config.alerts.webhook.token,
+          maxBodyBytes: config.alerts.webhook.maxBodyBytes,
+          onStored: () => running.kick(),
+        });
+      }
+      deps.registerActions(ctx, { delivery, alertmanagers, now });
+      // Rows left pending by a crash or an outage are delivered from the first pass on.
+      delivery.start();
+    },
+    async stop() {
+      await delivery?.stop();
+    },
+  };
+}

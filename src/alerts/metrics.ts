@@ -1,0 +1,35 @@
+/** The alert path's metrics, registered on the bot's registry by the alerts feature. */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Store } from '../store/store.js';
+
+export type PostOutcome = 'posted' | 'updated' | 'stormed' | 'retried' | 'failed';
+
+export interface AlertMetrics {
+  received: Counter<'status'>;
+  posts: Counter<'outcome'>;
+}
+
+export function createAlertMetrics(registry: Registry, store: Store): AlertMetrics {
+  new Gauge({
+    name: 'coxswain_outbox_pending',
+    help: 'Alerts stored in the outbox and not yet delivered to chat, read from the store at scrape time.',
+    registers: [registry],
+    async collect() {
+      this.set((await store.countOutbox()).pending);
+    },
+  });
+  return {
+    received: new Counter({
+      name: 'coxswain_alerts_received_total',
+      help: 'Alerts accepted by the webhook, by status; retries that were already stored are not counted.',
+      labelNames: ['status'],
+      registers: [registry],
+    }),
+    posts: new Counter({
+      name: 'coxswain_alert_posts_total',
+      help: 'Alert group deliveries to chat by outcome: posted, updated, stormed (counted in a storm summary), retried, failed.',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Which channels an alert group goes to: the config's routes, evaluated in order the way
+ * Alertmanager evaluates its own (the first match wins unless it says `continue`), and the
+ * default route when none matched.
+ */
+import type { AlertRoute, Config } from '../config/schema.js';
+import { type Matcher, matchesAll, parseMatchers } from './matchers.js';
+
+export interface RouteTarget {
+  channel: string;
+  /** Set only when the group is critical and the route names someone to call. */
+  mention?: string;
+}
+
+interface CompiledRoute {
+  matchers: Matcher[];
+  channels: string[];
+  platforms: string[];
+  mention?: string;
+  continue: boolean;
+}
+
+export class AlertRouter {
+  private readonly routes: CompiledRoute[];
+  private readonly fallback: CompiledRoute;
+
+  constructor(alerts: Pick<Config['alerts'], 'routes' | 'defaultRoute'>) {
+    this.routes = alerts.routes.map(compile);
+    this.fallback = compile({ ...alerts.defaultRoute, matchers: [], continue: false });
+  }
+
+  /**
+   * The channels for a group with these labels on a platform, without duplicates (the first
+   * route naming a channel decides its mention). The shell stands in for every platform.
+   */
+  route(labels: Readonly<Record<string, string>>, platform: string): RouteTarget[] {
+    const matched: CompiledRoute[] = [];
+    for (const route of this.routes) {
+      if (!matchesAll(route.matchers, labels)) continue;
+      matched.push(route);
+      if (!route.continue) break;
+    }
+    if (matched.length === 0) matched.push(this.fallback);
+    const critical = labels.severity === 'critical';
+    const targets = new Map<string, RouteTarget>();
+    for (const route of matched) {
+      if (platform !== 'shell' && route.platforms.length > 0 && !route.platforms.includes(platform)) continue;
+      for (const channel of route.channels) {
+        if (targets.has(channel)) continue;
+        const target: RouteTarget = { channel };
+        if (critical && route.mention) target.mention = route.mention;
+        targets.set(channel, target);
+      }
+    }
+    return [...targets.values()];
+  }
+}
+
+function compile(route: Omit<AlertRoute, 'mention'> & { mention?: string | undefined }): CompiledRoute {
+  const matchers: Matcher[] = [];
+  for (const text of route.matchers) {
+    const parsed = parseMatchers(text);
+    // The config schema has validated them; a failure here is a bug, not a user error.
+    if ('error' in parsed) throw new Error(`alerts route matcher ${JSON.stringify(text)}: ${parsed.error}`);
+    matchers.push(...parsed.matchers);
+  }
+  const compiled: CompiledRoute = {
+    matchers,
+    channels: route.channels,
+    platforms: route.platforms,
+    continue: route.continue,
+  };
+  if (route.mention) compiled.mention = route.mention;
+  return compiled;
+}
