@@ -220,6 +220,74 @@ describe.each(backends)('Store contract: %s', (_name, open) => {
     expect((await store.listIncidents({})).map((i) => i.summary)).toEqual(['fixed']);
   });
 
+  it('keeps an incident room: roles, origin, pinned summary, archiving once', async () => {
+    const created = await store.createIncident({
+      title: 'db down',
+      severity: 2,
+      state: 'open',
+      platform: 'shell',
+      channelId: 'room-1',
+      channelName: 'inc-20261123-db-down',
+      createdBy: 'alice',
+      createdAt: 100,
+      originChannelId: 'alerts',
+      originThreadId: 'post-7',
+    });
+    await store.createIncident({
+      title: 'other',
+      severity: 3,
+      state: 'open',
+      platform: 'mattermost',
+      channelId: 'room-1',
+      channelName: 'inc-20261123-other',
+      createdBy: 'bob',
+      createdAt: 110,
+    });
+    await store.updateIncident(created.id, { comms: 'carol', summaryPostId: 'p1' });
+    expect(await store.findIncidentByChannel('shell', 'room-1')).toMatchObject({
+      id: created.id,
+      comms: 'carol',
+      summaryPostId: 'p1',
+      originChannelId: 'alerts',
+      originThreadId: 'post-7',
+    });
+    expect(await store.findIncidentByChannel('shell', 'elsewhere')).toBeUndefined();
+    // Only a resolved room is archived, and only once however many replicas try.
+    expect(await store.claimIncidentArchive(created.id, 400)).toBe(false);
+    await store.updateIncident(created.id, { state: 'resolved', resolvedAt: 300, archiveAt: 350 });
+    expect(await store.claimIncidentArchive(created.id, 400)).toBe(true);
+    expect(await store.claimIncidentArchive(created.id, 401)).toBe(false);
+    expect(await store.getIncident(created.id)).toMatchObject({ archiveAt: 350, archivedAt: 400 });
+  });
+
+  it('links alerts to incidents once each, and finds them by fingerprint', async () => {
+    const base = { severity: 2, state: 'open' as const, platform: 'shell', createdBy: 'a', createdAt: 1 };
+    const one = await store.createIncident({ ...base, title: 'one', channelName: 'inc-1' });
+    const two = await store.createIncident({ ...base, title: 'two', channelName: 'inc-2' });
+    const link = {
+      fingerprint: 'abc123',
+      alertname: 'KubePodCrashLooping',
+      state: 'firing',
+      linkedBy: 'alice',
+    };
+    expect(
+      await store.linkIncidentAlert({ ...link, incidentId: one.id, cluster: 'apps', linkedAt: 10 }),
+    ).toBe(true);
+    expect(await store.linkIncidentAlert({ ...link, incidentId: one.id, linkedAt: 11 })).toBe(false);
+    expect(await store.linkIncidentAlert({ ...link, incidentId: two.id, linkedAt: 12 })).toBe(true);
+    await store.linkIncidentAlert({ ...link, fingerprint: 'def', incidentId: one.id, linkedAt: 13 });
+    await store.setIncidentAlertState(one.id, 'abc123', 'resolved');
+    expect(await store.listIncidentAlerts(one.id)).toEqual([
+      { ...link, incidentId: one.id, cluster: 'apps', linkedAt: 10, state: 'resolved' },
+      { ...link, fingerprint: 'def', incidentId: one.id, linkedAt: 13 },
+    ]);
+    expect((await store.findAlertIncidents('abc123')).map((l) => [l.incidentId, l.state])).toEqual([
+      [one.id, 'resolved'],
+      [two.id, 'firing'],
+    ]);
+    expect(await store.findAlertIncidents('nope')).toEqual([]);
+  });
+
   it('keeps runs, and finds the unfinished ones after a restart', async () => {
     const run = {
       id: 'run-1',
