@@ -6,6 +6,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { AlertmanagerClient } from '../adapters/alertmanager/client.js';
+import { RocketChatAdapter } from '../adapters/chat/rocketchat/rocketchat-adapter.js';
 import { ShellAdapter } from '../adapters/chat/shell/shell-adapter.js';
 import { allGroups } from '../commands/index.js';
 import { ActionRegistry } from '../handlers/actions.js';
@@ -83,7 +84,7 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
   const log = options.logger ?? createLogger({ level, pretty: process.stderr.isTTY === true });
   const metrics = createMetrics();
   const signer = new ActionSigner(config.security.signingKey);
-  if (!useShell) {
+  if (!useShell && config.chat.rocketchat === undefined) {
     // The chat platform adapters are their own issues; refuse clearly rather than start deaf.
     const which = config.chat.mattermost ? 'chat.mattermost' : 'chat.rocketchat';
     throw new StartError(
@@ -94,13 +95,16 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
     log.debug('no security.signingKey set: button signatures are valid for this process only');
 
   const store = await openStore(config.store);
-  const chat = new ShellAdapter({
-    input: options.input ?? process.stdin,
-    output: options.output ?? process.stdout,
-    interactive: options.interactive ?? (process.stdin.isTTY === true && options.input === undefined),
-    trigger: config.command,
-    signer,
-  });
+  const rocketchat = useShell ? undefined : config.chat.rocketchat;
+  const chat = rocketchat
+    ? new RocketChatAdapter({ ...rocketchat, trigger: config.command, signer, log })
+    : new ShellAdapter({
+        input: options.input ?? process.stdin,
+        output: options.output ?? process.stdout,
+        interactive: options.interactive ?? (process.stdin.isTTY === true && options.input === undefined),
+        trigger: config.command,
+        signer,
+      });
 
   const roles = useShell
     ? new FixedRoleResolver(options.role ?? 'viewer')
@@ -148,6 +152,7 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
     registerAction: (action, handler) => actions.register(action, handler),
   };
   if (http) featureContext.http = http;
+  if (http && chat instanceof RocketChatAdapter) chat.registerRoutes(http);
   const started: Feature[] = [];
   for (const feature of features()) {
     await feature.start(featureContext);

@@ -36,6 +36,11 @@ const rocketchat = z.strictObject({
   user: nonEmpty(),
   password: nonEmpty(),
   publicUrl: url().optional(),
+  // The coxswain Rocket.Chat App (adapters/chat/rocketchat/app): its id, and the secret it
+  // shares with the bot to sign /ops invocations, button clicks and notices. Without them the
+  // bot answers mentions and DMs, and buttons make the clicker post the command.
+  appId: nonEmpty().optional(),
+  appSecret: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
 });
 
 const matcherList = () =>

@@ -1,0 +1,374 @@
+/**
+ * The Rocket.Chat adapter. Three ways in, one way out:
+ * - mentions (`@coxswain health`), DMs, and `/ops …` typed as a message (with
+ *   `Message_AllowUnrecognizedSlashCommand` on) arrive over the realtime stream (realtime.ts);
+ * - `/ops` and button clicks arrive from the coxswain Rocket.Chat App as signed HTTP requests
+ *   to `/hooks/rocketchat/command` and `/hooks/rocketchat/action` (hook-signature.ts);
+ * - without the App, buttons make the clicker post `@coxswain action <token>`, which arrives
+ *   over the stream as that person's message.
+ * Everything the bot says goes out through the REST API (rest-client.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from '../../../src/log.js';
+import type { Message } from '../../../src/message.js';
+import type {
+  ActionEvent,
+  ChatPort,
+  ChatUser,
+  Destination,
+  InboundHandlers,
+  PostRef,
+  Responder,
+} from '../../../src/ports.js';
+import type { ActionSigner } from '../../../src/security/signing.js';
+import { signHookBody, verifyHookBody } from './hook-signature.js';
+import { Realtime, type StreamMessage, type StreamMeta } from './realtime.js';
+import { renderMessage, renderText } from './render.js';
+import { RocketChatRest } from './rest-client.js';
+
+export const PLATFORM = 'rocketchat';
+export const COMMAND_HOOK = '/hooks/rocketchat/command';
+export const ACTION_HOOK = '/hooks/rocketchat/action';
+
+export interface RocketChatAdapterOptions {
+  url: string;
+  user: string;
+  password: string;
+  /** The coxswain App's id, when it is installed: buttons are rendered as UIKit blocks. */
+  appId?: string;
+  /** Shared with the App; signs hook requests both ways. Hooks are off without it. */
+  appSecret?: string;
+  trigger: string;
+  signer: ActionSigner;
+  log: Logger;
+  now?: () => number;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+/** What the App forwards for `/ops …`. */
+export interface CommandHookBody {
+  command: string;
+  text: string;
+  user: { id: string; username: string };
+  room: { id: string; name?: string };
+  threadId?: string;
+  triggerId?: string;
+}
+
+/** What the App forwards for a block button click. */
+export interface ActionHookBody {
+  actionId: string;
+  value: string;
+  user: { id: string; username: string };
+  room: { id: string; name?: string };
+  messageId?: string;
+  triggerId?: string;
+}
+
+export class RocketChatAdapter implements ChatPort {
+  readonly platform = PLATFORM;
+  readonly rest: RocketChatRest;
+  readonly realtime: Realtime;
+  private handlers?: InboundHandlers;
+  private readonly channels = new Map<string, string>();
+  private resolveEnded!: () => void;
+  /** Resolves once the adapter has been stopped. */
+  readonly ended = new Promise<void>((resolve) => {
+    this.resolveEnded = resolve;
+  });
+
+  constructor(private readonly options: RocketChatAdapterOptions) {
+    this.rest = new RocketChatRest({ url: options.url, user: options.user, password: options.password });
+    const realtime: ConstructorParameters<typeof Realtime>[0] = {
+      url: options.url,
+      token: async () => (this.rest.me ?? (await this.rest.login())).authToken,
+      onMessage: (message, meta) => {
+        void this.onStreamMessage(message, meta).catch((error: unknown) =>
+          options.log.error({ err: error, messageId: message._id }, 'rocket.chat message handling failed'),
+        );
+      },
+      log: options.log.child({ component: 'rocketchat' }),
+    };
+    if (options.initialBackoffMs !== undefined) realtime.initialBackoffMs = options.initialBackoffMs;
+    if (options.maxBackoffMs !== undefined) realtime.maxBackoffMs = options.maxBackoffMs;
+    this.realtime = new Realtime(realtime);
+  }
+
+  private get now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private get botUsername(): string {
+    return this.rest.me?.username ?? this.options.user;
+  }
+
+  async start(handlers: InboundHandlers): Promise<void> {
+    this.handlers = handlers;
+    await this.rest.login();
+    await this.realtime.start();
+  }
+
+  async stop(): Promise<void> {
+    this.handlers = undefined;
+    await this.realtime.stop();
+    this.resolveEnded();
+  }
+
+  isReady(): boolean {
+    return this.rest.me !== undefined && this.realtime.isConnected();
+  }
+
+  async resolveChannel(name: string): Promise<Destination> {
+    const roomName = name.replace(/^#/, '');
+    let id = this.channels.get(roomName);
+    if (!id) {
+      id = (await this.rest.roomInfo({ roomName })).room._id;
+      this.channels.set(roomName, id);
+    }
+    return { channelId: id };
+  }
+
+  async post(destination: Destination, message: Message): Promise<PostRef> {
+    const rendered = renderMessage(message, this.renderOptions());
+    const body: Record<string, unknown> = { rid: destination.channelId, ...rendered };
+    if (destination.threadId) body.tmid = destination.threadId;
+    const { message: posted } = await this.rest.sendMessage(body);
+    const ref: PostRef = { platform: PLATFORM, channelId: posted.rid, postId: posted._id };
+    if (destination.threadId) ref.threadId = destination.threadId;
+    return ref;
+  }
+
+  async update(ref: PostRef, message: Message): Promise<void> {
+    await this.rest.updateMessage(ref.channelId, ref.postId, renderText(message));
+  }
+
+  /** Pins a post (an incident's summary, say). */
+  async pin(ref: PostRef): Promise<void> {
+    await this.rest.pinMessage(ref.postId);
+  }
+
+  /** Creates a public channel or a private group with these members; returns its id. */
+  async createRoom(name: string, options: { private: boolean; members?: string[] }): Promise<string> {
+    const kind = options.private ? 'group' : 'channel';
+    const created = await this.rest.createRoom(kind, name, options.members ?? []);
+    const room = (created.channel ?? created.group) as { _id: string } | undefined;
+    if (!room) throw new Error(`Rocket.Chat created ${name} but did not say its id`);
+    this.channels.set(name, room._id);
+    return room._id;
+  }
+
+  async invite(roomId: string, username: string, options: { private: boolean }): Promise<void> {
+    const { user } = await this.rest.userInfo(username);
+    await this.rest.invite(options.private ? 'group' : 'channel', roomId, user._id);
+  }
+
+  async archive(roomId: string, options: { private: boolean }): Promise<void> {
+    await this.rest.archive(options.private ? 'group' : 'channel', roomId);
+  }
+
+  /** Opens (or finds) the DM with a user and posts there. */
+  async directMessage(username: string, message: Message): Promise<PostRef> {
+    const { room } = await this.rest.createDirect(username);
+    return this.post({ channelId: room._id }, message);
+  }
+
+  /** Adds the App's hook routes. Call before the HTTP server listens. */
+  registerRoutes(http: FastifyInstance): void {
+    const secret = this.options.appSecret;
+    if (!secret) return;
+    void http.register(async (scope) => {
+      // The signature covers the raw body, so this scope keeps it as a string.
+      scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) =>
+        done(null, body),
+      );
+      scope.post(COMMAND_HOOK, async (request, reply) => {
+        const body = this.verified<CommandHookBody>(secret, request);
+        if (typeof body === 'string') return reply.code(401).send({ error: body });
+        if (typeof body.text !== 'string' || !body.user?.id || !body.room?.id)
+          return reply.code(400).send({ error: 'command, text, user and room are required' });
+        // Acknowledge now; the answer is posted when the command finishes.
+        void this.dispatchCommand(body, { channelId: body.room.id }).catch((error: unknown) =>
+          this.options.log.error({ err: error }, 'rocket.chat command failed'),
+        );
+        return reply.send({ ok: true });
+      });
+      scope.post(ACTION_HOOK, async (request, reply) => {
+        const body = this.verified<ActionHookBody>(secret, request);
+        if (typeof body === 'string') return reply.code(401).send({ error: body });
+        const verified = this.options.signer.verify(String(body.value ?? ''), this.now);
+        if ('refused' in verified || verified.action !== body.actionId) {
+          const why = 'refused' in verified ? verified.refused : 'action mismatch';
+          this.options.log.warn({ why, user: body.user?.username }, 'rocket.chat button refused');
+          return reply.code(403).send({ error: `That button is not valid (${why}).` });
+        }
+        const event = this.actionEvent(body.user, body.room, verified.action, verified.payload);
+        if (body.messageId)
+          event.post = { platform: PLATFORM, channelId: body.room.id, postId: body.messageId };
+        void this.handlers
+          ?.onAction(event)
+          .catch((error: unknown) => this.options.log.error({ err: error }, 'rocket.chat action failed'));
+        return reply.send({ ok: true });
+      });
+    });
+  }
+
+  private verified<T>(secret: string, request: FastifyRequest): T | string {
+    const raw = typeof request.body === 'string' ? request.body : '';
+    const refused = verifyHookBody(secret, raw, request.headers, this.now);
+    if (refused) {
+      this.options.log.warn({ refused, url: request.url }, 'rocket.chat hook request refused');
+      return refused;
+    }
+    try {
+      return JSON.parse(raw) as T;
+    } catch {
+      return 'malformed body';
+    }
+  }
+
+  private async onStreamMessage(message: StreamMessage, meta: StreamMeta): Promise<void> {
+    const me = this.rest.me;
+    if (!me || !this.handlers) return;
+    // Own posts, edits and system messages are not commands. The sender id decides "own", not
+    // the `bot` field the SDK's bot client filters on (see the README on 7.x).
+    if (message.u._id === me.userId || message.editedAt || message.t) return;
+    const text = message.msg.trim();
+    const mention = new RegExp(`^@${escapeRegExp(me.username)}\\b[:,]?\\s*`, 'i');
+    const trigger = this.options.trigger;
+    let command: string | undefined;
+    if (mention.test(text)) command = text.replace(mention, '');
+    else if (text === trigger || text.startsWith(`${trigger} `)) command = text.slice(trigger.length);
+    else if (meta.roomType === 'd') command = text;
+    if (command === undefined) return;
+    command = command.trim();
+    const room = { id: message.rid, name: meta.roomName ?? message.rid };
+    const user = { id: message.u._id, username: message.u.username };
+    const action = /^action\s+(\S+)$/.exec(command);
+    if (action) {
+      await this.clickByMessage(user, room, action[1] as string, message);
+      return;
+    }
+    // In a channel, private answers go to a thread under the asker's message; in a DM, inline.
+    const privateTo: Destination =
+      meta.roomType === 'd'
+        ? { channelId: room.id }
+        : { channelId: room.id, threadId: message.tmid ?? message._id };
+    const replyTo: Destination = message.tmid
+      ? { channelId: room.id, threadId: message.tmid }
+      : { channelId: room.id };
+    await this.handlers.onCommand({
+      platform: PLATFORM,
+      user: this.chatUser(user),
+      channel: room,
+      text: command,
+      requestId: randomUUID(),
+      responder: this.responder(replyTo, privateTo, message._id),
+    });
+  }
+
+  private async clickByMessage(
+    user: { id: string; username: string },
+    room: { id: string; name?: string },
+    token: string,
+    message: StreamMessage,
+  ): Promise<void> {
+    const verified = this.options.signer.verify(token, this.now);
+    if ('refused' in verified) {
+      await this.post(
+        { channelId: room.id, threadId: message.tmid ?? message._id },
+        { text: `That button is not valid (${verified.refused}).` },
+      );
+      return;
+    }
+    await this.handlers?.onAction(this.actionEvent(user, room, verified.action, verified.payload));
+  }
+
+  private async dispatchCommand(body: CommandHookBody, here: Destination): Promise<void> {
+    const replyTo: Destination = body.threadId ? { ...here, threadId: body.threadId } : here;
+    await this.handlers?.onCommand({
+      platform: PLATFORM,
+      user: this.chatUser(body.user),
+      channel: { id: body.room.id, name: body.room.name ?? body.room.id },
+      text: body.text.trim(),
+      requestId: randomUUID(),
+      responder: this.responder(replyTo, undefined, undefined, body.user.id),
+    });
+  }
+
+  private actionEvent(
+    user: { id: string; username: string },
+    room: { id: string; name?: string },
+    action: string,
+    payload: Record<string, string>,
+  ): ActionEvent {
+    return {
+      platform: PLATFORM,
+      user: this.chatUser(user),
+      channel: { id: room.id, name: room.name ?? room.id },
+      action,
+      payload,
+      requestId: randomUUID(),
+      responder: this.responder({ channelId: room.id }, undefined, undefined, user.id),
+    };
+  }
+
+  /**
+   * Ephemeral answers: through the App's notify endpoint when the App sent the request (only the
+   * user sees it), else to `privateTo` (a thread under the asker's message, or the DM itself).
+   */
+  private responder(
+    replyTo: Destination,
+    privateTo?: Destination,
+    threadRoot?: string,
+    notifyUserId?: string,
+  ): Responder {
+    return {
+      reply: async (message, visibility) => {
+        if (visibility === 'ephemeral' && notifyUserId && this.options.appId && this.options.appSecret) {
+          await this.notify(notifyUserId, replyTo.channelId, message);
+          return undefined;
+        }
+        return this.post(visibility === 'ephemeral' && privateTo ? privateTo : replyTo, message);
+      },
+      replyInThread: (message) => {
+        const threadId = replyTo.threadId ?? threadRoot;
+        return this.post(threadId ? { channelId: replyTo.channelId, threadId } : replyTo, message);
+      },
+      update: (ref, message) => this.update(ref, message),
+    };
+  }
+
+  private async notify(userId: string, roomId: string, message: Message): Promise<void> {
+    const body = JSON.stringify({ userId, roomId, text: renderText(message) });
+    const url = `${this.options.url.replace(/\/+$/, '')}/api/apps/public/${this.options.appId}/notify`;
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...signHookBody(this.options.appSecret ?? '', body, this.now),
+      },
+      body,
+    });
+    if (!response.ok) throw new Error(`the coxswain App refused a notice (${response.status})`);
+  }
+
+  private chatUser(user: { id: string; username: string }): ChatUser {
+    return { id: user.id, username: user.username, groups: [] };
+  }
+
+  private renderOptions() {
+    const options: Parameters<typeof renderMessage>[1] = {
+      signer: this.options.signer,
+      now: this.now,
+      botUsername: this.botUsername,
+    };
+    if (this.options.appId && this.options.appSecret) options.appId = this.options.appId;
+    return options;
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
