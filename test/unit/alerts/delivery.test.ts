@@ -1,0 +1,227 @@
+/**
+ * Delivery from the outbox with a fake clock: one post per group, updates to the same post,
+ * a thread reply on resolution, coalescing, storms, and retries through a chat outage.
+ */
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AlertDelivery } from '../../../src/alerts/delivery.js';
+import { createAlertMetrics } from '../../../src/alerts/metrics.js';
+import { dedupeKey, type OutboxAlert, type WebhookPayload } from '../../../src/alerts/payload.js';
+import { AlertRouter } from '../../../src/alerts/routing.js';
+import { configSchema } from '../../../src/config/schema.js';
+import { SqlStore } from '../../../src/store/sql-store.js';
+import { SqliteDriver } from '../../../src/store/sqlite-driver.js';
+import { alert, payload } from '../../support/alert-payloads.js';
+import { RecordingChat } from '../../support/recording-chat.js';
+
+let store: SqlStore;
+let chat: RecordingChat;
+let clock: { now: number };
+let registry: Registry;
+let slept: number[];
+
+function delivery(alerts: Record<string, unknown> = {}) {
+  const config = configSchema.parse({
+    alerts: { routes: [{ matchers: ['cluster="infra"'], channels: ['infra'] }], ...alerts },
+  });
+  return new AlertDelivery({
+    store,
+    chat,
+    router: new AlertRouter(config.alerts),
+    log: pino({ level: 'silent' }),
+    metrics: createAlertMetrics(registry, store),
+    alerts: config.alerts,
+    now: () => clock.now,
+    sleep: async (ms) => {
+      slept.push(ms);
+      clock.now += ms;
+    },
+  });
+}
+
+/** What the webhook does: one outbox row per alert. */
+async function receive(p: WebhookPayload): Promise<void> {
+  for (const a of p.alerts) {
+    const row: OutboxAlert = {
+      groupKey: p.groupKey,
+      receiver: p.receiver,
+      groupLabels: p.groupLabels,
+      commonLabels: p.commonLabels,
+      commonAnnotations: p.commonAnnotations,
+      externalURL: p.externalURL,
+      alert: a,
+    };
+    await store.enqueueOutbox({
+      dedupeKey: dedupeKey(p.groupKey, a),
+      groupKey: p.groupKey,
+      payload: row as unknown as Record<string, unknown>,
+      nextAttemptAt: clock.now,
+      receivedAt: clock.now,
+    });
+  }
+}
+
+beforeEach(async () => {
+  store = new SqlStore(new SqliteDriver(':memory:'));
+  await store.migrate();
+  chat = new RecordingChat();
+  clock = { now: Date.parse('2026-11-23T12:00:00Z') };
+  registry = new Registry();
+  slept = [];
+});
+afterEach(() => store.close());
+
+describe('alert delivery', () => {
+  it('posts a group once, updates the same post when it changes, and replies in its thread when resolved', async () => {
+    const d = delivery();
+    const firing = alert({ startsAt: '2026-11-23T11:48:00Z' });
+    await receive(payload([firing]));
+    expect(await d.runOnce()).toBe(1);
+    expect(chat.calls).toHaveLength(1);
+    expect(chat.calls[0]).toMatchObject({ kind: 'post', channelId: 'infra', postId: 'p1' });
+    expect(chat.calls[0]?.message.title).toBe('FIRING: DiskFull');
+
+    // Alertmanager sends the group again (repeat): already stored, nothing new to say.
+    await receive(payload([firing]));
+    expect(await d.runOnce()).toBe(0);
+
+    const second = alert({ labels: { pod: 'db-1' }, startsAt: '2026-11-23T11:55:00Z' });
+    await receive(payload([firing, second], { groupKey: payload([firing]).groupKey }));
+    await d.runOnce();
+    expect(chat.calls[1]).toMatchObject({ kind: 'update', postId: 'p1' });
+    expect(chat.calls[1]?.message.title).toBe('FIRING (2): DiskFull');
+
+    const ended = '2026-11-23T12:00:00Z';
+    await receive(
+      payload(
+        [
+          { ...firing, status: 'resolved', endsAt: ended },
+          { ...second, status: 'resolved', endsAt: ended },
+        ],
+        { groupKey: payload([firing]).groupKey },
+      ),
+    );
+    await d.runOnce();
+    expect(chat.calls.slice(2)).toEqual([
+      expect.objectContaining({ kind: 'update', postId: 'p1' }),
+      expect.objectContaining({
+        kind: 'post',
+        threadId: 'p1',
+        message: expect.objectContaining({ text: 'Resolved after 12 min.' }),
+      }),
+    ]);
+    expect(chat.calls[2]?.message.title).toBe('RESOLVED (2): DiskFull');
+    expect(chat.posts).toHaveLength(1);
+    expect(await store.countOutbox()).toEqual({ pending: 0, delivered: 4, failed: 0 });
+    expect(await registry.getSingleMetricAsString('coxswain_alert_posts_total')).toContain(
+      'coxswain_alert_posts_total{outcome="posted"} 1',
+    );
+  });
+
+  it('coalesces many changes to one group within a pass into one update', async () => {
+    const d = delivery();
+    const base = payload([alert()]);
+    await receive(base);
+    await d.runOnce();
+    for (let i = 0; i < 50; i++)
+      await receive(payload([alert({ labels: { pod: `p${i}` } })], { groupKey: base.groupKey }));
+    await d.runOnce();
+    expect(chat.calls.map((c) => c.kind)).toEqual(['post', 'update']);
+    expect(chat.calls[1]?.message.title).toBe('FIRING (51): DiskFull');
+    expect((await store.countOutbox()).delivered).toBe(51);
+  });
+
+  it('keeps to the chat rate limit', async () => {
+    const d = delivery({ delivery: { ratePerSecond: 4 } });
+    for (let i = 0; i < 5; i++) await receive(payload([alert({ labels: { alertname: `A${i}` } })]));
+    const started = clock.now;
+    await d.runOnce();
+    expect(chat.posts).toHaveLength(5);
+    expect(clock.now - started).toBeGreaterThanOrEqual(1000);
+    expect(slept.every((ms) => ms <= 250)).toBe(true);
+  });
+
+  it('posts one storm summary past the threshold, drops nothing, and posts normally once calm', async () => {
+    const d = delivery({ storm: { threshold: 5, window: '1m' }, delivery: { ratePerSecond: 1000 } });
+    for (let i = 0; i < 40; i++) {
+      const name = i % 3 === 0 ? 'NodeDown' : 'PodCrashLooping';
+      await receive(
+        payload([alert({ labels: { alertname: name, pod: `pod-${i}` } })], { groupKey: `g${i}` }),
+      );
+    }
+    await d.runOnce();
+    const summaries = chat.posts.filter((c) => c.message.title === 'Alert storm');
+    expect(chat.posts).toHaveLength(6);
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]?.message.text).toMatch(
+      /^35 alerts in 35 groups since 2026-11-23 12:00 UTC, top: PodCrashLooping \(\d+\), NodeDown \(\d+\)/,
+    );
+    expect(await store.countOutbox()).toEqual({ pending: 0, delivered: 40, failed: 0 });
+
+    // More groups in the same storm update the one summary, they do not add posts.
+    clock.now += 10_000;
+    for (let i = 40; i < 45; i++)
+      await receive(payload([alert({ labels: { pod: `pod-${i}` } })], { groupKey: `g${i}` }));
+    await d.runOnce();
+    expect(chat.posts).toHaveLength(6);
+    expect(chat.calls.at(-1)).toMatchObject({ kind: 'update', postId: summaries[0]?.postId });
+    expect(chat.calls.at(-1)?.message.text).toMatch(/^40 alerts in 40 groups/);
+
+    // A whole window without new groups ends the storm.
+    clock.now += 61_000;
+    await receive(payload([alert({ labels: { alertname: 'Calm' } })], { groupKey: 'calm' }));
+    await d.runOnce();
+    expect(chat.posts.at(-1)?.message.title).toBe('FIRING: Calm');
+  });
+
+  it('retries through a chat outage with backoff and then delivers each group exactly once', async () => {
+    const d = delivery({ delivery: { maxBackoff: '30s' } });
+    chat.failing = true;
+    for (let i = 0; i < 3; i++)
+      await receive(payload([alert({ labels: { alertname: `A${i}` } })], { groupKey: `g${i}` }));
+    expect(await d.runOnce()).toBe(0);
+    const [row] = await store.dueOutbox(clock.now + 60_000, 1);
+    expect(row?.attempts).toBe(1);
+    expect(row?.lastError).toBe('chat is down');
+    expect(row!.nextAttemptAt).toBeGreaterThan(clock.now);
+    // Not due yet: nothing is tried.
+    expect(await d.runOnce()).toBe(0);
+    for (let i = 0; i < 6; i++) {
+      clock.now += 30_000;
+      await d.runOnce();
+    }
+    expect((await store.dueOutbox(clock.now + 60_000, 10))[0]?.attempts).toBe(7);
+    chat.failing = false;
+    clock.now += 30_000;
+    expect(await d.runOnce()).toBe(3);
+    expect(chat.posts.map((p) => p.message.title)).toEqual(['FIRING: A0', 'FIRING: A1', 'FIRING: A2']);
+    clock.now += 30_000;
+    expect(await d.runOnce()).toBe(0);
+    expect(chat.posts).toHaveLength(3);
+    expect(await store.countOutbox()).toEqual({ pending: 0, delivered: 3, failed: 0 });
+  });
+
+  it('shows acknowledgements and silences on the post', async () => {
+    const d = delivery();
+    const p = payload([alert()]);
+    await receive(p);
+    await d.runOnce();
+    expect(await d.acknowledge(p.groupKey, 'olivia')).toBe(true);
+    expect(await d.acknowledge('unknown', 'olivia')).toBe(false);
+    await d.recordSilence(p.groupKey, {
+      user: 'olivia',
+      id: 's1',
+      alertmanager: 'infra',
+      until: clock.now + 3_600_000,
+      at: clock.now,
+    });
+    expect(chat.calls.map((c) => [c.kind, c.postId])).toEqual([
+      ['post', 'p1'],
+      ['update', 'p1'],
+      ['update', 'p1'],
+    ]);
+    expect(chat.calls[2]?.message.text).toContain('Acknowledged by olivia');
+    expect(chat.calls[2]?.message.text).toContain('Silenced by olivia until 2026-11-23 13:00 UTC');
+  });
+});
