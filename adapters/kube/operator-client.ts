@@ -1,0 +1,300 @@
+/**
+ * The cluster adapter behind src/kube/cluster-ops.ts. One KubeConfig per cluster carries the bot's
+ * own credentials: reads use them as they are; writes add, on every call, the impersonation
+ * headers for `system:serviceaccount:<ns>:coxswain-operator` and the chat user as an
+ * impersonation extra. client-node's kubeconfig `as` field sets only the user, not extras, so
+ * the headers are passed per call with setHeaderOptions (see shared/notes/test-stack.md).
+ */
+import {
+  type ConfigurationOptions,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Node,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import {
+  type ClusterDirectory,
+  type ClusterOps,
+  type ClusterReader,
+  type EvictionResult,
+  KubeError,
+  type KubeObject,
+  type NodeInfo,
+  type OperatorWriter,
+  type PodInfo,
+  type ResourceRef,
+} from '../../src/kube/cluster-ops.js';
+
+export interface OperatorIdentity {
+  /** Namespace of the operator service account. */
+  namespace: string;
+  /** Name of the operator service account (coxswain-operator). */
+  serviceAccount: string;
+  /** The impersonation extra key that carries the chat user. */
+  chatUserExtra: string;
+}
+
+export const DEFAULT_OPERATOR: OperatorIdentity = {
+  namespace: 'coxswain',
+  serviceAccount: 'coxswain-operator',
+  chatUserExtra: 'coxswain.dev/chat-user',
+};
+
+export function operatorUsername(identity: OperatorIdentity): string {
+  return `system:serviceaccount:${identity.namespace}:${identity.serviceAccount}`;
+}
+
+/** Header values must be printable ASCII; a chat name with anything else is percent-encoded. */
+function headerSafe(value: string): string {
+  return /^[\x21-\x7e]+$/.test(value) ? value : encodeURIComponent(value);
+}
+
+/** The per-call options that make a request as the operator account on behalf of `actor`. */
+export function impersonation(
+  identity: OperatorIdentity,
+  actor: string,
+  user = operatorUsername(identity),
+): ConfigurationOptions {
+  return setHeaderOptions(
+    'Impersonate-User',
+    user,
+    setHeaderOptions(`Impersonate-Extra-${encodeURIComponent(identity.chatUserExtra)}`, headerSafe(actor)),
+  );
+}
+
+/** The HTTP status of a client-node error (ApiException.code), if it has one. */
+export function statusOf(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function wrap(cluster: string, what: string, error: unknown): KubeError {
+  const status = statusOf(error);
+  const body = (error as { body?: unknown }).body;
+  let reason = '';
+  if (typeof body === 'string') {
+    try {
+      reason = (JSON.parse(body) as { message?: string }).message ?? '';
+    } catch {
+      reason = body.slice(0, 200);
+    }
+  }
+  const why = reason || (error instanceof Error ? error.message : String(error));
+  return new KubeError(`${what} on cluster ${cluster} failed (HTTP ${status ?? '?'}): ${why}`, status);
+}
+
+function podInfo(pod: V1Pod): PodInfo {
+  const owner = pod.metadata?.ownerReferences?.find((o) => o.controller);
+  const info: PodInfo = {
+    namespace: pod.metadata?.namespace ?? '',
+    name: pod.metadata?.name ?? '',
+    uid: pod.metadata?.uid ?? '',
+    ready: pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
+    deleting: pod.metadata?.deletionTimestamp !== undefined && pod.metadata?.deletionTimestamp !== null,
+    labels: pod.metadata?.labels ?? {},
+    mirror: pod.metadata?.annotations?.['kubernetes.io/config.mirror'] !== undefined,
+  };
+  if (pod.spec?.nodeName) info.nodeName = pod.spec.nodeName;
+  if (pod.status?.phase) info.phase = pod.status.phase;
+  if (owner) info.owner = { kind: owner.kind, name: owner.name, uid: owner.uid };
+  return info;
+}
+
+function nodeInfo(node: V1Node): NodeInfo {
+  return {
+    name: node.metadata?.name ?? '',
+    ready: node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true,
+    unschedulable: node.spec?.unschedulable === true,
+  };
+}
+
+class Reader implements ClusterReader {
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+
+  constructor(
+    private readonly cluster: string,
+    kc: KubeConfig,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  async get(ref: ResourceRef): Promise<KubeObject | undefined> {
+    try {
+      if (ref.group === '') {
+        if (ref.plural === 'pods' && ref.namespace)
+          return (await this.core.readNamespacedPod({
+            name: ref.name,
+            namespace: ref.namespace,
+          })) as unknown as KubeObject;
+        if (ref.plural === 'nodes')
+          return (await this.core.readNode({ name: ref.name })) as unknown as KubeObject;
+        throw new KubeError(`reading core ${ref.plural} is not supported`, undefined);
+      }
+      const object = ref.namespace
+        ? await this.custom.getNamespacedCustomObject({
+            group: ref.group,
+            version: ref.version,
+            namespace: ref.namespace,
+            plural: ref.plural,
+            name: ref.name,
+          })
+        : await this.custom.getClusterCustomObject({
+            group: ref.group,
+            version: ref.version,
+            plural: ref.plural,
+            name: ref.name,
+          });
+      return object as KubeObject;
+    } catch (error) {
+      if (error instanceof KubeError) throw error;
+      if (statusOf(error) === 404) return undefined;
+      throw wrap(this.cluster, `reading ${ref.plural}/${ref.name}`, error);
+    }
+  }
+
+  async listPods(query: {
+    namespace?: string;
+    labelSelector?: string;
+    nodeName?: string;
+  }): Promise<PodInfo[]> {
+    const selectors: { labelSelector?: string; fieldSelector?: string } = {};
+    if (query.labelSelector) selectors.labelSelector = query.labelSelector;
+    if (query.nodeName) selectors.fieldSelector = `spec.nodeName=${query.nodeName}`;
+    try {
+      const list = query.namespace
+        ? await this.core.listNamespacedPod({ namespace: query.namespace, ...selectors })
+        : await this.core.listPodForAllNamespaces(selectors);
+      return list.items.map(podInfo);
+    } catch (error) {
+      throw wrap(this.cluster, 'listing pods', error);
+    }
+  }
+
+  async getNode(name: string): Promise<NodeInfo | undefined> {
+    try {
+      return nodeInfo(await this.core.readNode({ name }));
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw wrap(this.cluster, `reading node ${name}`, error);
+    }
+  }
+
+  async listNodes(): Promise<NodeInfo[]> {
+    try {
+      return (await this.core.listNode()).items.map(nodeInfo);
+    } catch (error) {
+      throw wrap(this.cluster, 'listing nodes', error);
+    }
+  }
+}
+
+class Writer implements OperatorWriter {
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly options: ConfigurationOptions;
+
+  constructor(
+    private readonly cluster: string,
+    kc: KubeConfig,
+    identity: OperatorIdentity,
+    actor: string,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.options = impersonation(identity, actor);
+  }
+
+  private merge(): ConfigurationOptions {
+    return setHeaderOptions('Content-Type', PatchStrategy.MergePatch, this.options);
+  }
+
+  async deletePod(namespace: string, name: string): Promise<'deleted' | 'gone'> {
+    try {
+      await this.core.deleteNamespacedPod({ name, namespace }, this.options);
+      return 'deleted';
+    } catch (error) {
+      if (statusOf(error) === 404) return 'gone';
+      throw wrap(this.cluster, `deleting pod ${namespace}/${name}`, error);
+    }
+  }
+
+  async evictPod(namespace: string, name: string): Promise<EvictionResult> {
+    try {
+      await this.core.createNamespacedPodEviction(
+        {
+          name,
+          namespace,
+          body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } },
+        },
+        this.options,
+      );
+      return 'evicted';
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404) return 'gone';
+      if (status === 429) return 'blocked';
+      throw wrap(this.cluster, `evicting pod ${namespace}/${name}`, error);
+    }
+  }
+
+  async setUnschedulable(node: string, unschedulable: boolean): Promise<void> {
+    try {
+      await this.core.patchNode(
+        { name: node, body: { spec: { unschedulable: unschedulable ? true : null } } },
+        this.merge(),
+      );
+    } catch (error) {
+      throw wrap(this.cluster, `${unschedulable ? 'cordoning' : 'uncordoning'} node ${node}`, error);
+    }
+  }
+
+  async mergePatch(ref: ResourceRef, patch: Record<string, unknown>): Promise<KubeObject> {
+    if (ref.group === '') throw new KubeError(`patching core ${ref.plural} is not supported`, undefined);
+    try {
+      const result = ref.namespace
+        ? await this.custom.patchNamespacedCustomObject(
+            {
+              group: ref.group,
+              version: ref.version,
+              namespace: ref.namespace,
+              plural: ref.plural,
+              name: ref.name,
+              body: patch,
+            },
+            this.merge(),
+          )
+        : await this.custom.patchClusterCustomObject(
+            { group: ref.group, version: ref.version, plural: ref.plural, name: ref.name, body: patch },
+            this.merge(),
+          );
+      return result as KubeObject;
+    } catch (error) {
+      throw wrap(this.cluster, `patching ${ref.plural} ${ref.namespace ?? ''}/${ref.name}`, error);
+    }
+  }
+}
+
+/** One cluster: reads as the bot, writes as the operator on behalf of a chat user. */
+export function createClusterOps(
+  cluster: string,
+  kc: KubeConfig,
+  identity: OperatorIdentity = DEFAULT_OPERATOR,
+): ClusterOps {
+  const reader = new Reader(cluster, kc);
+  return { cluster, reader, writer: (actor) => new Writer(cluster, kc, identity, actor) };
+}
+
+export function createClusterDirectory(
+  clusters: Record<string, KubeConfig>,
+  identity: OperatorIdentity = DEFAULT_OPERATOR,
+): ClusterDirectory {
+  const ops = new Map(
+    Object.entries(clusters).map(([name, kc]) => [name, createClusterOps(name, kc, identity)]),
+  );
+  return { names: () => [...ops.keys()], get: (name) => ops.get(name) };
+}
