@@ -49,16 +49,34 @@ app.kubernetes.io/part-of: coxswain
 {{- end -}}
 {{- end -}}
 
-{{/* "true" when leader election is on: forced, or auto with more than one replica. */}}
+{{/* "true" when several replicas elect a leader through a Lease. */}}
 {{- define "coxswain.leaderElection" -}}
-{{- $mode := toString .Values.leaderElection.enabled -}}
-{{- if or (eq $mode "true") (and (eq $mode "auto") (gt (int .Values.replicaCount) 1)) -}}
+{{- if gt (int .Values.replicaCount) 1 -}}
 true
 {{- end -}}
 {{- end -}}
 
 {{- define "coxswain.leaseName" -}}
-{{- default (include "coxswain.fullname" .) .Values.leaderElection.leaseName -}}
+{{- default (printf "%s-leader" (include "coxswain.fullname" .)) .Values.leaderElection.leaseName -}}
+{{- end -}}
+
+{{/*
+The config file: values.config, plus what the chart knows better than the values: the clusters
+(unless config.clusters is set) and the leader election that matches the Deployment and its Lease
+RBAC.
+*/}}
+{{- define "coxswain.config" -}}
+{{- $cfg := deepCopy .Values.config -}}
+{{- if not (hasKey $cfg "clusters") -}}
+{{- $clusters := list (dict "name" .Values.clusterName "inCluster" true) -}}
+{{- range .Values.remoteClusters -}}
+{{- $clusters = append $clusters (dict "name" .name "kubeconfig" (printf "/run/secrets/coxswain-kube/%s/kubeconfig" .name)) -}}
+{{- end -}}
+{{- $_ := set $cfg "clusters" $clusters -}}
+{{- end -}}
+{{- $election := dict "replicas" (int .Values.replicaCount) "cluster" .Values.clusterName "namespace" .Release.Namespace "lease" (include "coxswain.leaseName" .) -}}
+{{- $_ := set $cfg "leaderElection" (mergeOverwrite (deepCopy (default dict $cfg.leaderElection)) $election) -}}
+{{- toYaml $cfg -}}
 {{- end -}}
 
 {{/* The job label the scrape objects give the metrics: the Service's name. */}}
