@@ -8,7 +8,7 @@ STATE_DIR=$(cd "$STATE_DIR" && pwd)
 
 # A pid counts as ours only if its command line mentions our state dir (guards against a
 # recycled pid after a reboot or a crash).
-ours() { [[ -r /proc/$1/cmdline ]] && tr '\0' ' ' </proc/"$1"/cmdline | grep -qF "$STATE_DIR"; }
+ours() { [[ -r /proc/$1/cmdline ]] && tr '\0' ' ' </proc/"$1"/cmdline 2>/dev/null | grep -qF "$STATE_DIR"; }
 
 # Stop in reverse dependency order: clients first, then API servers, then etcd.
 order=(prometheus alertmanager exporter kwok-infra kwok-apps kube-scheduler-infra kube-scheduler-apps

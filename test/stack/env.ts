@@ -94,7 +94,9 @@ export function loadStackEnv(file: string = stackEnvFile()): StackEnv {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new Error(`no test stack env file at ${file}: run \`npm run stack:up\` (or the vitest stack project)`);
+    throw new Error(
+      `no test stack env file at ${file}: run \`npm run stack:up\` (or the vitest stack project)`,
+    );
   }
   const env = parseEnvFile(text);
   const missing = REQUIRED.filter((k) => !env[k]);

@@ -13,11 +13,9 @@
 import fs from 'node:fs';
 import http from 'node:http';
 
-const args = Object.fromEntries(
-  process.argv
-    .slice(2)
-    .reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
+const args = {};
+const argv = process.argv.slice(2);
+for (let i = 0; i < argv.length; i++) if (argv[i].startsWith('--')) args[argv[i].slice(2)] = argv[i + 1];
 const port = Number(args.port ?? process.env.EXPORTER_PORT ?? 9100);
 const stateFile = args.state ?? process.env.EXPORTER_STATE ?? '';
 
@@ -32,8 +30,8 @@ function load() {
 function save(state) {
   memory = state;
   if (stateFile) {
-    fs.writeFileSync(stateFile + '.tmp', JSON.stringify(state));
-    fs.renameSync(stateFile + '.tmp', stateFile);
+    fs.writeFileSync(`${stateFile}.tmp`, JSON.stringify(state));
+    fs.renameSync(`${stateFile}.tmp`, stateFile);
   }
 }
 let memory = { coxswain_test_flag: 0 };
@@ -63,7 +61,7 @@ function metrics() {
     if (key === 'coxswain_test_flag') continue;
     lines.push(`${key} ${Number(v)}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 const server = http.createServer((req, res) => {

@@ -34,6 +34,9 @@ fi
 
 # ---- Go binaries -----------------------------------------------------------------
 mkdir -p "$STACK_BIN"
+# One build at a time per cache (CI and a developer's up.sh may both call this).
+exec 9>"$STACK_CACHE_ROOT/.install.lock"
+if ! flock -n 9; then log "another install.sh is building into $STACK_CACHE_ROOT; waiting"; flock 9; fi
 TIMES=$STACK_CACHE/build-times.txt
 
 # build NAME CMD... : runs CMD (which must produce $STACK_BIN/NAME) unless present,

@@ -12,7 +12,12 @@ export interface KubectlResult {
 }
 
 /** Runs `kubectl --kubeconfig <admin of cluster> ...args`; never throws on a non-zero exit. */
-export function kubectlRun(env: StackEnv, cluster: StackCluster, args: string[], input?: string): KubectlResult {
+export function kubectlRun(
+  env: StackEnv,
+  cluster: StackCluster,
+  args: string[],
+  input?: string,
+): KubectlResult {
   const r = spawnSync(env.KUBECTL, ['--kubeconfig', kubeconfigFor(env, cluster), ...args], {
     input,
     encoding: 'utf8',
@@ -24,7 +29,8 @@ export function kubectlRun(env: StackEnv, cluster: StackCluster, args: string[],
 /** Runs kubectl and returns stdout; throws with stderr on failure. */
 export function kubectl(env: StackEnv, cluster: StackCluster, args: string[], input?: string): string {
   const r = kubectlRun(env, cluster, args, input);
-  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} (${cluster}) exited ${r.status}: ${r.stderr.trim()}`);
+  if (r.status !== 0)
+    throw new Error(`kubectl ${args.join(' ')} (${cluster}) exited ${r.status}: ${r.stderr.trim()}`);
   return r.stdout;
 }
 

@@ -17,6 +17,8 @@ STACK_CACHE_ROOT=${STACK_CACHE_ROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/coxswain-st
 STACK_CACHE=$STACK_CACHE_ROOT/$(stack_version_key)
 STACK_BIN=$STACK_CACHE/bin
 STATE_DIR=${STACK_STATE_DIR:-$STACK_DIR/.state}
+STATE_DIR=${STATE_DIR%/}
+[[ $STATE_DIR == /* ]] || STATE_DIR=$REPO_ROOT/$STATE_DIR
 SHARED_DIR=${COXSWAIN_SHARED:-$REPO_ROOT/../shared}
 
 STACK_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok alertmanager amtool)

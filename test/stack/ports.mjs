@@ -15,4 +15,4 @@ for (let i = 0; i < n; i++) {
   ports.push(s.address().port);
 }
 await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-process.stdout.write(ports.join('\n') + '\n');
+process.stdout.write(`${ports.join('\n')}\n`);

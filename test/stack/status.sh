@@ -9,7 +9,7 @@ out() { ((CHECK)) || printf "$@"; }
 STATE_DIR=$(cd "$STATE_DIR" && pwd)
 set -a; source "$STATE_DIR/env"; set +a
 
-ours() { [[ -r /proc/$1/cmdline ]] && tr '\0' ' ' </proc/"$1"/cmdline | grep -qF "$STATE_DIR"; }
+ours() { [[ -r /proc/$1/cmdline ]] && tr '\0' ' ' </proc/"$1"/cmdline 2>/dev/null | grep -qF "$STATE_DIR"; }
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$@" 2>/dev/null; }
 ready() { # NAME -> 0 ready / 1 not / 2 no probe
   case $1 in

@@ -23,6 +23,10 @@ done
 [[ $PODS =~ ^[0-9]+$ ]] || die "--pods needs a number, got '$PODS'"
 
 T0=$(date +%s.%N)
+# One up/down at a time per state dir.
+mkdir -p "$(dirname "$STATE_DIR")"
+exec 8>"$STATE_DIR.lock"
+if ! flock -n 8; then log "another up.sh/down.sh is working on $STATE_DIR; waiting"; flock 8; fi
 elapsed() { awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1fs", b-a}'; }
 
 if [[ -d $STATE_DIR/pids ]]; then
@@ -42,6 +46,15 @@ K=$STACK_BIN/kubectl
 rm -rf "$STATE_DIR"
 mkdir -p "$STATE_DIR"/{pids,logs}
 STATE_DIR=$(cd "$STATE_DIR" && pwd)
+# On failure stop what was started (logs stay in $STATE_DIR/logs), unless STACK_KEEP_ON_FAILURE=1.
+on_exit() {
+  local rc=$?
+  if ((rc != 0)) && [[ ${STACK_KEEP_ON_FAILURE:-0} != 1 ]]; then
+    log "up.sh failed (exit $rc); stopping the partial stack (STACK_KEEP_ON_FAILURE=1 keeps it)"
+    bash "$STACK_DIR/down.sh" || true
+  fi
+}
+trap on_exit EXIT
 
 # ---- ports ---------------------------------------------------------------------
 mapfile -t P < <("$NODE" "$STACK_DIR/ports.mjs" 9)
@@ -54,7 +67,8 @@ if [[ -z ${BOT_PORT:-} ]]; then BOT_PORT=$("$NODE" "$STACK_DIR/ports.mjs" 1); fi
 # the state dir. Every command line mentions $STATE_DIR, which down.sh checks before a kill.
 start() {
   local name=$1; shift
-  setsid "$@" >"$STATE_DIR/logs/$name.log" 2>&1 </dev/null &
+  # 8>&-: the stack's processes must not inherit (and so hold) the state-dir lock.
+  setsid "$@" >"$STATE_DIR/logs/$name.log" 2>&1 </dev/null 8>&- &
   echo $! >"$STATE_DIR/pids/$name.pid"
 }
 # wait_for WHAT TIMEOUT_S CMD... : poll CMD until it succeeds.
@@ -203,13 +217,7 @@ write_env() {
   mv "$f" "$STATE_DIR/env"
 }
 write_env
-
 apiserver_ready() { "$K" --kubeconfig "$1" get --raw /readyz; }
-wait_for "kube-apiserver infra" 90 apiserver_ready "$KUBECONFIG_INFRA" || { fail_logs etcd-infra kube-apiserver-infra; exit 1; }
-wait_for "kube-apiserver apps" 90 apiserver_ready "$KUBECONFIG_APPS" || { fail_logs etcd-apps kube-apiserver-apps; exit 1; }
-log "API servers ready ($(elapsed))"
-start_controllers infra 10.244.0.0/16 10.25.11.11
-start_controllers apps 10.246.0.0/16 10.25.11.14
 
 # ---- monitoring: exporter, Alertmanager, Prometheus -----------------------------------
 mkdir -p "$STATE_DIR"/{exporter,alertmanager/data,prometheus/data}
@@ -285,22 +293,11 @@ start prometheus /usr/bin/prometheus \
   --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --web.enable-lifecycle \
   --storage.tsdb.retention.time=1d --rules.alert.resend-delay=1s
 
-# ---- CRDs and seed ----------------------------------------------------------------
-kc_infra() { "$K" --kubeconfig "$KUBECONFIG_INFRA" "$@"; }
-kc_apps() { "$K" --kubeconfig "$KUBECONFIG_APPS" "$@"; }
-install_crds() { # CLUSTER
-  local kc=$STATE_DIR/$1/admin.kubeconfig
-  "$K" --kubeconfig "$kc" apply --server-side --field-manager=coxswain-stack -R -f "$SHARED_DIR/crds" -f "$STACK_DIR/crds" >"$STATE_DIR/logs/crds-$1.log" &&
-    "$K" --kubeconfig "$kc" wait --for condition=established --timeout=60s crd --all >>"$STATE_DIR/logs/crds-$1.log"
-}
-install_crds infra & p1=$!
-install_crds apps & p2=$!
-wait $p1 || { fail_logs crds-infra; exit 1; }
-wait $p2 || { fail_logs crds-apps; exit 1; }
-log "CRDs established ($(elapsed))"
 
+# ---- per cluster: API server ready -> controllers and kwok -> CRDs -> seed -> nodes Ready ----
+# Both clusters run this pipeline concurrently; each step's output goes to logs/<step>-<cluster>.log.
+# Placeholders the seed may use besides ${NOW...}.
 if ((SEED)); then
-  # Placeholders the seed may use besides ${NOW...}.
   mkdir -p "$STATE_DIR/seed-pki"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 60 \
     -keyout "$STATE_DIR/seed-pki/issuer.key" -out "$STATE_DIR/seed-pki/issuer.crt" \
@@ -308,42 +305,74 @@ if ((SEED)); then
   export LINKERD_ISSUER_CRT_B64; LINKERD_ISSUER_CRT_B64=$(base64 -w0 "$STATE_DIR/seed-pki/issuer.crt")
   export LINKERD_ISSUER_KEY_B64; LINKERD_ISSUER_KEY_B64=$(base64 -w0 "$STATE_DIR/seed-pki/issuer.key")
   export STACK_PODS=$PODS
+  # Name stamps of the seeded Velero/CNPG backups (schedule-YYYYMMDDhhmmss, as Velero names them).
+  export BACKUP_STAMP_0D; BACKUP_STAMP_0D=$(date -u -d '-5 hours' +%Y%m%d%H%M%S)
+  export BACKUP_STAMP_1D; BACKUP_STAMP_1D=$(date -u -d '-29 hours' +%Y%m%d%H%M%S)
+  export BACKUP_STAMP_WEEK; BACKUP_STAMP_WEEK=$(date -u -d '-2 days' +%Y%m%d%H%M%S)
   # Node pod capacity: enough for the scale Deployment spread over three nodes.
   export NODE_MAX_PODS=$((PODS / 3 + 250))
-  "$NODE" "$STACK_DIR/render.mjs" "$STACK_DIR/seed" "$STATE_DIR/seed" 2>>"$STATE_DIR/logs/seed.log"
-  seed() { # CLUSTER
-    local c=$1 kc=$STATE_DIR/$1/admin.kubeconfig s=$STATE_DIR/seed
-    local a=("$K" --kubeconfig "$kc" apply --server-side --field-manager=coxswain-stack-seed --force-conflicts)
-    local files=("$s/common" "$s/$c")
-    "${a[@]}" -f "$s/common" -f "$s/$c" >"$STATE_DIR/logs/seed-$c.log" 2>&1 || return 1
-    local st=()
-    for d in "$s/common/status" "$s/$c/status"; do [[ -d $d ]] && st+=(-f "$d"); done
-    if ((${#st[@]})); then "${a[@]}" --subresource=status "${st[@]}" >>"$STATE_DIR/logs/seed-$c.log" 2>&1 || return 1; fi
-    if [[ $c == apps ]] && ((PODS > 0)); then
-      "${a[@]}" -f "$s/scale" >>"$STATE_DIR/logs/seed-$c.log" 2>&1 || return 1
-    fi
-  }
-  seed infra & p1=$!
-  seed apps & p2=$!
-  wait $p1 || { fail_logs seed-infra; exit 1; }
-  wait $p2 || { fail_logs seed-apps; exit 1; }
-  log "seed applied ($(elapsed))"
+  "$NODE" "$STACK_DIR/render.mjs" "$STACK_DIR/seed" "$STATE_DIR/seed" 2>>"$STATE_DIR/logs/seed.log" ||
+    { fail_logs seed; exit 1; }
 fi
 
+# apply_all LOG ARGS... -- FILE_OR_DIR... : one `kubectl apply` per file/dir, all concurrently
+# (kubectl applies a list one object at a time; the API server is faster with a few in flight).
+apply_all() {
+  local logf=$1; shift
+  local args=() pids=() f rc=0
+  while [[ $1 != -- ]]; do args+=("$1"); shift; done
+  shift
+  for f in "$@"; do "${args[@]}" -f "$f" >>"$logf" 2>&1 & pids+=($!); done
+  for f in "${pids[@]}"; do wait "$f" || rc=1; done
+  return $rc
+}
+
+bring_up() { # CLUSTER POD_CIDR NODE_IP
+  local c=$1 kc=$STATE_DIR/$1/admin.kubeconfig s=$STATE_DIR/seed
+  local a=("$K" --kubeconfig "$kc" apply --server-side --field-manager=coxswain-stack-seed --force-conflicts)
+  wait_for "kube-apiserver $c" 90 apiserver_ready "$kc" || { fail_logs "etcd-$c" "kube-apiserver-$c"; return 1; }
+  log "$c: API server ready ($(elapsed))"
+  start_controllers "$c" "$2" "$3"
+  local crd_dirs=("$SHARED_DIR"/crds/*/ "$STACK_DIR/crds")
+  apply_all "$STATE_DIR/logs/crds-$c.log" "$K" --kubeconfig "$kc" apply --server-side --field-manager=coxswain-stack -- "${crd_dirs[@]}" &&
+    # (retried: a CRD created a moment ago has no status.conditions yet, which kubectl wait rejects)
+    wait_for "CRDs established on $c" 60 "$K" --kubeconfig "$kc" wait --for condition=established --timeout=20s crd --all ||
+    { fail_logs "crds-$c"; return 1; }
+  log "$c: $(grep -c serverside-applied "$STATE_DIR/logs/crds-$c.log") CRDs established ($(elapsed))"
+  ((SEED)) || return 0
+  # Namespaces and nodes first (files 0*), then the rest concurrently, then the status documents.
+  local first=() rest=() st=() f
+  for f in "$s/common"/*.yaml "$s/$c"/*.yaml; do
+    if [[ $(basename "$f") == 0* ]]; then first+=("$f"); else rest+=("$f"); fi
+  done
+  for f in "$s/common/status"/*.yaml "$s/$c/status"/*.yaml; do [[ -f $f ]] && st+=("$f"); done
+  [[ $c == apps ]] && ((PODS > 0)) && rest+=("$s/scale")
+  { "${a[@]}" "${first[@]/#/-f}" >>"$STATE_DIR/logs/seed-$c.log" 2>&1 &&
+    apply_all "$STATE_DIR/logs/seed-$c.log" "${a[@]}" -- "${rest[@]}" &&
+    apply_all "$STATE_DIR/logs/seed-$c.log" "${a[@]}" --subresource=status -- "${st[@]}"; } ||
+    { fail_logs "seed-$c"; return 1; }
+  log "$c: seed applied ($(elapsed))"
+  "$K" --kubeconfig "$kc" wait --for=condition=Ready node --all --timeout=60s >/dev/null ||
+    { fail_logs "kwok-$c"; return 1; }
+  log "$c: nodes Ready ($(elapsed))"
+}
+bring_up infra 10.244.0.0/16 10.25.11.11 & p1=$!
+bring_up apps 10.246.0.0/16 10.25.11.14 & p2=$!
+rc=0
+wait $p1 || rc=1
+wait $p2 || rc=1
+((rc == 0)) || exit 1
+
 # ---- wait until everything is ready -----------------------------------------------------
-for c in infra apps; do
-  kc=$STATE_DIR/$c/admin.kubeconfig
-  if ((SEED)); then
-    "$K" --kubeconfig "$kc" wait --for=condition=Ready node --all --timeout=60s >/dev/null ||
-      { fail_logs "kwok-$c"; exit 1; }
-  fi
-done
-log "nodes Ready ($(elapsed))"
-workloads_ready() { "$NODE" "$STACK_DIR/ready.mjs" "$STATE_DIR/env"; }
-wait_for "seeded workloads Ready" $((120 + PODS / 25)) workloads_ready || {
-  "$NODE" "$STACK_DIR/ready.mjs" "$STATE_DIR/env" --verbose >&2 || true
-  fail_logs kube-controller-manager-infra kube-scheduler-infra kwok-infra; exit 1; }
-log "workloads Ready ($(elapsed))"
+if ((SEED)); then
+  workloads_ready() { "$NODE" "$STACK_DIR/ready.mjs" "$STATE_DIR/env"; }
+  wait_for "seeded workloads Ready" $((120 + PODS / 25)) workloads_ready || {
+    "$NODE" "$STACK_DIR/ready.mjs" "$STATE_DIR/env" --verbose >&2 || true
+    fail_logs kube-controller-manager-apps kube-scheduler-apps kwok-apps
+    exit 1
+  }
+  log "workloads Ready ($(elapsed))"
+fi
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
 wait_for exporter 30 http_ok "http://127.0.0.1:$EXPORTER_PORT/-/healthy" || { fail_logs exporter; exit 1; }
 wait_for alertmanager 30 http_ok "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready" || { fail_logs alertmanager; exit 1; }

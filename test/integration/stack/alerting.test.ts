@@ -60,7 +60,11 @@ describe('Alertmanager and Prometheus', () => {
       30_000,
       500,
     );
-    expect(alerts[0]!.labels).toMatchObject({ cluster: 'apps', namespace: 'databases', severity: 'critical' });
+    expect(alerts[0]!.labels).toMatchObject({
+      cluster: 'apps',
+      namespace: 'databases',
+      severity: 'critical',
+    });
     expect(alerts[0]!.annotations.runbook_url).toMatch(/^https:\/\//);
     expect(alerts[0]!.annotations.summary).toBeTruthy();
   });

@@ -24,7 +24,8 @@ interface List {
   items: Obj[];
 }
 
-const ready = (o: Obj) => (o.status?.conditions as Condition[] | undefined)?.find((c) => c.type === 'Ready')?.status;
+const ready = (o: Obj) =>
+  (o.status?.conditions as Condition[] | undefined)?.find((c) => c.type === 'Ready')?.status;
 
 describe.each<[StackCluster, string]>([
   ['infra', 'infra'],
@@ -32,7 +33,11 @@ describe.each<[StackCluster, string]>([
 ])('%s cluster', (cluster, prefix) => {
   it(`has Ready Talos control-plane nodes ${prefix}-01..03`, () => {
     const nodes = kubectlJson<List>(env, cluster, ['get', 'nodes']).items;
-    expect(nodes.map((n) => n.metadata.name).sort()).toEqual([`${prefix}-01`, `${prefix}-02`, `${prefix}-03`]);
+    expect(nodes.map((n) => n.metadata.name).sort()).toEqual([
+      `${prefix}-01`,
+      `${prefix}-02`,
+      `${prefix}-03`,
+    ]);
     for (const n of nodes) {
       expect(ready(n), n.metadata.name).toBe('True');
       expect(n.metadata.labels?.['node-role.kubernetes.io/control-plane']).toBe('');
@@ -41,7 +46,11 @@ describe.each<[StackCluster, string]>([
   });
 
   it('answers for Flux Kustomizations, all Ready', () => {
-    const ks = kubectlJson<List>(env, cluster, ['get', 'kustomizations.kustomize.toolkit.fluxcd.io', '-A']).items;
+    const ks = kubectlJson<List>(env, cluster, [
+      'get',
+      'kustomizations.kustomize.toolkit.fluxcd.io',
+      '-A',
+    ]).items;
     expect(ks.length).toBeGreaterThan(5);
     for (const k of ks) expect(ready(k), k.metadata.name).toBe('True');
     const hrs = kubectlJson<List>(env, cluster, ['get', 'helmreleases.helm.toolkit.fluxcd.io', '-A']).items;
@@ -61,7 +70,13 @@ describe.each<[StackCluster, string]>([
   });
 
   it('has a CephCluster in HEALTH_OK and RBAC authorization on', () => {
-    const cc = kubectlJson<Obj>(env, cluster, ['-n', 'rook-ceph', 'get', 'cephclusters.ceph.rook.io', 'rook-ceph']);
+    const cc = kubectlJson<Obj>(env, cluster, [
+      '-n',
+      'rook-ceph',
+      'get',
+      'cephclusters.ceph.rook.io',
+      'rook-ceph',
+    ]);
     expect(cc.status.ceph.health).toBe('HEALTH_OK');
     // RBAC is on: an unbound service account may not list secrets.
     const can = kubectl(env, cluster, [
@@ -79,12 +94,25 @@ describe.each<[StackCluster, string]>([
 
 describe('infra platform objects', () => {
   it('answers for clusters.postgresql.cnpg.io: postgres healthy with 3 instances on infra-01..03', () => {
-    const pg = kubectlJson<Obj>(env, 'infra', ['-n', 'databases', 'get', 'clusters.postgresql.cnpg.io', 'postgres']);
+    const pg = kubectlJson<Obj>(env, 'infra', [
+      '-n',
+      'databases',
+      'get',
+      'clusters.postgresql.cnpg.io',
+      'postgres',
+    ]);
     expect(pg.spec?.instances).toBe(3);
     expect(pg.status.phase).toBe('Cluster in healthy state');
     expect(pg.status.readyInstances).toBe(3);
     expect(pg.status.currentPrimary).toBe('postgres-1');
-    const pods = kubectlJson<List>(env, 'infra', ['-n', 'databases', 'get', 'pods', '-l', 'cnpg.io/cluster=postgres']).items;
+    const pods = kubectlJson<List>(env, 'infra', [
+      '-n',
+      'databases',
+      'get',
+      'pods',
+      '-l',
+      'cnpg.io/cluster=postgres',
+    ]).items;
     expect(pods.map((p) => p.spec?.nodeName).sort()).toEqual(['infra-01', 'infra-02', 'infra-03']);
   });
 

@@ -16,7 +16,8 @@ interface Pod {
   status: { phase?: string; conditions?: { type: string; status: string }[] };
 }
 const podReady = (p: Pod) =>
-  !p.metadata.deletionTimestamp && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+  !p.metadata.deletionTimestamp &&
+  p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 const pods = (ns: string, selector: string) =>
   kubectlJson<{ items: Pod[] }>(env, 'apps', ['-n', ns, 'get', 'pods', '-l', selector]).items;
 
