@@ -317,6 +317,7 @@ export class RocketChatAdapter implements ChatPort {
   /**
    * Ephemeral answers: through the App's notify endpoint when the App sent the request (only the
    * user sees it), else to `privateTo` (a thread under the asker's message, or the DM itself).
+   * Rocket.Chat's REST API has no ephemeral post, so without the App "ephemeral" means that.
    */
   private responder(
     replyTo: Destination,
@@ -326,7 +327,9 @@ export class RocketChatAdapter implements ChatPort {
   ): Responder {
     return {
       reply: async (message, visibility) => {
-        if (visibility === 'ephemeral' && notifyUserId && this.options.appId && this.options.appSecret) {
+        // A notice cannot be updated later, so one with buttons is posted instead.
+        const buttons = (message.buttons?.length ?? 0) > 0;
+        if (visibility === 'ephemeral' && !buttons && notifyUserId && this.options.appId && this.options.appSecret) {
           await this.notify(notifyUserId, replyTo.channelId, message);
           return undefined;
         }

@@ -1,0 +1,559 @@
+/**
+ * A Rocket.Chat protocol double. No real Rocket.Chat can run here (it needs MongoDB as a replica
+ * set and a Meteor build, neither reachable: shared/notes/chat-servers.md), so this speaks the
+ * two wire protocols the bot's real client code uses:
+ * - REST v1 (`/api/v1/...`, `X-Auth-Token` / `X-User-Id`), every request checked against the
+ *   OpenAPI files and the rest-typings validators (validate.ts); a request that fails is answered
+ *   400 and recorded in `violations`, which every test asserts is empty;
+ * - DDP over WebSocket at `/websocket` (connect, ping/pong, method `login` with `resume`, `sub`
+ *   to `stream-room-messages` `__my_messages__`, `changed` events), as Meteor frames it.
+ * It also plays the coxswain Rocket.Chat App: it forwards `/ops` and block button clicks to the
+ * bot's hooks signed with the shared secret, and serves the App's `notify` endpoint.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { signHookBody, verifyHookBody } from '../../../adapters/chat/rocketchat/hook-signature.js';
+import { ApiValidator } from './validate.js';
+
+export interface DoubleUser {
+  _id: string;
+  username: string;
+  password: string;
+  token?: string;
+}
+
+export interface DoubleRoom {
+  _id: string;
+  name: string;
+  t: 'c' | 'p' | 'd';
+  members: Set<string>;
+  archived?: boolean;
+}
+
+export interface DoubleMessage {
+  _id: string;
+  rid: string;
+  msg: string;
+  tmid?: string;
+  ts: Date;
+  u: { _id: string; username: string };
+  attachments?: unknown[];
+  blocks?: Array<{ type: string; blockId?: string; elements?: Array<Record<string, unknown>> }>;
+  editedAt?: Date;
+  pinned?: boolean;
+}
+
+export interface AppConfig {
+  id: string;
+  secret: string;
+  /** Where the bot serves its hooks, e.g. http://127.0.0.1:1234 */
+  botUrl: string;
+}
+
+interface Session {
+  socket: WebSocket;
+  userId?: string;
+  subs: Map<string, { name: string; event: string }>;
+}
+
+export class RocketChatDouble {
+  readonly users = new Map<string, DoubleUser>();
+  readonly rooms = new Map<string, DoubleRoom>();
+  readonly messages: DoubleMessage[] = [];
+  /** Every request that broke the published API. Tests assert this stays empty. */
+  readonly violations: string[] = [];
+  /** Every REST call, as `METHOD /path`. */
+  readonly calls: string[] = [];
+  /** Notices the App showed to one user only. */
+  readonly notices: Array<{ userId: string; roomId: string; text: string }> = [];
+  app?: AppConfig;
+  url = '';
+  private http?: Server;
+  private wss?: WebSocketServer;
+  private readonly sessions = new Set<Session>();
+  private validator?: ApiValidator;
+  private nextId = 1;
+  private limited = 0;
+  private limitResetMs = 0;
+
+  async start(): Promise<string> {
+    this.validator = await ApiValidator.create();
+    this.http = createServer((request, response) => {
+      this.handle(request, response).catch((error: unknown) => {
+        this.violations.push(`double crashed on ${request.method} ${request.url}: ${String(error)}`);
+        this.send(response, 500, { success: false, error: String(error) });
+      });
+    });
+    this.wss = new WebSocketServer({ server: this.http, path: '/websocket' });
+    this.wss.on('connection', (socket) => this.onConnection(socket));
+    await new Promise<void>((resolve) => this.http?.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.http.address() as AddressInfo).port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    for (const session of this.sessions) session.socket.terminate();
+    await new Promise<void>((resolve) => this.wss?.close(() => resolve()));
+    this.http?.closeAllConnections();
+    await new Promise<void>((resolve) => this.http?.close(() => resolve()));
+  }
+
+  addUser(username: string, password = 'secret-password'): DoubleUser {
+    const user: DoubleUser = { _id: this.id('u'), username, password };
+    this.users.set(user._id, user);
+    return user;
+  }
+
+  addRoom(name: string, t: 'c' | 'p', members: DoubleUser[]): DoubleRoom {
+    const room: DoubleRoom = { _id: this.id('r'), name, t, members: new Set(members.map((m) => m._id)) };
+    this.rooms.set(room._id, room);
+    return room;
+  }
+
+  directRoom(a: DoubleUser, b: DoubleUser): DoubleRoom {
+    const id = [a._id, b._id].sort().join('');
+    let room = this.rooms.get(id);
+    if (!room) {
+      room = { _id: id, name: `${a.username}-${b.username}`, t: 'd', members: new Set([a._id, b._id]) };
+      this.rooms.set(id, room);
+    }
+    return room;
+  }
+
+  /** A person types a message in a room (what the web client's sendMessage method does). */
+  say(user: DoubleUser, room: DoubleRoom, text: string, tmid?: string): DoubleMessage {
+    const message: DoubleMessage = {
+      _id: this.id('m'),
+      rid: room._id,
+      msg: text,
+      ts: new Date(),
+      u: { _id: user._id, username: user.username },
+    };
+    if (tmid) message.tmid = tmid;
+    this.messages.push(message);
+    this.broadcast(message);
+    return message;
+  }
+
+  /** A person runs `/ops <text>`: Rocket.Chat calls the App's executor, which forwards it. */
+  async slashCommand(user: DoubleUser, room: DoubleRoom, text: string, secret?: string): Promise<number> {
+    return this.forward(
+      '/hooks/rocketchat/command',
+      {
+        command: 'ops',
+        text,
+        user: { id: user._id, username: user.username },
+        room: { id: room._id, name: room.name },
+        triggerId: this.id('t'),
+      },
+      secret,
+    );
+  }
+
+  /** A person clicks a UIKit button: the App's executeBlockActionHandler forwards the click. */
+  async clickBlockButton(
+    user: DoubleUser,
+    message: DoubleMessage,
+    label: string,
+    value?: string,
+  ): Promise<number> {
+    const element = message.blocks
+      ?.flatMap((block) => block.elements ?? [])
+      .find((e) => (e.text as { text?: string } | undefined)?.text === label);
+    if (!element) throw new Error(`no button labelled ${label} on message ${message._id}`);
+    const room = this.rooms.get(message.rid) as DoubleRoom;
+    return this.forward('/hooks/rocketchat/action', {
+      actionId: element.actionId,
+      value: value ?? element.value,
+      user: { id: user._id, username: user.username },
+      room: { id: room._id, name: room.name },
+      messageId: message._id,
+      triggerId: this.id('t'),
+    });
+  }
+
+  /** A person clicks an attachment button with msg_in_chat_window: their client posts its msg. */
+  clickAttachmentButton(user: DoubleUser, message: DoubleMessage, label: string): DoubleMessage {
+    const action = (
+      message.attachments as Array<{ actions?: Array<{ text: string; msg?: string }> }> | undefined
+    )
+      ?.flatMap((a) => a.actions ?? [])
+      .find((a) => a.text === label);
+    if (!action?.msg) throw new Error(`no chat-window button labelled ${label} on message ${message._id}`);
+    return this.say(user, this.rooms.get(message.rid) as DoubleRoom, action.msg);
+  }
+
+  /** Drops every WebSocket as a network failure would (no close frame). */
+  dropConnections(): void {
+    for (const session of this.sessions) session.socket.terminate();
+  }
+
+  /** The next `count` REST calls are refused with 429 until `resetInMs` from now. */
+  rateLimit(count: number, resetInMs: number): void {
+    this.limited = count;
+    this.limitResetMs = Date.now() + resetInMs;
+  }
+
+  subscriberCount(): number {
+    return [...this.sessions].filter((s) => s.subs.size > 0).length;
+  }
+
+  messagesIn(room: DoubleRoom): DoubleMessage[] {
+    return this.messages.filter((m) => m.rid === room._id);
+  }
+
+  private async forward(path: string, payload: unknown, secret?: string): Promise<number> {
+    if (!this.app) throw new Error('the coxswain App is not installed on this double');
+    const body = JSON.stringify(payload);
+    const response = await fetch(`${this.app.botUrl}${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...signHookBody(secret ?? this.app.secret, body, Date.now()),
+      },
+      body,
+    });
+    await response.arrayBuffer();
+    return response.status;
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', this.url);
+    const raw = await readBody(request);
+    const method = request.method ?? 'GET';
+    this.calls.push(`${method} ${url.pathname}`);
+    if (this.app && url.pathname === `/api/apps/public/${this.app.id}/notify`) {
+      return this.appNotify(request, raw, response);
+    }
+    let body: unknown;
+    if (raw.length > 0) {
+      if (!String(request.headers['content-type']).startsWith('application/json')) {
+        this.violations.push(`${method} ${url.pathname}: body sent as ${request.headers['content-type']}`);
+      }
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        this.violations.push(`${method} ${url.pathname}: body is not JSON`);
+        return this.send(response, 400, { success: false, error: 'invalid JSON' });
+      }
+    }
+    const problems = (this.validator as ApiValidator).check(
+      method,
+      url.pathname,
+      url.searchParams,
+      body ?? {},
+    );
+    if (problems.length > 0) {
+      this.violations.push(...problems);
+      return this.send(response, 400, { success: false, error: problems.join('; ') });
+    }
+    if (this.limited > 0) {
+      this.limited--;
+      response.setHeader('x-ratelimit-limit', '10');
+      response.setHeader('x-ratelimit-remaining', '0');
+      response.setHeader('x-ratelimit-reset', String(this.limitResetMs));
+      const seconds = Math.max(1, Math.ceil((this.limitResetMs - Date.now()) / 1000));
+      return this.send(response, 429, {
+        success: false,
+        error: `Error, too many requests. Please slow down. You must wait ${seconds} seconds before trying this endpoint again. [error-too-many-requests]`,
+      });
+    }
+    const endpoint = url.pathname.replace(/^\/api\/v1\//, '');
+    if (endpoint === 'login') return this.login(body as { user: string; password: string }, response);
+    const me = this.authenticate(request);
+    if (!me)
+      return this.send(response, 401, { status: 'error', message: 'You must be logged in to do this.' });
+    const b = (body ?? {}) as Record<string, unknown>;
+    switch (endpoint) {
+      case 'me':
+        return this.send(response, 200, { _id: me._id, username: me.username, success: true });
+      case 'chat.sendMessage':
+        return this.sendMessage(me, b.message as Partial<DoubleMessage>, response);
+      case 'chat.update':
+        return this.updateMessage(me, b as { roomId: string; msgId: string; text: string }, response);
+      case 'chat.pinMessage': {
+        const message = this.messages.find((m) => m._id === b.messageId);
+        if (!message) return this.send(response, 400, { success: false, error: 'error-action-not-allowed' });
+        message.pinned = true;
+        return this.send(response, 200, { success: true, message: this.wire(message) });
+      }
+      case 'dm.create': {
+        const other = [...this.users.values()].find((u) => u.username === b.username);
+        if (!other) return this.send(response, 400, { success: false, error: 'error-invalid-user' });
+        const room = this.directRoom(me, other);
+        return this.send(response, 200, { success: true, room: { _id: room._id, rid: room._id, t: 'd' } });
+      }
+      case 'channels.create':
+      case 'groups.create': {
+        const kind = endpoint === 'channels.create' ? 'c' : 'p';
+        if ([...this.rooms.values()].some((r) => r.name === b.name))
+          return this.send(response, 400, { success: false, error: 'error-duplicate-channel-name' });
+        const members = ((b.members as string[] | undefined) ?? [])
+          .map((name) => [...this.users.values()].find((u) => u.username === name))
+          .filter((u): u is DoubleUser => u !== undefined);
+        const room = this.addRoom(String(b.name), kind, [me, ...members]);
+        const key = kind === 'c' ? 'channel' : 'group';
+        return this.send(response, 200, {
+          success: true,
+          [key]: { _id: room._id, name: room.name, t: kind },
+        });
+      }
+      case 'channels.invite':
+      case 'groups.invite':
+      case 'channels.archive':
+      case 'groups.archive': {
+        const room = this.rooms.get(String(b.roomId));
+        const kind = endpoint.startsWith('channels') ? 'c' : 'p';
+        if (!room || room.t !== kind)
+          return this.send(response, 400, { success: false, error: 'error-room-not-found' });
+        if (endpoint.endsWith('invite')) {
+          if (!this.users.has(String(b.userId)))
+            return this.send(response, 400, { success: false, error: 'error-invalid-user' });
+          room.members.add(String(b.userId));
+        } else room.archived = true;
+        const key = kind === 'c' ? 'channel' : 'group';
+        return this.send(response, 200, {
+          success: true,
+          [key]: { _id: room._id, name: room.name, t: room.t },
+        });
+      }
+      case 'rooms.info': {
+        const roomName = url.searchParams.get('roomName');
+        const roomId = url.searchParams.get('roomId');
+        const room = [...this.rooms.values()].find((r) => r._id === roomId || r.name === roomName);
+        if (!room) return this.send(response, 400, { success: false, error: 'error-room-not-found' });
+        return this.send(response, 200, {
+          success: true,
+          room: { _id: room._id, name: room.name, t: room.t },
+        });
+      }
+      case 'users.info': {
+        const user = [...this.users.values()].find((u) => u.username === url.searchParams.get('username'));
+        if (!user) return this.send(response, 400, { success: false, error: 'User not found.' });
+        return this.send(response, 200, { success: true, user: { _id: user._id, username: user.username } });
+      }
+      default:
+        this.violations.push(`the double does not implement ${method} ${url.pathname}`);
+        return this.send(response, 404, { success: false, error: 'not implemented in the double' });
+    }
+  }
+
+  private login(body: { user: string; password: string }, response: ServerResponse) {
+    const user = [...this.users.values()].find((u) => u.username === body.user);
+    if (!user || user.password !== body.password)
+      return this.send(response, 401, { status: 'error', error: 'Unauthorized', message: 'Unauthorized' });
+    user.token = randomBytes(18).toString('base64url');
+    this.send(response, 200, {
+      status: 'success',
+      data: { userId: user._id, authToken: user.token, me: { _id: user._id, username: user.username } },
+    });
+  }
+
+  private authenticate(request: IncomingMessage): DoubleUser | undefined {
+    const user = this.users.get(String(request.headers['x-user-id']));
+    return user?.token && user.token === request.headers['x-auth-token'] ? user : undefined;
+  }
+
+  private sendMessage(me: DoubleUser, input: Partial<DoubleMessage>, response: ServerResponse) {
+    const room = this.rooms.get(String(input.rid));
+    if (!room?.members.has(me._id) || room.archived)
+      return this.send(response, 400, { success: false, error: 'error-not-allowed' });
+    if (input.tmid && !this.messages.some((m) => m._id === input.tmid && m.rid === room._id))
+      return this.send(response, 400, { success: false, error: 'error-invalid-thread' });
+    const message: DoubleMessage = {
+      _id: this.id('m'),
+      rid: room._id,
+      msg: input.msg ?? '',
+      ts: new Date(),
+      u: { _id: me._id, username: me.username },
+    };
+    if (input.tmid) message.tmid = input.tmid;
+    if (input.attachments) message.attachments = input.attachments;
+    if (input.blocks) message.blocks = input.blocks;
+    this.messages.push(message);
+    this.broadcast(message);
+    this.send(response, 200, { success: true, message: this.wire(message) });
+  }
+
+  private updateMessage(
+    me: DoubleUser,
+    input: { roomId: string; msgId: string; text: string },
+    response: ServerResponse,
+  ) {
+    const message = this.messages.find((m) => m._id === input.msgId);
+    if (!message || message.rid !== input.roomId)
+      return this.send(response, 400, {
+        success: false,
+        error: 'The room id provided does not match where the message is from.',
+      });
+    if (message.u._id !== me._id)
+      return this.send(response, 403, { success: false, error: 'error-action-not-allowed' });
+    // As in Rocket.Chat, only the text changes; attachments and blocks stay.
+    message.msg = input.text;
+    message.editedAt = new Date();
+    this.broadcast(message);
+    this.send(response, 200, { success: true, message: this.wire(message) });
+  }
+
+  private appNotify(request: IncomingMessage, raw: string, response: ServerResponse) {
+    const refused = verifyHookBody((this.app as AppConfig).secret, raw, request.headers, Date.now());
+    if (refused) {
+      this.violations.push(`the App refused a notice: ${refused}`);
+      return this.send(response, 401, { error: refused });
+    }
+    this.notices.push(JSON.parse(raw) as { userId: string; roomId: string; text: string });
+    this.send(response, 200, { ok: true });
+  }
+
+  private onConnection(socket: WebSocket): void {
+    const session: Session = { socket, subs: new Map() };
+    this.sessions.add(session);
+    socket.send(JSON.stringify({ server_id: '0' }));
+    socket.on('close', () => this.sessions.delete(session));
+    socket.on('message', (data) => {
+      let frame: { msg?: string; id?: string; method?: string; params?: unknown[]; name?: string };
+      try {
+        frame = JSON.parse(String(data));
+      } catch {
+        this.violations.push('DDP frame is not JSON');
+        return;
+      }
+      this.onFrame(session, frame);
+    });
+  }
+
+  private onFrame(
+    session: Session,
+    frame: {
+      msg?: string;
+      id?: string;
+      method?: string;
+      params?: unknown[];
+      name?: string;
+      version?: string;
+    },
+  ) {
+    const reply = (payload: unknown) => session.socket.send(JSON.stringify(payload));
+    switch (frame.msg) {
+      case 'connect':
+        if (frame.version !== '1') this.violations.push(`DDP connect with version ${frame.version}`);
+        return reply({ msg: 'connected', session: this.id('s') });
+      case 'ping':
+        return reply(frame.id ? { msg: 'pong', id: frame.id } : { msg: 'pong' });
+      case 'pong':
+        return;
+      case 'method': {
+        if (frame.method === 'login') {
+          const resume = (frame.params?.[0] as { resume?: string } | undefined)?.resume;
+          const user = [...this.users.values()].find((u) => u.token !== undefined && u.token === resume);
+          if (!user)
+            return reply({
+              msg: 'result',
+              id: frame.id,
+              error: {
+                error: 403,
+                reason: "You've been logged out by the server. Please log in again.",
+                errorType: 'Meteor.Error',
+              },
+            });
+          session.userId = user._id;
+          return reply({
+            msg: 'result',
+            id: frame.id,
+            result: {
+              id: user._id,
+              token: resume,
+              tokenExpires: { $date: Date.now() + 86_400_000 },
+              type: 'resume',
+            },
+          });
+        }
+        return reply({
+          msg: 'result',
+          id: frame.id,
+          error: { error: 404, reason: `Method '${frame.method}' not found`, errorType: 'Meteor.Error' },
+        });
+      }
+      case 'sub': {
+        const [event, options] = (frame.params ?? []) as [
+          unknown,
+          { useCollection?: unknown; args?: unknown } | undefined,
+        ];
+        if (
+          frame.name !== 'stream-room-messages' ||
+          typeof event !== 'string' ||
+          typeof options?.useCollection !== 'boolean'
+        ) {
+          this.violations.push(`unexpected DDP sub ${frame.name} ${JSON.stringify(frame.params)}`);
+          return reply({
+            msg: 'nosub',
+            id: frame.id,
+            error: { error: 404, reason: 'Subscription not found' },
+          });
+        }
+        if (!session.userId)
+          return reply({
+            msg: 'nosub',
+            id: frame.id,
+            error: { error: 'not-allowed', reason: 'Not allowed' },
+          });
+        session.subs.set(String(frame.id), { name: frame.name, event });
+        return reply({ msg: 'ready', subs: [frame.id] });
+      }
+      case 'unsub':
+        session.subs.delete(String(frame.id));
+        return reply({ msg: 'nosub', id: frame.id });
+      default:
+        this.violations.push(`unexpected DDP frame ${JSON.stringify(frame)}`);
+    }
+  }
+
+  private broadcast(message: DoubleMessage): void {
+    const room = this.rooms.get(message.rid);
+    if (!room) return;
+    for (const session of this.sessions) {
+      if (!session.userId || !room.members.has(session.userId)) continue;
+      for (const sub of session.subs.values()) {
+        if (sub.event !== '__my_messages__' && sub.event !== room._id) continue;
+        session.socket.send(
+          JSON.stringify({
+            msg: 'changed',
+            collection: 'stream-room-messages',
+            id: 'id',
+            fields: {
+              eventName: sub.event,
+              args: [this.wire(message), { roomParticipant: true, roomType: room.t, roomName: room.name }],
+            },
+          }),
+        );
+      }
+    }
+  }
+
+  /** A message as the server serialises it: EJSON dates. */
+  private wire(message: DoubleMessage): Record<string, unknown> {
+    const out: Record<string, unknown> = { ...message, ts: { $date: message.ts.getTime() } };
+    if (message.editedAt) out.editedAt = { $date: message.editedAt.getTime() };
+    return out;
+  }
+
+  private send(response: ServerResponse, status: number, body: unknown): void {
+    response.writeHead(status, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(body));
+  }
+
+  private id(prefix: string): string {
+    return `${prefix}${(this.nextId++).toString(36).padStart(6, '0')}${randomBytes(4).toString('hex')}`;
+  }
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
