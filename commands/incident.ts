@@ -1,8 +1,18 @@
+import { IncidentError } from '../src/incidents/engine.js';
+import { roomLink } from '../src/incidents/render.js';
 import { DNS1123_LABEL } from '../src/kube/names.js';
-import type { CommandGroup } from '../src/router/spec.js';
+import type { CommandContext, CommandGroup, OptionSpec } from '../src/router/spec.js';
+import type { Incident } from '../src/store/store.js';
 import { clusterOption } from './options.js';
 
 const sevChoices = ['1', '2', '3', '4'] as const;
+
+/** Room commands act on the room they are typed in, or on the incident this names. */
+const idOption: OptionSpec = {
+  type: 'number',
+  description: 'the incident number (see `incident list`), when not typed in its room',
+  placeholder: 'N',
+};
 
 export const incident: CommandGroup = {
   name: 'incident',
@@ -27,19 +37,44 @@ export const incident: CommandGroup = {
       permission: 'incident:write',
       visibility: 'in_channel',
       examples: ['incident open "postgres failover loop" --sev 2 --cluster infra'],
+      run: (ctx) =>
+        guard(ctx, async (engine) => {
+          const request: Parameters<typeof engine.open>[0] = {
+            title: words(ctx.args.title),
+            by: ctx.user.username,
+            origin: { channelId: ctx.invocation.channel.id, channelName: ctx.invocation.channel.name },
+          };
+          if (ctx.args.sev !== undefined) request.severity = Number(ctx.args.sev);
+          if (typeof ctx.args.cluster === 'string') request.cluster = ctx.args.cluster;
+          const { incident } = await engine.open(request);
+          // In the channel it was typed in: the link from here to the room.
+          await ctx.reply(engine.openedNotice(incident));
+        }),
     },
     {
       group: 'incident',
       name: 'status',
       summary: "this room's incident: state, people, timeline",
+      options: { id: idOption },
       permission: 'incident:list',
+      run: (ctx) =>
+        guard(ctx, async (engine) => {
+          await ctx.reply(await engine.status(await target(ctx, false)));
+        }),
     },
     {
       group: 'incident',
       name: 'note',
       summary: 'add a timeline entry',
       positionals: [{ name: 'text', description: 'the note', required: true, variadic: true }],
+      options: { id: idOption },
       permission: 'incident:write',
+      run: (ctx) =>
+        guard(ctx, async (engine) => {
+          const incident = await target(ctx, true);
+          await engine.note(incident, ctx.user.username, words(ctx.args.text));
+          await done(ctx, incident, 'Noted');
+        }),
     },
     {
       group: 'incident',
@@ -54,15 +89,30 @@ export const incident: CommandGroup = {
           choices: ['commander', 'comms'],
           placeholder: 'R',
         },
+        id: idOption,
       },
       permission: 'incident:write',
+      run: (ctx) =>
+        guard(ctx, async (engine) => {
+          const incident = await target(ctx, true);
+          const role = ctx.args.role === 'comms' ? 'comms' : 'commander';
+          await engine.assign(incident, ctx.user.username, String(ctx.args.user), role);
+          await done(ctx, incident, 'Assigned');
+        }),
     },
     {
       group: 'incident',
       name: 'sev',
       summary: 'change the severity',
       positionals: [{ name: 'severity', description: '1 (worst) to 4', required: true, choices: sevChoices }],
+      options: { id: idOption },
       permission: 'incident:write',
+      run: (ctx) =>
+        guard(ctx, async (engine) => {
+          const incident = await target(ctx, true);
+          await engine.setSeverity(incident, ctx.user.username, Number(ctx.args.severity));
+          await done(ctx, incident, 'Severity changed');
+        }),
     },
     {
       group: 'incident',
@@ -76,7 +126,25 @@ export const incident: CommandGroup = {
           pattern: { regex: /^\S{1,512}$/, explain: 'must be one word' },
         },
       ],
+      options: { id: idOption },
       permission: 'incident:write',
+      run: (ctx) =>
+        guard(ctx, async (engine) => {
+          const incident = await target(ctx, true);
+          const reference = String(ctx.args.alert);
+          // A link to an alert post is kept by its last path segment (the post id).
+          const fingerprint = /^https?:\/\//.test(reference)
+            ? (reference
+                .replace(/[?#].*$/, '')
+                .split('/')
+                .filter(Boolean)
+                .pop() ?? reference)
+            : reference;
+          const alertname = fingerprint === reference ? 'alert' : 'alert post';
+          const linked = await engine.linkAlert(incident, ctx.user.username, { fingerprint, alertname });
+          if (!linked) await ctx.reply(`That alert is linked to incident ${incident.id} already.`);
+          else await done(ctx, incident, 'Linked');
+        }),
     },
     {
       group: 'incident',
@@ -85,8 +153,15 @@ export const incident: CommandGroup = {
       positionals: [
         { name: 'summary', description: 'what happened, in a sentence', required: true, variadic: true },
       ],
+      options: { id: idOption },
       permission: 'incident:write',
       visibility: 'in_channel',
+      run: (ctx) =>
+        guard(ctx, async (engine) => {
+          const incident = await target(ctx, true);
+          await engine.resolve(incident, ctx.user.username, words(ctx.args.summary));
+          await done(ctx, incident, 'Resolved');
+        }),
     },
     {
       group: 'incident',
@@ -97,6 +172,46 @@ export const incident: CommandGroup = {
         cluster: { ...clusterOption, pattern: DNS1123_LABEL },
       },
       permission: 'incident:list',
+      run: (ctx) =>
+        guard(ctx, async (engine) => {
+          const query: { open?: boolean; cluster?: string } = { open: ctx.args.open === true };
+          if (typeof ctx.args.cluster === 'string') query.cluster = ctx.args.cluster;
+          await ctx.reply(await engine.list(query));
+        }),
     },
   ],
 };
+
+type Engine = NonNullable<CommandContext['services']['incidents']>;
+
+/** Runs with the engine, answering the user's own mistakes as sentences rather than failures. */
+async function guard(ctx: CommandContext, work: (engine: Engine) => Promise<void>): Promise<void> {
+  const engine = ctx.services.incidents;
+  if (!engine) {
+    await ctx.reply('Incidents are not set up in this coxswain; nothing was done.');
+    return;
+  }
+  try {
+    await work(engine);
+  } catch (error) {
+    if (!(error instanceof IncidentError)) throw error;
+    await ctx.invocation.responder.reply({ text: error.message }, 'ephemeral');
+  }
+}
+
+function target(ctx: CommandContext, mustBeOpen: boolean): Promise<Incident> {
+  const id = typeof ctx.args.id === 'number' ? ctx.args.id : undefined;
+  const engine = ctx.services.incidents as Engine;
+  return engine.target(ctx.invocation.platform, ctx.invocation.channel.id, id, mustBeOpen);
+}
+
+/** In the room the change is already posted for all to see; elsewhere, say where it went. */
+async function done(ctx: CommandContext, incident: Incident, what: string): Promise<void> {
+  if (incident.channelId === ctx.invocation.channel.id) return;
+  await ctx.invocation.responder.reply(
+    { text: `${what}: see ${roomLink(incident.channelName)} (incident ${incident.id}).` },
+    'ephemeral',
+  );
+}
+
+const words = (value: unknown): string => (Array.isArray(value) ? value.join(' ') : String(value ?? ''));

@@ -20,6 +20,7 @@ import type { Config, Role } from './config/schema.js';
 import { parseDuration } from './duration.js';
 import type { Feature, FeatureContext } from './feature.js';
 import { createHttpServer } from './http/server.js';
+import { incidentsFeature } from './incidents/feature.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import type { ChatPort } from './ports.js';
@@ -68,6 +69,7 @@ function features(): Feature[] {
       registerWebhook: registerAlertWebhook,
       registerActions: registerAlertActions,
     }),
+    incidentsFeature(),
   ];
 }
 

@@ -5,6 +5,7 @@
 import type { AlertmanagerDirectory } from './alerts/alertmanager-api.js';
 import type { RoleResolver } from './auth/roles.js';
 import type { Config } from './config/schema.js';
+import type { IncidentEngine } from './incidents/engine.js';
 import type { CommandGroup } from './router/spec.js';
 import type { Store } from './store/store.js';
 
@@ -18,4 +19,6 @@ export interface Services {
   roles?: RoleResolver;
   /** The configured Alertmanagers (set by the alerts feature). */
   alertmanagers?: AlertmanagerDirectory;
+  /** Incident rooms and the on-call rota (set by the incidents feature). */
+  incidents?: IncidentEngine;
 }

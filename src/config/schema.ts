@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { parseMatchers } from '../alerts/matchers.js';
 import { parseDuration } from '../duration.js';
+import { incidentsSchema, oncallSchema } from '../incidents/config-schema.js';
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -157,6 +158,8 @@ export const configSchema = z.strictObject({
     .refine((list) => new Set(list.map((am) => am.name)).size === list.length, {
       error: 'names must be unique',
     }),
+  incidents: incidentsSchema,
+  oncall: oncallSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;
