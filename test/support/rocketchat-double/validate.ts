@@ -8,7 +8,7 @@
  * `/api/v1/login` is checked against OpenAPI only: rest-typings' `isLoginProps` wants `user` as
  * an object and has no `resume`, matching neither the spec nor what the server accepts.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -158,9 +158,11 @@ async function loadRestTypings(): Promise<Record<string, Validator>> {
       bundle: true,
       platform: 'node',
       format: 'esm',
-      outfile,
+      // Test files load this in parallel: build aside, then rename into place atomically.
+      outfile: `${outfile}.${process.pid}.tmp`,
       logLevel: 'error',
     });
+    renameSync(`${outfile}.${process.pid}.tmp`, outfile);
   }
   return (await import(pathToFileURL(outfile).href)) as Record<string, Validator>;
 }
