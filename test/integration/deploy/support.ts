@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
+import type { StackEnv } from '../../stack/env.js';
+import { kubectl } from '../../stack/kubectl.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const chartDir = `${repoRoot}charts/coxswain`;
@@ -155,4 +157,29 @@ export function apiCall(
     if (payload !== undefined) req.write(payload);
     req.end();
   });
+}
+
+/** Creates (or leaves) namespaces; the bot's own one enforces and warns on the restricted profile. */
+export function ensureNamespaces(stack: StackEnv, cluster: 'apps' | 'infra', names: string[]): void {
+  const docs = names.map((name) => ({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name,
+      ...(name === NAMESPACE || name === 'coxswain-drills'
+        ? {
+            labels: {
+              'pod-security.kubernetes.io/enforce': 'restricted',
+              'pod-security.kubernetes.io/warn': 'restricted',
+            },
+          }
+        : {}),
+    },
+  }));
+  kubectl(
+    stack,
+    cluster,
+    ['apply', '--server-side', '--field-manager=coxswain-deploy-test', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs }),
+  );
 }
