@@ -51,7 +51,8 @@ build() {
   if ! /usr/bin/time -f '%M' -o "$tf" bash -c '"$@"' _ "$@"; then rm -f "$tf"; die "build of $name failed"; fi
   local rss_kb; rss_kb=$(tail -1 "$tf"); rm -f "$tf"
   local line; line=$(printf '%-24s %4ds  peak RSS %5d MB' "$name" $((SECONDS - s)) $((rss_kb / 1024)))
-  log "built $line"; echo "$line" >> "$TIMES"
+  log "built $line"
+  { grep -v "^$name " "$TIMES" 2>/dev/null || true; echo "$line"; } > "$TIMES.tmp" && mv "$TIMES.tmp" "$TIMES"
 }
 
 K8S_LDFLAGS="-s -w -X k8s.io/component-base/version.gitVersion=${K8S_VERSION}"
@@ -64,12 +65,17 @@ K8S_LDFLAGS+=" -X k8s.io/client-go/pkg/version.gitMinor=$(echo "$K8S_VERSION" | 
 
 k8s_build() { (cd "$STACK_DIR/build/k8s" && go build -p "$BUILD_P" -trimpath -ldflags "$K8S_LDFLAGS" -o "$STACK_BIN/$1.tmp" "k8s.io/kubernetes/cmd/$1" && mv "$STACK_BIN/$1.tmp" "$STACK_BIN/$1"); }
 etcd_build() { (cd "$STACK_DIR/build/etcd" && go build -p "$BUILD_P" -trimpath -ldflags "-s -w" -o "$STACK_BIN/etcd.tmp" . && mv "$STACK_BIN/etcd.tmp" "$STACK_BIN/etcd"); }
-goinstall() { # goinstall NAME PKG@VERSION
+goinstall() { # goinstall NAME PKG@VERSION [EXTRA_LDFLAGS]
   local tmp="$STACK_BIN/.gobin-$1"; mkdir -p "$tmp"
-  (cd "$STACK_BIN" && GOFLAGS="" GOBIN="$tmp" go install -p "$BUILD_P" -trimpath -ldflags "-s -w" "$2") && mv "$tmp/$1" "$STACK_BIN/$1" && rmdir "$tmp"
+  (cd "$STACK_BIN" && GOFLAGS="" GOBIN="$tmp" go install -p "$BUILD_P" -trimpath -ldflags "-s -w ${3:-}" "$2") && mv "$tmp/$1" "$STACK_BIN/$1" && rmdir "$tmp"
 }
+# Prometheus-style version stamping, so `--version` and /api/v2/status report the real version.
+PROM_VERSION_LDFLAGS="-X github.com/prometheus/common/version.Version=${ALERTMANAGER_VERSION#v}"
+PROM_VERSION_LDFLAGS+=" -X github.com/prometheus/common/version.Revision=${ALERTMANAGER_VERSION}"
+PROM_VERSION_LDFLAGS+=" -X github.com/prometheus/common/version.Branch=HEAD"
+PROM_VERSION_LDFLAGS+=" -X github.com/prometheus/common/version.BuildUser=coxswain-stack"
 
-export STACK_DIR STACK_BIN BUILD_P K8S_LDFLAGS
+export STACK_DIR STACK_BIN BUILD_P K8S_LDFLAGS PROM_VERSION_LDFLAGS
 export -f k8s_build etcd_build goinstall
 build etcd etcd_build
 build kube-apiserver k8s_build kube-apiserver
@@ -77,8 +83,8 @@ build kube-controller-manager k8s_build kube-controller-manager
 build kube-scheduler k8s_build kube-scheduler
 build kubectl k8s_build kubectl
 build kwok goinstall kwok "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}"
-build alertmanager goinstall alertmanager "github.com/prometheus/alertmanager/cmd/alertmanager@${ALERTMANAGER_VERSION}"
-build amtool goinstall amtool "github.com/prometheus/alertmanager/cmd/amtool@${ALERTMANAGER_VERSION}"
+build alertmanager goinstall alertmanager "github.com/prometheus/alertmanager/cmd/alertmanager@${ALERTMANAGER_VERSION}" "$PROM_VERSION_LDFLAGS"
+build amtool goinstall amtool "github.com/prometheus/alertmanager/cmd/amtool@${ALERTMANAGER_VERSION}" "$PROM_VERSION_LDFLAGS"
 
 # kwok 0.8 exits with "no stages found" without --config: concatenate the Stage
 # documents the module ships (node fast + heartbeat-with-lease, pod fast).

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackCluster } from '../../stack/env.js';
-import { kubectl, kubectlJson } from '../../stack/kubectl.js';
+import { kubectlJson, kubectlRun } from '../../stack/kubectl.js';
 
 const env = loadStackEnv();
 
@@ -79,7 +79,8 @@ describe.each<[StackCluster, string]>([
     ]);
     expect(cc.status.ceph.health).toBe('HEALTH_OK');
     // RBAC is on: an unbound service account may not list secrets.
-    const can = kubectl(env, cluster, [
+    // (kubectl auth can-i exits 1 when the answer is no)
+    const can = kubectlRun(env, cluster, [
       'auth',
       'can-i',
       'list',
@@ -87,7 +88,7 @@ describe.each<[StackCluster, string]>([
       '--as=system:serviceaccount:default:nobody',
       '-n',
       'kube-system',
-    ]).trim();
+    ]).stdout.trim();
     expect(can).toBe('no');
   });
 });
