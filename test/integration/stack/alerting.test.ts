@@ -71,3 +71,42 @@ describe('Alertmanager and Prometheus', () => {
     expect(alerts[0]!.annotations.summary).toBeTruthy();
   });
 });
+
+describe('Alertmanager webhook to the bot port', () => {
+  it('POSTs version-4 payloads to /hooks/alertmanager on BOT_PORT with the bearer token', async (ctx) => {
+    const { createServer } = await import('node:http');
+    const received: { auth?: string; path?: string; body: string }[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on('end', () => {
+        received.push({ auth: req.headers.authorization, path: req.url, body });
+        res.writeHead(200).end();
+      });
+    });
+    const listening = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(Number(env.BOT_PORT), '127.0.0.1', () => resolve(true));
+    });
+    // A bot under test may already own the port; then this check is its job.
+    if (!listening) ctx.skip();
+    try {
+      const hit = await waitFor(
+        'a webhook delivery',
+        () => received.find((r) => r.body.includes('CoxswainStackAlwaysFiring')),
+        45_000,
+        250,
+      );
+      expect(hit.path).toBe('/hooks/alertmanager');
+      expect(hit.auth).toBe(`Bearer ${env.ALERT_WEBHOOK_TOKEN}`);
+      const payload = JSON.parse(hit.body) as { version: string; receiver: string; alerts: unknown[] };
+      expect(payload.version).toBe('4');
+      expect(payload.receiver).toBe('coxswain');
+      expect(payload.alerts.length).toBeGreaterThan(0);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
