@@ -14,8 +14,12 @@ export function slugify(title: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
-  const cut = slug.slice(0, SLUG_MAX).replace(/-+$/, '');
-  return cut === '' ? 'incident' : cut;
+  if (slug === '') return 'incident';
+  if (slug.length <= SLUG_MAX) return slug;
+  // Cut at the last whole word that fits, unless that would throw most of the title away.
+  const cut = slug.slice(0, SLUG_MAX + 1);
+  const boundary = cut.lastIndexOf('-');
+  return boundary >= SLUG_MAX / 2 ? cut.slice(0, boundary) : slug.slice(0, SLUG_MAX).replace(/-+$/, '');
 }
 
 /** The first free name for a room, given the names already taken. */

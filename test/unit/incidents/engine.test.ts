@@ -1,0 +1,232 @@
+/**
+ * The engine against a real in-memory SQLite store and a chat port that records what it was
+ * asked to do: the parts the shell e2e cannot reach (alert state changes, a name taken on the
+ * platform, no rooms capability, a health engine, archiving that fails).
+ */
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { configSchema } from '../../../src/config/schema.js';
+import { IncidentEngine, IncidentError } from '../../../src/incidents/engine.js';
+import { isHealthSource, renderSnapshot } from '../../../src/incidents/health-snapshot.js';
+import type { Message } from '../../../src/message.js';
+import {
+  type ChatPort,
+  type Destination,
+  type PostRef,
+  type Room,
+  RoomExistsError,
+  type RoomsCapability,
+} from '../../../src/ports.js';
+import { SqlStore } from '../../../src/store/sql-store.js';
+import { SqliteDriver } from '../../../src/store/sqlite-driver.js';
+
+class RecordingChat implements ChatPort {
+  readonly platform = 'test';
+  readonly calls: string[] = [];
+  readonly posts: { channelId: string; threadId?: string; message: Message }[] = [];
+  /** Names the platform already has (made by people, not by coxswain). */
+  readonly existing = new Set<string>();
+  failArchive = false;
+  private next = 1;
+  rooms: RoomsCapability | undefined = {
+    create: async (name, options): Promise<Room> => {
+      if (this.existing.has(name)) throw new RoomExistsError(name);
+      this.existing.add(name);
+      this.calls.push(`create ${name} ${options.private ? 'private' : 'public'}`);
+      return { channelId: `id-${name}`, name };
+    },
+    invite: async (room, people) => {
+      this.calls.push(`invite ${room.channelId} ${people.users.join(',')} ${people.groups.join(',')}`);
+      return { skipped: [] };
+    },
+    pin: async (ref) => {
+      this.calls.push(`pin ${ref.postId}`);
+    },
+    archive: async (room) => {
+      if (this.failArchive) throw new Error('server said no');
+      this.calls.push(`archive ${room.channelId}`);
+    },
+    attach: async (room, file, message) => {
+      this.calls.push(`attach ${room.channelId} ${file.name}`);
+      return this.post(room, message);
+    },
+  };
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  isReady(): boolean {
+    return true;
+  }
+  async resolveChannel(name: string): Promise<Destination> {
+    return { channelId: `id-${name}` };
+  }
+  async post(destination: Destination, message: Message): Promise<PostRef> {
+    this.posts.push({ ...destination, message });
+    return { platform: this.platform, channelId: destination.channelId, postId: `p${this.next++}` };
+  }
+  async update(ref: PostRef): Promise<void> {
+    this.calls.push(`update ${ref.postId}`);
+  }
+}
+
+let store: SqlStore;
+let chat: RecordingChat;
+let clock: { now: number };
+let health: unknown;
+
+function engine(config: Record<string, unknown> = {}): IncidentEngine {
+  const parsed = configSchema.parse(config);
+  return new IncidentEngine({
+    incidents: parsed.incidents,
+    oncall: parsed.oncall,
+    store,
+    chat,
+    log: pino({ level: 'silent' }),
+    now: () => clock.now,
+    healthSnapshot: () => {
+      const source = health;
+      return isHealthSource(source)
+        ? async (cluster) => renderSnapshot(await source.check({ cluster }))
+        : undefined;
+    },
+  });
+}
+
+const origin = { channelId: 'id-ops', channelName: 'ops' };
+
+beforeEach(async () => {
+  store = new SqlStore(new SqliteDriver(':memory:'));
+  await store.migrate();
+  chat = new RecordingChat();
+  clock = { now: Date.parse('2026-11-23T10:00:00Z') };
+  health = undefined;
+});
+afterEach(() => store.close());
+
+describe('IncidentEngine', () => {
+  it('takes the next name when the platform has the room name already', async () => {
+    chat.existing.add('inc-20261123-db-down');
+    chat.existing.add('inc-20261123-db-down-2');
+    const { room } = await engine().open({ title: 'DB down', by: 'alice', origin });
+    expect(room.name).toBe('inc-20261123-db-down-3');
+    expect(chat.calls[0]).toBe('create inc-20261123-db-down-3 private');
+  });
+
+  it('opens two rooms of the same title at the same moment under two names', async () => {
+    const e = engine({ incidents: { private: false } });
+    const [a, b] = await Promise.all([
+      e.open({ title: 'DB down', by: 'alice', origin }),
+      e.open({ title: 'DB down', by: 'bob', origin }),
+    ]);
+    expect([a.room.name, b.room.name].sort()).toEqual(['inc-20261123-db-down', 'inc-20261123-db-down-2']);
+    expect(chat.calls.filter((c) => c.startsWith('create'))).toEqual([
+      'create inc-20261123-db-down public',
+      'create inc-20261123-db-down-2 public',
+    ]);
+  });
+
+  it('uses the date in the configured time zone for the room name', async () => {
+    clock.now = Date.parse('2026-11-23T23:30:00Z');
+    const { room } = await engine({ incidents: { timeZone: 'Asia/Tokyo' } }).open({
+      title: 'x',
+      by: 'a',
+      origin,
+    });
+    expect(room.name).toBe('inc-20261124-x');
+  });
+
+  it('refuses plainly where the chat adapter cannot make rooms', async () => {
+    chat.rooms = undefined;
+    await expect(engine().open({ title: 'DB down', by: 'alice', origin })).rejects.toThrow(IncidentError);
+    await expect(engine().open({ title: 'DB down', by: 'alice', origin })).rejects.toThrow(
+      'The test adapter cannot create rooms yet',
+    );
+    expect(await store.listIncidents({})).toEqual([]);
+  });
+
+  it("shows the affected cluster's health when a health engine is there", async () => {
+    const asked: unknown[] = [];
+    health = {
+      check: async (query: unknown) => {
+        asked.push(query);
+        return [
+          {
+            cluster: 'infra',
+            reachable: true,
+            components: [{ component: 'ceph', status: 'warn', summary: 'HEALTH_WARN' }],
+          },
+        ];
+      },
+    };
+    await engine().open({ title: 'Ceph slow', cluster: 'infra', by: 'alice', origin });
+    expect(asked).toEqual([{ cluster: 'infra' }]);
+    const summary = chat.posts.find((p) => p.message.title?.startsWith('Incident:'));
+    expect(summary?.message.text).toContain('**Health of infra**\n- ⚠ ceph: warn, HEALTH\\_WARN');
+  });
+
+  it('posts a linked alert’s state changes into the room, once per change, and not after resolve', async () => {
+    const e = engine();
+    const { incident } = await e.open({
+      title: 'Pods crash',
+      by: 'alice',
+      origin: { ...origin, threadId: 'alert-post' },
+      alert: { fingerprint: 'f00d', alertname: 'KubePodCrashLooping', cluster: 'apps', state: 'firing' },
+    });
+    // The link back went into the alert post's thread.
+    expect(chat.posts.some((p) => p.channelId === 'id-ops' && p.threadId === 'alert-post')).toBe(true);
+    expect(await e.alertChanged({ fingerprint: 'f00d', state: 'firing' })).toBe(0);
+    expect(await e.alertChanged({ fingerprint: 'f00d', state: 'resolved' })).toBe(1);
+    expect(await e.alertChanged({ fingerprint: 'other', state: 'resolved' })).toBe(0);
+    const inRoom = chat.posts.filter((p) => p.channelId === incident.channelId).map((p) => p.message.text);
+    expect(inRoom).toContain('Linked alert KubePodCrashLooping `f00d` is now **resolved**.');
+    const timeline = await store.listTimeline(incident.id);
+    expect(timeline.at(-1)).toMatchObject({
+      author: 'alertmanager',
+      kind: 'alert',
+      text: 'KubePodCrashLooping f00d is resolved',
+    });
+    expect(chat.calls).toContain(`update ${incident.summaryPostId}`);
+    await e.resolve(incident, 'alice', 'done');
+    expect(await e.alertChanged({ fingerprint: 'f00d', state: 'firing' })).toBe(0);
+    e.stop();
+  });
+
+  it('archives a resolved room once it is due, and tries again later when archiving fails', async () => {
+    const e = engine({ incidents: { archiveAfter: '1h' } });
+    const { incident } = await e.open({ title: 'DB down', by: 'alice', origin });
+    await e.resolve(incident, 'alice', 'fixed');
+    e.stop();
+    expect(await e.archiveDue()).toBe(0);
+    clock.now += 3_600_000;
+    chat.failArchive = true;
+    expect(await e.archiveDue()).toBe(0);
+    expect((await store.getIncident(incident.id))?.archivedAt).toBeUndefined();
+    chat.failArchive = false;
+    expect(await e.archiveDue()).toBe(1);
+    expect(await e.archiveDue()).toBe(0);
+    expect(chat.calls.filter((c) => c.startsWith('archive'))).toEqual([`archive ${incident.channelId}`]);
+  });
+
+  it('answers mistakes with sentences', async () => {
+    const e = engine();
+    const { incident } = await e.open({ title: 'DB down', by: 'alice', origin });
+    await expect(e.assign(incident, 'alice', 'not a user!', 'comms')).rejects.toThrow('write it like @alice');
+    await expect(e.setSeverity(incident, 'alice', 3)).rejects.toThrow('is SEV3 already');
+    await expect(e.target('test', 'id-ops', undefined, false)).rejects.toThrow('not an incident room');
+    await expect(e.target('test', 'x', 99, false)).rejects.toThrow('There is no incident 99');
+    await e.resolve(incident, 'alice', 'fixed');
+    e.stop();
+    await expect(e.target('test', incident.channelId as string, undefined, true)).rejects.toThrow(
+      'resolved already',
+    );
+  });
+
+  it('announces when the severity is raised into the announced range', async () => {
+    const e = engine({ incidents: { announceChannel: 'incidents' } });
+    const { incident } = await e.open({ title: 'Slow', severity: 3, by: 'alice', origin });
+    expect(chat.posts.filter((p) => p.channelId === 'id-incidents')).toHaveLength(0);
+    await e.setSeverity(incident, 'bob', 2);
+    await e.setSeverity(incident, 'bob', 1);
+    const announced = chat.posts.filter((p) => p.channelId === 'id-incidents');
+    expect(announced.map((p) => p.message.title)).toEqual(['SEV2 incident: Slow']);
+  });
+});
