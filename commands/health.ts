@@ -1,4 +1,5 @@
 import type { CommandGroup } from '../src/router/spec.js';
+import { runHealth } from './health-run.js';
 import { clusterOption } from './options.js';
 
 export const health: CommandGroup = {
@@ -38,6 +39,7 @@ export const health: CommandGroup = {
       },
       permission: 'health:read',
       examples: ['health', 'health --cluster infra --component ceph'],
+      run: runHealth,
     },
   ],
 };

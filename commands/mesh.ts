@@ -1,4 +1,5 @@
 import type { CommandGroup } from '../src/router/spec.js';
+import { runMesh } from './health-run.js';
 
 export const mesh: CommandGroup = {
   name: 'mesh',
@@ -9,6 +10,7 @@ export const mesh: CommandGroup = {
       summary: 'which cross-cluster paths are up',
       permission: 'mesh:read',
       examples: ['mesh'],
+      run: runMesh,
     },
   ],
 };

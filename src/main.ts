@@ -6,6 +6,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { AlertmanagerClient } from '../adapters/alertmanager/client.js';
+import { kubeHealthWiring } from '../adapters/kube/wiring.js';
 import { RocketChatAdapter } from '../adapters/chat/rocketchat/rocketchat-adapter.js';
 import { ShellAdapter } from '../adapters/chat/shell/shell-adapter.js';
 import { allGroups } from '../commands/index.js';
@@ -19,6 +20,7 @@ import { loadConfig } from './config/load.js';
 import type { Config, Role } from './config/schema.js';
 import { parseDuration } from './duration.js';
 import type { Feature, FeatureContext } from './feature.js';
+import { healthFeature } from './health/feature.js';
 import { createHttpServer } from './http/server.js';
 import { incidentsFeature } from './incidents/feature.js';
 import { createLogger, type Logger } from './log.js';
@@ -70,6 +72,7 @@ function features(): Feature[] {
       registerActions: registerAlertActions,
     }),
     incidentsFeature(),
+    healthFeature(kubeHealthWiring),
   ];
 }
 

@@ -5,6 +5,7 @@
 import type { AlertmanagerDirectory } from './alerts/alertmanager-api.js';
 import type { RoleResolver } from './auth/roles.js';
 import type { Config } from './config/schema.js';
+import type { HealthEngine } from './health/engine.js';
 import type { IncidentEngine } from './incidents/engine.js';
 import type { CommandGroup } from './router/spec.js';
 import type { Store } from './store/store.js';
@@ -21,4 +22,6 @@ export interface Services {
   alertmanagers?: AlertmanagerDirectory;
   /** Incident rooms and the on-call rota (set by the incidents feature). */
   incidents?: IncidentEngine;
+  /** Cluster and mesh health (set by the health feature when clusters are configured). */
+  health?: HealthEngine;
 }

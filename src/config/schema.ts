@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { parseMatchers } from '../alerts/matchers.js';
 import { parseDuration } from '../duration.js';
+import { clustersSchema, healthSchema, leaderElectionSchema, schedulesSchema } from '../health/config-schema.js';
 import { incidentsSchema, oncallSchema } from '../incidents/config-schema.js';
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
@@ -160,6 +161,10 @@ export const configSchema = z.strictObject({
     }),
   incidents: incidentsSchema,
   oncall: oncallSchema,
+  clusters: clustersSchema,
+  health: healthSchema,
+  schedules: schedulesSchema,
+  leaderElection: leaderElectionSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -89,6 +89,11 @@ describe('router: argument validation', () => {
 
 describe('router: engines not built yet', () => {
   it('says the command is not available and does nothing', async () => {
+    // A spec without `run`, whichever engines this build has.
+    await h.close();
+    h = await createHarness({
+      groups: allGroups().map((g) => ({ ...g, commands: g.commands.map(({ run: _run, ...spec }) => spec) })),
+    });
     const r = await h.run('victor', 'health');
     expect(r.texts[0]).toContain('`/ops health` is not available yet');
     expect(r.texts[0]).toContain('Nothing was done');

@@ -1,0 +1,123 @@
+/**
+ * Raw reads against one API server with the kubeconfig's credentials: a paginated list and a
+ * streaming watch. Every request passes through `onRequest`, so a test (or a metric) can count
+ * exactly what the caches cost the API server.
+ */
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { fetch } from 'undici';
+
+export interface RequestInfo {
+  cluster: string;
+  verb: 'list' | 'watch';
+  path: string;
+}
+
+export class KubeHttpError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface ListPage {
+  items: Record<string, unknown>[];
+  resourceVersion: string;
+  continueToken?: string;
+}
+
+export class KubeHttp {
+  constructor(
+    readonly cluster: string,
+    private readonly kubeConfig: KubeConfig,
+    private readonly options: {
+      userAgent: string;
+      timeoutMs: number;
+      onRequest?: (info: RequestInfo) => void;
+    },
+  ) {}
+
+  get server(): string {
+    const server = this.kubeConfig.getCurrentCluster()?.server;
+    if (!server) throw new Error(`cluster ${this.cluster}: the kubeconfig has no current cluster`);
+    return server;
+  }
+
+  private async context(url: URL): Promise<RequestContext> {
+    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
+    await this.kubeConfig.applySecurityAuthentication(ctx);
+    ctx.setHeaderParam('User-Agent', this.options.userAgent);
+    ctx.setHeaderParam('Accept', 'application/json');
+    return ctx;
+  }
+
+  /** One page of a list. Throws KubeHttpError with the status on a non-2xx answer. */
+  async listPage(path: string, query: Record<string, string>): Promise<ListPage> {
+    const url = new URL(this.server.replace(/\/$/, '') + path);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    const ctx = await this.context(url);
+    this.options.onRequest?.({ cluster: this.cluster, verb: 'list', path });
+    const response = await fetch(url, {
+      method: 'GET',
+      headers: ctx.getHeaders(),
+      dispatcher: ctx.getDispatcher(),
+      signal: AbortSignal.timeout(this.options.timeoutMs),
+    });
+    if (!response.ok) {
+      const body = await response.text().catch(() => '');
+      throw new KubeHttpError(`GET ${path}: HTTP ${response.status} ${body.slice(0, 200)}`, response.status);
+    }
+    const list = (await response.json()) as {
+      items?: Record<string, unknown>[];
+      metadata?: { resourceVersion?: string; continue?: string };
+    };
+    const page: ListPage = { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
+    if (list.metadata?.continue) page.continueToken = list.metadata.continue;
+    return page;
+  }
+
+  /**
+   * Streams watch events until the server ends the watch, `signal` aborts, or an error. Resolves on
+   * a normal end; rejects with KubeHttpError (410 when the resourceVersion is too old).
+   */
+  async watch(
+    path: string,
+    query: Record<string, string>,
+    onEvent: (type: string, object: Record<string, unknown>) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const url = new URL(this.server.replace(/\/$/, '') + path);
+    url.searchParams.set('watch', 'true');
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    const ctx = await this.context(url);
+    this.options.onRequest?.({ cluster: this.cluster, verb: 'watch', path });
+    const response = await fetch(url, {
+      method: 'GET',
+      headers: ctx.getHeaders(),
+      dispatcher: ctx.getDispatcher(),
+      signal,
+    });
+    if (!response.ok || !response.body) {
+      const body = await response.text().catch(() => '');
+      throw new KubeHttpError(
+        `WATCH ${path}: HTTP ${response.status} ${body.slice(0, 200)}`,
+        response.status,
+      );
+    }
+    const lines = createInterface(
+      Readable.fromWeb(response.body as import('node:stream/web').ReadableStream),
+    );
+    for await (const line of lines) {
+      if (!line.trim()) continue;
+      const event = JSON.parse(line) as { type: string; object: Record<string, unknown> };
+      if (event.type === 'ERROR') {
+        const status = event.object as { code?: number; message?: string };
+        throw new KubeHttpError(`WATCH ${path}: ${status.message ?? 'error'}`, status.code ?? 500);
+      }
+      onEvent(event.type, event.object);
+    }
+  }
+}

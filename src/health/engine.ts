@@ -1,0 +1,104 @@
+/**
+ * The health engine: runs the checks of every configured cluster in parallel from the readers'
+ * caches. A cluster that does not answer becomes an "unreachable" report with its error; it never
+ * fails the whole answer and never hides the other clusters.
+ */
+import { checksFor } from './checks/index.js';
+import { type MeshReport, meshReport } from './mesh.js';
+import { errorText } from './objects.js';
+import type { ClusterReader, ClusterReport, Component, KindSpec } from './types.js';
+
+export interface HealthEngineOptions {
+  readers: readonly ClusterReader[];
+  rpoMs: number;
+  veleroRpoMs?: number;
+  certificateWarningMs: number;
+  /** A cold read that takes longer than this shows progress first. */
+  progressAfterMs: number;
+  /** Per cluster; beyond it the cluster is reported unreachable. */
+  timeoutMs: number;
+  now?: () => number;
+}
+
+export interface HealthQuery {
+  cluster?: string;
+  components?: readonly Component[];
+  wide?: boolean;
+}
+
+export class UnknownClusterError extends Error {}
+
+export class HealthEngine {
+  constructor(private readonly options: HealthEngineOptions) {}
+
+  get clusters(): string[] {
+    return this.options.readers.map((r) => r.cluster);
+  }
+
+  get progressAfterMs(): number {
+    return this.options.progressAfterMs;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private readers(cluster?: string): readonly ClusterReader[] {
+    if (cluster === undefined) return this.options.readers;
+    const reader = this.options.readers.find((r) => r.cluster === cluster);
+    if (!reader)
+      throw new UnknownClusterError(
+        `There is no cluster ${cluster} in the config; the clusters are: ${this.clusters.join(', ') || 'none'}.`,
+      );
+    return [reader];
+  }
+
+  /** True when answering the query needs no API request (every cache it reads is filled). */
+  isWarm(query: HealthQuery = {}): boolean {
+    const kinds = checksFor(query.components).flatMap((c) => c.kinds);
+    return this.readers(query.cluster).every((r) => r.warm(kinds));
+  }
+
+  async check(query: HealthQuery = {}): Promise<ClusterReport[]> {
+    const readers = this.readers(query.cluster);
+    return Promise.all(readers.map((reader) => this.checkCluster(reader, query)));
+  }
+
+  private async checkCluster(reader: ClusterReader, query: HealthQuery): Promise<ClusterReport> {
+    const checks = checksFor(query.components);
+    const kinds: KindSpec[] = checks.flatMap((c) => c.kinds);
+    const started = this.now();
+    const cold = !reader.warm(kinds);
+    try {
+      const states = await reader.read(kinds, { timeoutMs: this.options.timeoutMs });
+      const now = this.now();
+      const components = checks.map((check) =>
+        check.run({
+          kinds: states,
+          now,
+          rpoMs:
+            check.component === 'velero'
+              ? (this.options.veleroRpoMs ?? this.options.rpoMs)
+              : this.options.rpoMs,
+          certificateWarningMs: this.options.certificateWarningMs,
+          wide: query.wide === true,
+        }),
+      );
+      return { cluster: reader.cluster, reachable: true, components, tookMs: this.now() - started, cold };
+    } catch (error) {
+      return {
+        cluster: reader.cluster,
+        reachable: false,
+        error: errorText(error),
+        components: [],
+        tookMs: this.now() - started,
+        cold,
+      };
+    }
+  }
+
+  /** Cross-cluster paths: Linkerd Links and their gateways, mirrored services, ClusterMesh. */
+  async mesh(): Promise<MeshReport> {
+    return meshReport(this.options.readers, this.options.timeoutMs);
+  }
+}

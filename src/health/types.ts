@@ -1,0 +1,112 @@
+/**
+ * The health engine's vocabulary: what a check reads (kinds of objects, trimmed to the fields it
+ * uses), what it answers (ok / warn / fail / absent with a reason) and the port through which the
+ * engine reads a cluster. The kube adapter implements the port with watch-fed caches.
+ */
+
+export type Status = 'ok' | 'warn' | 'fail' | 'absent';
+
+export const COMPONENTS = [
+  'nodes',
+  'workloads',
+  'flux',
+  'cilium',
+  'linkerd',
+  'ceph',
+  'cnpg',
+  'velero',
+  'volsync',
+  'cert-manager',
+  'external-secrets',
+] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+/** One finding inside a component: a line of the report. */
+export interface Finding {
+  status: Exclude<Status, 'absent'>;
+  /** What it is about, e.g. `flux-system/cluster-apps` or `node infra-02`; outside text, escaped when rendered. */
+  subject: string;
+  reason: string;
+}
+
+export interface ComponentResult {
+  component: Component;
+  status: Status;
+  /** One line: why this status, e.g. `2 of 14 Kustomizations not Ready`. */
+  summary: string;
+  /** The problems (warn/fail), and with wide output the healthy things too. */
+  findings: Finding[];
+}
+
+export interface ClusterReport {
+  cluster: string;
+  /** Unreachable: the cluster did not answer; `error` says how, `components` is empty. */
+  reachable: boolean;
+  error?: string;
+  components: ComponentResult[];
+  /** Milliseconds the check took, and whether it had to fill caches first. */
+  tookMs: number;
+  cold: boolean;
+}
+
+/** A minimal Kubernetes object as the cache keeps it (managedFields and unread fields dropped). */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    generation?: number;
+    creationTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: { kind: string; name: string }[];
+  };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/**
+ * A kind of object a check reads. `versions` are tried in order (newest first) until the cluster
+ * serves one; none served means the component is not installed. `trim` keeps only what checks read.
+ */
+export interface KindSpec {
+  id: string;
+  group: string;
+  versions: readonly string[];
+  plural: string;
+  namespaced: boolean;
+  trim: (object: KubeObject) => KubeObject;
+}
+
+/** What a kind looks like in a snapshot: its objects, or absent when the cluster does not serve it. */
+export type KindState = { served: true; objects: readonly KubeObject[] } | { served: false };
+
+/** The port: one cluster's objects, read through caches. */
+export interface ClusterReader {
+  readonly cluster: string;
+  /**
+   * Makes sure the caches of these kinds are filled (starting watches on first use) and returns
+   * their contents. Rejects when the cluster does not answer.
+   */
+  read(kinds: readonly KindSpec[], options?: { timeoutMs?: number }): Promise<Map<string, KindState>>;
+  /** True when every one of these kinds is already cached (a warm read makes no API request). */
+  warm(kinds: readonly KindSpec[]): boolean;
+  stop(): void;
+}
+
+/** What a check receives. */
+export interface CheckInput {
+  kinds: Map<string, KindState>;
+  now: number;
+  rpoMs: number;
+  certificateWarningMs: number;
+  wide: boolean;
+}
+
+export interface Check {
+  component: Component;
+  kinds: readonly KindSpec[];
+  run(input: CheckInput): ComponentResult;
+}
