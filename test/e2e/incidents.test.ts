@@ -70,10 +70,10 @@ class Session {
     });
   }
 
-  static async start(role: Role): Promise<Session> {
+  static async start(role: Role, config = configPath): Promise<Session> {
     const input = new PassThrough();
     const output = new PassThrough();
-    const bot = await startBot({ shell: true, role, configPath, input, output, env: {} });
+    const bot = await startBot({ shell: true, role, configPath: config, input, output, env: {} });
     return new Session(bot, output, input);
   }
 
@@ -295,6 +295,62 @@ describe('incident rooms in the shell', () => {
           .map((a) => a.command)
           .sort(),
       ).toEqual(['button incident.open', 'incident open']);
+    } finally {
+      await viewer.end();
+    }
+  });
+});
+
+describe('on call in the shell', () => {
+  const day = new Date().toISOString().slice(0, 10);
+  const oncallConfig = join(work, 'oncall.yaml');
+  writeFileSync(
+    oncallConfig,
+    `store:
+  sqlite:
+    path: ${join(work, 'oncall.db')}
+oncall:
+  teams:
+    - name: pair
+      rotation: daily
+      handover: '00:00'
+      start: '${day}'
+      people: ['@ann', '@ben']
+    - name: dba
+      timeZone: Europe/Berlin
+      rotation: weekly
+      handoverDay: thursday
+      start: '2026-01-01'
+      people: ['~dba-oncall']
+  reminders:
+    # Every second, so the test sees one; people write '0 8 * * 1'.
+    - cron: '* * * * * *'
+      channel: platform
+      teams: [pair]
+`,
+  );
+
+  it('shows who is on call now and next, per team, to a viewer', async () => {
+    const viewer = await Session.start('viewer', oncallConfig);
+    try {
+      const seen = await viewer.type('/ops oncall', 'dba');
+      // The pair's rota started today at 00:00 UTC with ann.
+      expect(seen).toMatch(
+        /\*\*pair\*\*: now @ann \(since \w{3} \d+ \w{3} 00:00\), next @ben from \w{3} \d+ \w{3} 00:00 UTC \(daily handover\)/,
+      );
+      expect(seen).toMatch(/\*\*dba\*\*: now ~dba-oncall .* Europe\/Berlin \(weekly handover\)/);
+    } finally {
+      await viewer.end();
+    }
+  });
+
+  it('posts handover reminders on their cron schedule', async () => {
+    const viewer = await Session.start('viewer', oncallConfig);
+    try {
+      const seen = await viewer.waitFor('hands over', 0, 5_000);
+      expect(seen).toContain('[#platform] On-call handover');
+      expect(seen).toMatch(/\*\*pair\*\*: @ann hands over to @ben at \w{3} \d+ \w{3} 00:00 UTC\./);
+      expect(seen).not.toContain('dba');
     } finally {
       await viewer.end();
     }
