@@ -161,6 +161,16 @@ describe('incident rooms in the shell', () => {
     expect(assigned).toContain(`[#${room}] (invited @carol)`);
     // The pinned summary is kept current.
     expect(assigned).toMatch(/\(updated post \d+\) ✖ Incident: Postgres failover loop[\s\S]*Comms: @carol/);
+    const linked = await ops.type('/ops incident link-alert 5f3c9a1e22b0d7c4', 'linked by');
+    expect(linked).toContain(
+      `[#${room}] Alert alert \`5f3c9a1e22b0d7c4\` linked by @local; its changes will be posted here.`,
+    );
+    expect(linked).toMatch(
+      /\(updated post \d+\) ✖ Incident: Postgres failover loop[\s\S]*- alert `5f3c9a1e22b0d7c4`: \*\*unknown\*\*/,
+    );
+    expect(await ops.type('/ops incident link-alert 5f3c9a1e22b0d7c4', 'already')).toContain(
+      'That alert is linked to incident',
+    );
     const status = await ops.type('/ops incident status', 'Timeline');
     expect(status).toContain('SEV1 · Postgres failover loop');
     expect(status).toMatch(/\| @local \| note \| failover started, replica 2 lagging \|/);
@@ -169,7 +179,7 @@ describe('incident rooms in the shell', () => {
     const [incident] = (await ops.bot.store.listIncidents({})).filter((i) => i.channelName === room);
     expect(incident).toMatchObject({ severity: 1, commander: 'local', comms: 'carol', state: 'open' });
     const kinds = (await ops.bot.store.listTimeline(incident?.id ?? -1)).map((e) => e.kind);
-    expect(kinds).toEqual(['opened', 'invited', 'announced', 'note', 'severity', 'assign']);
+    expect(kinds).toEqual(['opened', 'invited', 'announced', 'note', 'severity', 'assign', 'alert']);
   });
 
   it('resolves: posts the timeline, exports the postmortem, tells the origin, archives the room later', async () => {
