@@ -31,6 +31,13 @@ stack_binaries_present() {
   command -v openssl >/dev/null || return 1
 }
 
+# Where up.sh keeps (and finds) the etcd template for the current CRD set.
+etcd_template_dir() {
+  local h
+  h=$(cat "$SHARED_DIR"/crds/*/*.yaml "$STACK_DIR"/crds/*.yaml "$STACK_DIR/versions.env" | sha256sum | cut -c1-12)
+  echo "$STACK_CACHE/etcd-template-$h"
+}
+
 log() { printf '[stack %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 

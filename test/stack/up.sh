@@ -9,13 +9,16 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-PODS=${STACK_PODS:-0}; SEED=1; RESTART=0
+PODS=${STACK_PODS:-0}; SEED=1; RESTART=0; TEMPLATE_BUILD=0
 while (($#)); do
   case $1 in
     --pods) PODS=$2; shift 2 ;;
     --pods=*) PODS=${1#*=}; shift ;;
     --no-seed) SEED=0; shift ;;
     --restart) RESTART=1; shift ;;
+    # internal: start etcd + kube-apiserver only, install the CRDs, stop, and keep the etcd data
+    # dirs as the template later runs copy (see "etcd template" in README.md)
+    --build-etcd-template) TEMPLATE_BUILD=1; SEED=0; shift ;;
     --) shift ;;
     *) die "unknown argument $1 (usage: up.sh [--pods N] [--no-seed] [--restart])" ;;
   esac
@@ -42,6 +45,21 @@ stack_binaries_present || bash "$STACK_DIR/install.sh"
 [[ -d $SHARED_DIR/crds ]] || die "platform CRDs not found at $SHARED_DIR/crds (set COXSWAIN_SHARED)"
 NODE=$(stack_node)
 K=$STACK_BIN/kubectl
+
+# etcd template: both clusters' etcd data dirs with every CRD already installed and established,
+# cached per Kubernetes version and CRD content. Copying it saves installing 41 CRDs (the slowest
+# step of a start: each CRD makes the API server rebuild its OpenAPI and discovery documents).
+ETCD_TEMPLATE=$(etcd_template_dir)
+USE_TEMPLATE=0
+if ((TEMPLATE_BUILD == 0)) && [[ ${STACK_NO_ETCD_TEMPLATE:-0} != 1 ]]; then
+  if [[ ! -d $ETCD_TEMPLATE ]]; then
+    log "building the etcd template (once per Kubernetes version and CRD set) into $ETCD_TEMPLATE"
+    tdir=$(mktemp -d "${TMPDIR:-/tmp}/coxswain-stack-template.XXXXXX")
+    STACK_STATE_DIR=$tdir bash "$STACK_DIR/up.sh" --build-etcd-template || log "etcd template build failed; installing CRDs directly"
+    rm -rf "$tdir" "$tdir.lock"
+  fi
+  [[ -d $ETCD_TEMPLATE ]] && USE_TEMPLATE=1
+fi
 
 rm -rf "$STATE_DIR"
 mkdir -p "$STATE_DIR"/{pids,logs}
@@ -132,6 +150,7 @@ KUBECONFIG_APPS=$STATE_DIR/apps/admin.kubeconfig
 start_control_plane() {
   local c=$1 ep=$2 epp=$3 ap=$4 svc=$5 d=$STATE_DIR/$1
   mkdir -p "$d/etcd"
+  if ((USE_TEMPLATE)); then cp -a "$ETCD_TEMPLATE/$c/." "$d/etcd/"; chmod 700 "$d/etcd"; fi
   cat >"$d/audit-policy.yaml" <<'AP'
 apiVersion: audit.k8s.io/v1
 kind: Policy
@@ -220,6 +239,7 @@ write_env
 apiserver_ready() { "$K" --kubeconfig "$1" get --raw /readyz; }
 
 # ---- monitoring: exporter, Alertmanager, Prometheus -----------------------------------
+if ((TEMPLATE_BUILD == 0)); then
 mkdir -p "$STATE_DIR"/{exporter,alertmanager/data,prometheus/data}
 start exporter "$NODE" "$STACK_DIR/exporter.mjs" --port "$EXPORTER_PORT" --state "$STATE_DIR/exporter/state.json"
 printf '%s' "$ALERT_WEBHOOK_TOKEN" >"$STATE_DIR/alertmanager/webhook-token"
@@ -292,6 +312,7 @@ start prometheus /usr/bin/prometheus \
   --config.file="$STATE_DIR/prometheus/prometheus.yml" --storage.tsdb.path="$STATE_DIR/prometheus/data" \
   --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" --web.enable-lifecycle \
   --storage.tsdb.retention.time=1d --rules.alert.resend-delay=1s
+fi
 
 
 # ---- per cluster: API server ready -> controllers and kwok -> CRDs -> seed -> nodes Ready ----
@@ -332,13 +353,17 @@ bring_up() { # CLUSTER POD_CIDR NODE_IP
   local a=("$K" --kubeconfig "$kc" apply --server-side --field-manager=coxswain-stack-seed --force-conflicts)
   wait_for "kube-apiserver $c" 90 apiserver_ready "$kc" || { fail_logs "etcd-$c" "kube-apiserver-$c"; return 1; }
   log "$c: API server ready ($(elapsed))"
-  start_controllers "$c" "$2" "$3"
+  ((TEMPLATE_BUILD)) || start_controllers "$c" "$2" "$3"
   local crd_dirs=("$SHARED_DIR"/crds/*/ "$STACK_DIR/crds")
-  apply_all "$STATE_DIR/logs/crds-$c.log" "$K" --kubeconfig "$kc" apply --server-side --field-manager=coxswain-stack -- "${crd_dirs[@]}" &&
+  if ((USE_TEMPLATE)); then
+    echo "CRDs from the etcd template $ETCD_TEMPLATE" >"$STATE_DIR/logs/crds-$c.log"
+  else
+    apply_all "$STATE_DIR/logs/crds-$c.log" "$K" --kubeconfig "$kc" apply --server-side --field-manager=coxswain-stack -- "${crd_dirs[@]}"
+  fi &&
     # (retried: a CRD created a moment ago has no status.conditions yet, which kubectl wait rejects)
     wait_for "CRDs established on $c" 60 "$K" --kubeconfig "$kc" wait --for condition=established --timeout=20s crd --all ||
     { fail_logs "crds-$c"; return 1; }
-  log "$c: $(grep -c serverside-applied "$STATE_DIR/logs/crds-$c.log") CRDs established ($(elapsed))"
+  log "$c: $("$K" --kubeconfig "$kc" get crd --no-headers | wc -l) CRDs established ($(elapsed))"
   ((SEED)) || return 0
   # Namespaces and nodes first (files 0*), then the rest concurrently, then the status documents.
   local first=() rest=() st=() f
@@ -362,6 +387,16 @@ rc=0
 wait $p1 || rc=1
 wait $p2 || rc=1
 ((rc == 0)) || exit 1
+
+if ((TEMPLATE_BUILD)); then
+  bash "$STACK_DIR/down.sh"
+  mkdir -p "$STATE_DIR/template"
+  for c in infra apps; do mv "$STATE_DIR/$c/etcd" "$STATE_DIR/template/$c"; done
+  # Publish atomically; a concurrent builder that finished first wins.
+  mv -T "$STATE_DIR/template" "$ETCD_TEMPLATE" 2>/dev/null || log "an etcd template appeared meanwhile; keeping it"
+  log "etcd template ready in $ETCD_TEMPLATE ($(elapsed))"
+  exit 0
+fi
 
 # ---- wait until everything is ready -----------------------------------------------------
 if ((SEED)); then
