@@ -6,6 +6,9 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.js';
+import { HealthEngine } from '../../../src/health/engine.js';
+import { BrokenReader } from '../../../src/health/feature.js';
+import type { ClusterReader, KindSpec, KindState } from '../../../src/health/types.js';
 import { IncidentEngine, IncidentError } from '../../../src/incidents/engine.js';
 import { isHealthSource, renderSnapshot } from '../../../src/incidents/health-snapshot.js';
 import type { Message } from '../../../src/message.js';
@@ -161,6 +164,36 @@ describe('IncidentEngine', () => {
     expect(asked).toEqual([{ cluster: 'infra' }]);
     const summary = chat.posts.find((p) => p.message.title?.startsWith('Incident:'));
     expect(summary?.message.text).toContain('**Health of infra**\n- ⚠ ceph: warn, HEALTH\\_WARN');
+  });
+
+  it('reads the real health engine: the affected cluster only, and says when it is unreachable', async () => {
+    const empty: ClusterReader = {
+      cluster: 'infra',
+      read: async (kinds: readonly KindSpec[]) =>
+        new Map<string, KindState>(kinds.map((k) => [k.id, { served: true, objects: [] }])),
+      warm: () => true,
+      stop: () => {},
+    };
+    health = new HealthEngine({
+      readers: [empty, new BrokenReader('apps', 'connect ECONNREFUSED 10.0.0.1:6443')],
+      rpoMs: 6 * 3_600_000,
+      certificateWarningMs: 14 * 86_400_000,
+      progressAfterMs: 2000,
+      timeoutMs: 1000,
+    });
+    const e = engine();
+    await e.open({ title: 'Apps down', cluster: 'apps', by: 'alice', origin });
+    await e.open({ title: 'Infra slow', cluster: 'infra', by: 'alice', origin });
+    await e.open({ title: 'Elsewhere', cluster: 'edge', by: 'alice', origin });
+    const summaries = chat.posts
+      .filter((p) => p.message.title?.startsWith('Incident:'))
+      .map((p) => p.message.text);
+    expect(summaries[0]).toContain(
+      '**Health of apps**\nCluster apps is unreachable: connect ECONNREFUSED 10.0.0.1:6443.',
+    );
+    expect(summaries[0]).not.toContain('infra');
+    expect(summaries[1]).toMatch(/\*\*Health of infra\*\*\n- [✔⚠✖] \w/);
+    expect(summaries[2]).toContain('The health snapshot failed: `There is no cluster edge in the config');
   });
 
   it('posts a linked alert’s state changes into the room, once per change, and not after resolve', async () => {
