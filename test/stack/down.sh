@@ -21,23 +21,36 @@ for n in "${order[@]}" "${extra[@]}"; do
   seen[$n]=1; names+=("$n")
 done
 
+# Stop in three phases, each waited for: clients, then API servers (which need etcd for a clean
+# shutdown: with etcd gone first, kube-apiserver can hang in its shutdown), then etcd.
 stopped=0
-for n in "${names[@]}"; do
-  pid=$(<"$STATE_DIR/pids/$n.pid")
-  if [[ $pid =~ ^[0-9]+$ ]] && ours "$pid"; then
-    kill -TERM "$pid" 2>/dev/null || true
-    stopped=$((stopped + 1))
-  fi
-done
-deadline=$((SECONDS + 15))
-for n in "${names[@]}"; do
-  pid=$(<"$STATE_DIR/pids/$n.pid")
-  [[ $pid =~ ^[0-9]+$ ]] || continue
-  while ours "$pid" && [[ $(awk '{print $3}' /proc/"$pid"/stat 2>/dev/null) != Z ]]; do
-    if ((SECONDS >= deadline)); then log "$n ($pid) ignored SIGTERM; SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; sleep 0.2; break; fi
-    sleep 0.1
+stop_phase() {
+  local n pid deadline=$((SECONDS + 15)) list=("$@")
+  for n in "${list[@]}"; do
+    pid=$(<"$STATE_DIR/pids/$n.pid")
+    if [[ $pid =~ ^[0-9]+$ ]] && ours "$pid"; then kill -TERM "$pid" 2>/dev/null || true; stopped=$((stopped + 1)); fi
   done
-  rm -f "$STATE_DIR/pids/$n.pid"
+  for n in "${list[@]}"; do
+    pid=$(<"$STATE_DIR/pids/$n.pid")
+    if [[ $pid =~ ^[0-9]+$ ]]; then
+      while ours "$pid" && [[ $(awk '{print $3}' /proc/"$pid"/stat 2>/dev/null) != Z ]]; do
+        if ((SECONDS >= deadline)); then log "$n ($pid) ignored SIGTERM for 15s; SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; sleep 0.2; break; fi
+        sleep 0.1
+      done
+    fi
+    rm -f "$STATE_DIR/pids/$n.pid"
+  done
+}
+clients=() apiservers=() etcds=()
+for n in "${names[@]}"; do
+  case $n in
+    kube-apiserver-*) apiservers+=("$n") ;;
+    etcd-*) etcds+=("$n") ;;
+    *) clients+=("$n") ;;
+  esac
 done
+((${#clients[@]} == 0)) || stop_phase "${clients[@]}"
+((${#apiservers[@]} == 0)) || stop_phase "${apiservers[@]}"
+((${#etcds[@]} == 0)) || stop_phase "${etcds[@]}"
 rmdir "$STATE_DIR/pids" 2>/dev/null || true
 log "stopped $stopped processes of the stack in $STATE_DIR"

@@ -371,13 +371,12 @@ bring_up() { # CLUSTER POD_CIDR NODE_IP
     if [[ $(basename "$f") == 0* ]]; then first+=("$f"); else rest+=("$f"); fi
   done
   for f in "$s/common/status"/*.yaml "$s/$c/status"/*.yaml; do [[ -f $f ]] && st+=("$f"); done
-  [[ $c == apps ]] && ((PODS > 0)) && rest+=("$s/scale")
   { "${a[@]}" "${first[@]/#/-f}" >>"$STATE_DIR/logs/seed-$c.log" 2>&1 &&
     apply_all "$STATE_DIR/logs/seed-$c.log" "${a[@]}" -- "${rest[@]}" &&
     apply_all "$STATE_DIR/logs/seed-$c.log" "${a[@]}" --subresource=status -- "${st[@]}"; } ||
     { fail_logs "seed-$c"; return 1; }
   log "$c: seed applied ($(elapsed))"
-  "$K" --kubeconfig "$kc" wait --for=condition=Ready node --all --timeout=60s >/dev/null ||
+  "$K" --kubeconfig "$kc" wait --for=condition=Ready node --all --timeout=120s >/dev/null ||
     { fail_logs "kwok-$c"; return 1; }
   log "$c: nodes Ready ($(elapsed))"
 }
@@ -407,6 +406,22 @@ if ((SEED)); then
     exit 1
   }
   log "workloads Ready ($(elapsed))"
+  if ((PODS > 0)); then
+    # The scale Deployment goes last, so its pods cannot starve the seed's.
+    "$K" --kubeconfig "$KUBECONFIG_APPS" apply --server-side --field-manager=coxswain-stack-seed --force-conflicts \
+      -f "$STATE_DIR/seed/scale" >>"$STATE_DIR/logs/seed-apps.log" 2>&1 || { fail_logs seed-apps; exit 1; }
+    scale_ready() {
+      local r
+      r=$("$K" --kubeconfig "$KUBECONFIG_APPS" -n load get deploy scale -o jsonpath='{.status.readyReplicas}' 2>/dev/null)
+      [[ ${r:-0} -ge $PODS ]]
+    }
+    wait_for "load/scale: $PODS pods Ready" $((180 + PODS / 10)) scale_ready || {
+      "$K" --kubeconfig "$KUBECONFIG_APPS" -n load get deploy scale >&2 || true
+      fail_logs kube-controller-manager-apps kube-scheduler-apps kwok-apps
+      exit 1
+    }
+    log "load/scale: $PODS pods Ready on apps ($(elapsed))"
+  fi
 fi
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
 wait_for exporter 30 http_ok "http://127.0.0.1:$EXPORTER_PORT/-/healthy" || { fail_logs exporter; exit 1; }
