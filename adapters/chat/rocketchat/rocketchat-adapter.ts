@@ -329,7 +329,13 @@ export class RocketChatAdapter implements ChatPort {
       reply: async (message, visibility) => {
         // A notice cannot be updated later, so one with buttons is posted instead.
         const buttons = (message.buttons?.length ?? 0) > 0;
-        if (visibility === 'ephemeral' && !buttons && notifyUserId && this.options.appId && this.options.appSecret) {
+        if (
+          visibility === 'ephemeral' &&
+          !buttons &&
+          notifyUserId &&
+          this.options.appId &&
+          this.options.appSecret
+        ) {
           await this.notify(notifyUserId, replyTo.channelId, message);
           return undefined;
         }
