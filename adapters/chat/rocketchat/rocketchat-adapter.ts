@@ -231,8 +231,8 @@ export class RocketChatAdapter implements ChatPort {
   private async onStreamMessage(message: StreamMessage, meta: StreamMeta): Promise<void> {
     const me = this.rest.me;
     if (!me || !this.handlers) return;
-    // Own posts, edits and system messages are not commands. The sender id decides "own", not
-    // the `bot` field the SDK's bot client filters on (see the README on 7.x).
+    // Own posts, edits and system messages are not commands. The sender id decides "own"; the
+    // `bot` field is not relied on (see the README on 7.x).
     if (message.u._id === me.userId || message.editedAt || message.t) return;
     const text = message.msg.trim();
     const mention = new RegExp(`^@${escapeRegExp(me.username)}\\b[:,]?\\s*`, 'i');
