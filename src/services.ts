@@ -24,4 +24,9 @@ export interface Services {
   incidents?: IncidentEngine;
   /** Cluster and mesh health (set by the health feature when clusters are configured). */
   health?: HealthEngine;
+  /**
+   * Whether this replica runs scheduled jobs (set by whoever runs leader election); absent means
+   * it does, as a single replica or the shell should.
+   */
+  isLeader?: () => boolean;
 }

@@ -10,6 +10,7 @@ import type { MessageButton } from '../message.js';
 import type { ActionEvent } from '../ports.js';
 import type { AuditOutcome } from '../store/store.js';
 import { inlineCode } from '../text/escape.js';
+import type { OncallConfig } from './config-schema.js';
 import { IncidentEngine, IncidentError, type OpenRequest } from './engine.js';
 import { isHealthSource, renderSnapshot } from './health-snapshot.js';
 import { roomLink } from './render.js';
@@ -73,19 +74,10 @@ export function incidentsFeature(): Feature {
 
       for (const reminder of config.oncall.reminders) {
         tasks.push(
-          schedule(
-            reminder.cron,
-            async () => {
-              const message = built.reminder(reminder.teams);
-              if (!message) return;
-              try {
-                await ctx.chat.post(await ctx.chat.resolveChannel(reminder.channel), message);
-              } catch (error) {
-                ctx.log.warn({ err: error, channel: reminder.channel }, 'handover reminder failed');
-              }
-            },
-            { timezone: reminder.timeZone, name: `oncall-reminder-${reminder.channel}` },
-          ),
+          schedule(reminder.cron, () => postReminder(ctx, built, reminder).then(() => undefined), {
+            timezone: reminder.timeZone,
+            name: `oncall-reminder-${reminder.channel}`,
+          }),
         );
       }
     },
@@ -95,6 +87,24 @@ export function incidentsFeature(): Feature {
       engine?.stop();
     },
   };
+}
+
+/** One handover reminder. Only the leader posts it, so several replicas remind once; true when posted. */
+export async function postReminder(
+  ctx: Pick<FeatureContext, 'chat' | 'log' | 'services'>,
+  engine: IncidentEngine,
+  reminder: OncallConfig['reminders'][number],
+): Promise<boolean> {
+  if (ctx.services.isLeader && !ctx.services.isLeader()) return false;
+  const message = engine.reminder(reminder.teams);
+  if (!message) return false;
+  try {
+    await ctx.chat.post(await ctx.chat.resolveChannel(reminder.channel), message);
+    return true;
+  } catch (error) {
+    ctx.log.warn({ err: error, channel: reminder.channel }, 'handover reminder failed');
+    return false;
+  }
 }
 
 /** The button on an alert post: the clicker needs the incident:write permission, and is audited. */

@@ -10,6 +10,7 @@ import { HealthEngine } from '../../../src/health/engine.js';
 import { BrokenReader } from '../../../src/health/feature.js';
 import type { ClusterReader, KindSpec, KindState } from '../../../src/health/types.js';
 import { IncidentEngine, IncidentError } from '../../../src/incidents/engine.js';
+import { postReminder } from '../../../src/incidents/feature.js';
 import { isHealthSource, renderSnapshot } from '../../../src/incidents/health-snapshot.js';
 import type { Message } from '../../../src/message.js';
 import {
@@ -20,6 +21,7 @@ import {
   RoomExistsError,
   type RoomsCapability,
 } from '../../../src/ports.js';
+import type { Services } from '../../../src/services.js';
 import { SqlStore } from '../../../src/store/sql-store.js';
 import { SqliteDriver } from '../../../src/store/sqlite-driver.js';
 
@@ -261,5 +263,41 @@ describe('IncidentEngine', () => {
     await e.setSeverity(incident, 'bob', 1);
     const announced = chat.posts.filter((p) => p.channelId === 'id-incidents');
     expect(announced.map((p) => p.message.title)).toEqual(['SEV2 incident: Slow']);
+  });
+});
+
+describe('handover reminders', () => {
+  const config = configSchema.parse({
+    oncall: {
+      teams: [
+        { name: 'platform', rotation: 'daily', start: '2026-11-01', people: ['@ann', '@ben'] },
+        { name: 'dba', rotation: 'daily', start: '2026-11-01', people: ['~dba'] },
+      ],
+      reminders: [{ cron: '0 8 * * *', channel: 'platform', teams: ['platform'] }],
+    },
+  });
+  const reminder = config.oncall.reminders[0] as (typeof config.oncall.reminders)[number];
+
+  it('are posted by the leader only, for the teams they name', async () => {
+    const e = engine(config);
+    const services = { isLeader: () => false } as Partial<Services> as Services;
+    const ctx = { chat, log: pino({ level: 'silent' }), services };
+    expect(await postReminder(ctx, e, reminder)).toBe(false);
+    expect(chat.posts).toEqual([]);
+    services.isLeader = () => true;
+    expect(await postReminder(ctx, e, reminder)).toBe(true);
+    // 2026-11-23 10:00Z: day 22 of the rota, so ann (even days) hands over to ben at 09:00 UTC tomorrow.
+    expect(chat.posts).toEqual([
+      {
+        channelId: 'id-platform',
+        message: {
+          title: 'On-call handover',
+          text: '**platform**: @ann hands over to @ben at Tue 24 Nov 09:00 UTC.',
+        },
+      },
+    ]);
+    // Without leader election (one replica, the shell) the replica reminds by itself.
+    services.isLeader = undefined;
+    expect(await postReminder(ctx, e, reminder)).toBe(true);
   });
 });
