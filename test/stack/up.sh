@@ -190,7 +190,7 @@ start_controllers() { # NAME POD_CIDR NODE_IP
     --leader-elect=false --secure-port=0 --kube-api-qps=200 --kube-api-burst=400
   start "kwok-$c" "$STACK_BIN/kwok" --kubeconfig="$kc" --config="$STACK_CACHE/kwok-stages.yaml" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-    --cidr="$2" --node-ip="$3"
+    --cidr="$2" --node-ip="$3" --node-lease-duration-seconds=40
 }
 
 start_control_plane infra "$ETCD_PORT_INFRA" "$ETCD_PEER_PORT_INFRA" "$APISERVER_PORT_INFRA" 10.245.0.0/16
