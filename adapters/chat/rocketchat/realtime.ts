@@ -36,8 +36,11 @@ export interface StreamMeta {
 
 export interface RealtimeOptions {
   url: string;
-  /** Returns a fresh REST session token; called before every (re)connect. */
-  token: () => Promise<string>;
+  /**
+   * The auth token to resume with; called before every connect. `fresh` on a reconnect: the
+   * drop may have been a server restart that revoked the token, so log in again.
+   */
+  token: (fresh: boolean) => Promise<string>;
   onMessage: (message: StreamMessage, meta: StreamMeta) => void;
   log: Logger;
   initialBackoffMs?: number;
@@ -71,10 +74,21 @@ export class Realtime {
     return this.connected;
   }
 
-  /** Connects once (throws if that fails); later drops are recovered in the background. */
+  /**
+   * Connects; if that fails, keeps trying in the background (readiness stays false meanwhile)
+   * rather than failing the bot's start: the REST side already proved the credentials.
+   */
   async start(): Promise<void> {
     this.stopped = false;
-    await this.connect();
+    try {
+      await this.connect();
+    } catch (error) {
+      this.options.log.warn(
+        { err: error },
+        'rocket.chat realtime connect failed; retrying in the background',
+      );
+      this.scheduleReconnect();
+    }
   }
 
   async stop(): Promise<void> {
@@ -121,7 +135,7 @@ export class Realtime {
     try {
       await bounded(driver.connect(), timeout, 'connect');
       await bounded(
-        driver.login({ resume: await this.options.token() } as never, undefined),
+        driver.login({ resume: await this.options.token(this.attempt > 0) } as never, undefined),
         timeout,
         'login',
       );

@@ -115,6 +115,7 @@ export class RocketChatRest {
     const sleep = this.options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
     const maxRetries = this.options.maxRetries ?? 5;
     const name = endpoint.split('?')[0] as string;
+    let relogged = false;
     for (let attempt = 0; ; attempt++) {
       const wait = this.pausedUntil - now();
       if (wait > 0) await sleep(Math.min(wait, this.options.maxWaitMs ?? 60_000));
@@ -150,6 +151,12 @@ export class RocketChatRest {
           response.status,
           name,
         );
+      }
+      // A revoked token (server restart, logout elsewhere): log in again once and retry.
+      if (response.status === 401 && auth && !relogged) {
+        relogged = true;
+        await this.login();
+        continue;
       }
       if (!response.ok || parsed.success === false || (name === 'login' && parsed.status !== 'success')) {
         throw new RocketChatApiError(

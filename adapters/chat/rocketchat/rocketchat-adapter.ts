@@ -83,7 +83,7 @@ export class RocketChatAdapter implements ChatPort {
     this.rest = new RocketChatRest({ url: options.url, user: options.user, password: options.password });
     const realtime: ConstructorParameters<typeof Realtime>[0] = {
       url: options.url,
-      token: async () => (this.rest.me ?? (await this.rest.login())).authToken,
+      token: async (fresh) => (fresh || !this.rest.me ? await this.rest.login() : this.rest.me).authToken,
       onMessage: (message, meta) => {
         void this.onStreamMessage(message, meta).catch((error: unknown) =>
           options.log.error({ err: error, messageId: message._id }, 'rocket.chat message handling failed'),

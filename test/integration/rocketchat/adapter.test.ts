@@ -194,4 +194,25 @@ describe('Rocket.Chat (protocol double)', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(botPostsIn(ops).filter((m) => m.tmid === question._id)).toHaveLength(1);
   });
+
+  it('after a server restart (tokens revoked, sockets dropped) logs in again and answers', async () => {
+    const adapter = bot.chat as RocketChatAdapter;
+    const connections = adapter.realtime.connections;
+    const logins = double.calls.filter((c) => c === 'POST /api/v1/login').length;
+    double.revokeTokens();
+    double.dropConnections();
+    await waitFor(
+      'the reconnect',
+      () => bot.chat.isReady() && adapter.realtime.connections === connections + 1,
+    );
+    expect(double.calls.filter((c) => c === 'POST /api/v1/login').length).toBe(logins + 1);
+    const question = double.say(alice, ops, '@coxswain help');
+    await waitFor('the answer', () => botPostsIn(ops).find((m) => m.tmid === question._id));
+  });
+
+  it('logs in again when a REST call finds its token revoked', async () => {
+    double.revokeTokens();
+    await bot.chat.post({ channelId: ops._id }, { text: 'still here' });
+    expect(botPostsIn(ops).at(-1)?.msg).toBe('still here');
+  });
 });

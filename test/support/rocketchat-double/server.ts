@@ -185,6 +185,11 @@ export class RocketChatDouble {
     return this.say(user, this.rooms.get(message.rid) as DoubleRoom, action.msg);
   }
 
+  /** What a server restart does to sessions: every auth token stops working. */
+  revokeTokens(): void {
+    for (const user of this.users.values()) user.token = undefined;
+  }
+
   /** Drops every WebSocket as a network failure would (no close frame). */
   dropConnections(): void {
     for (const session of this.sessions) session.socket.terminate();
