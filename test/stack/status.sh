@@ -11,12 +11,16 @@ set -a; source "$STATE_DIR/env"; set +a
 
 ours() { [[ -r /proc/$1/cmdline ]] && tr '\0' ' ' </proc/"$1"/cmdline 2>/dev/null | grep -qF "$STATE_DIR"; }
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$@" 2>/dev/null; }
+# kwok is "ready" when no node it runs is NotReady (heartbeats and leases are flowing).
+nodes_ready() { ! "$KUBECTL" --kubeconfig "$1" get nodes --no-headers 2>/dev/null | awk '$2 !~ /^Ready/ {bad=1} END {exit !bad}' && "$KUBECTL" --kubeconfig "$1" get nodes >/dev/null 2>&1; }
 ready() { # NAME -> 0 ready / 1 not / 2 no probe
   case $1 in
     etcd-infra) http_ok "http://127.0.0.1:$ETCD_PORT_INFRA/health" ;;
     etcd-apps) http_ok "http://127.0.0.1:$ETCD_PORT_APPS/health" ;;
     kube-apiserver-infra) "$KUBECTL" --kubeconfig "$KUBECONFIG_INFRA" get --raw /readyz >/dev/null 2>&1 ;;
     kube-apiserver-apps) "$KUBECTL" --kubeconfig "$KUBECONFIG_APPS" get --raw /readyz >/dev/null 2>&1 ;;
+    kwok-infra) nodes_ready "$KUBECONFIG_INFRA" ;;
+    kwok-apps) nodes_ready "$KUBECONFIG_APPS" ;;
     alertmanager) http_ok "$ALERTMANAGER_URL/-/ready" ;;
     prometheus) http_ok "$PROMETHEUS_URL/-/ready" ;;
     exporter) http_ok "$EXPORTER_URL/-/healthy" ;;

@@ -45,6 +45,21 @@ describe.each<[StackCluster, string]>([
     }
   });
 
+  it('has node leases renewed by kwok, so the nodes stay Ready past the grace period', () => {
+    const leases = kubectlJson<List>(env, cluster, ['-n', 'kube-node-lease', 'get', 'leases']).items;
+    expect(leases.map((l) => l.metadata.name).sort()).toEqual([
+      `${prefix}-01`,
+      `${prefix}-02`,
+      `${prefix}-03`,
+    ]);
+    for (const l of leases) {
+      const renewed = Date.parse(l.spec?.renewTime as string);
+      expect(Date.now() - renewed, l.metadata.name).toBeLessThan(40_000);
+    }
+    const nodes = kubectlJson<List>(env, cluster, ['get', 'nodes']).items;
+    for (const n of nodes) expect(n.spec?.taints ?? [], n.metadata.name).toEqual([]);
+  });
+
   it('answers for Flux Kustomizations, all Ready', () => {
     const ks = kubectlJson<List>(env, cluster, [
       'get',
