@@ -6,9 +6,10 @@
 import type { Readable, Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { AlertmanagerClient } from '../adapters/alertmanager/client.js';
-import { kubeHealthWiring } from '../adapters/kube/wiring.js';
+import { MattermostAdapter } from '../adapters/chat/mattermost/mattermost-adapter.js';
 import { RocketChatAdapter } from '../adapters/chat/rocketchat/rocketchat-adapter.js';
 import { ShellAdapter } from '../adapters/chat/shell/shell-adapter.js';
+import { kubeHealthWiring } from '../adapters/kube/wiring.js';
 import { allGroups } from '../commands/index.js';
 import { ActionRegistry } from '../handlers/actions.js';
 import { registerAlertActions } from '../handlers/alert-actions.js';
@@ -89,11 +90,9 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
   const log = options.logger ?? createLogger({ level, pretty: process.stderr.isTTY === true });
   const metrics = createMetrics();
   const signer = new ActionSigner(config.security.signingKey);
-  if (!useShell && config.chat.rocketchat === undefined) {
-    // The chat platform adapters are their own issues; refuse clearly rather than start deaf.
-    const which = config.chat.mattermost ? 'chat.mattermost' : 'chat.rocketchat';
+  if (!useShell && config.chat.mattermost && config.chat.rocketchat) {
     throw new StartError(
-      `${which} is configured, but this build of coxswain has no adapter for it yet; run with --shell, or remove ${which}.`,
+      'both chat.mattermost and chat.rocketchat are configured; one coxswain serves one platform, so remove one.',
     );
   }
   if (!config.security.signingKey)
@@ -101,15 +100,18 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
 
   const store = await openStore(config.store);
   const rocketchat = useShell ? undefined : config.chat.rocketchat;
-  const chat = rocketchat
-    ? new RocketChatAdapter({ ...rocketchat, trigger: config.command, signer, log })
-    : new ShellAdapter({
-        input: options.input ?? process.stdin,
-        output: options.output ?? process.stdout,
-        interactive: options.interactive ?? (process.stdin.isTTY === true && options.input === undefined),
-        trigger: config.command,
-        signer,
-      });
+  const mattermost = useShell ? undefined : config.chat.mattermost;
+  const chat = mattermost
+    ? new MattermostAdapter({ ...mattermost, trigger: config.command, groups: allGroups(), signer, log })
+    : rocketchat
+      ? new RocketChatAdapter({ ...rocketchat, trigger: config.command, signer, log })
+      : new ShellAdapter({
+          input: options.input ?? process.stdin,
+          output: options.output ?? process.stdout,
+          interactive: options.interactive ?? (process.stdin.isTTY === true && options.input === undefined),
+          trigger: config.command,
+          signer,
+        });
 
   const roles = useShell
     ? new FixedRoleResolver(options.role ?? 'viewer')
@@ -158,6 +160,7 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
   };
   if (http) featureContext.http = http;
   if (http && chat instanceof RocketChatAdapter) chat.registerRoutes(http);
+  if (http && chat instanceof MattermostAdapter) chat.registerRoutes(http);
   const started: Feature[] = [];
   for (const feature of features()) {
     await feature.start(featureContext);

@@ -1,0 +1,556 @@
+/**
+ * The Mattermost adapter. Three ways in, one way out:
+ * - `/ops …` (the trigger is configurable) arrives as Mattermost's form-encoded POST to
+ *   `/hooks/mattermost/command`, checked against the token Mattermost generated when the bot
+ *   registered the command in each configured team (verify-request.ts); acknowledged at once,
+ *   answered later through `response_url` (ephemeral) or a bot post (in channel);
+ * - mentions (`@coxswain health`) and DMs arrive as `posted` events on the WebSocket
+ *   (websocket.ts);
+ * - button clicks arrive as Mattermost's JSON POST to `/hooks/mattermost/action`; the action's
+ *   context carries the ActionSigner token, which is verified before anything runs, and the
+ *   click runs as the clicking user (action-ack.ts answers with `update` / `ephemeral_text`).
+ * Everything the bot says goes out through the REST API (rest-client.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../../../src/log.js';
+import type { Message } from '../../../src/message.js';
+import {
+  type ActionEvent,
+  type ChatPort,
+  type ChatUser,
+  type Destination,
+  type InboundHandlers,
+  type PostRef,
+  type Responder,
+  type Room,
+  RoomExistsError,
+  type RoomsCapability,
+} from '../../../src/ports.js';
+import type { CommandGroup } from '../../../src/router/spec.js';
+import type { ActionSigner } from '../../../src/security/signing.js';
+import { ActionAck } from './action-ack.js';
+import { commandRegistration } from './autocomplete.js';
+import { renderPost, renderText } from './render.js';
+import { MattermostRest, statusOf } from './rest-client.js';
+import { CommandTokens } from './verify-request.js';
+import { MattermostSocket, type PostedMeta, type PostedPost } from './websocket.js';
+
+export const PLATFORM = 'mattermost';
+export const COMMAND_HOOK = '/hooks/mattermost/command';
+export const ACTION_HOOK = '/hooks/mattermost/action';
+
+export interface MattermostAdapterOptions {
+  url: string;
+  token: string;
+  /** Team names: the command is registered in each; channels are looked up in the first. */
+  teams: string[];
+  /** The user who owns the slash command (bots cannot); the bot needs to manage others' commands. */
+  commandOwner?: string;
+  /** How Mattermost reaches coxswain: command and action URLs hang off it. */
+  publicUrl?: string;
+  trigger: string;
+  groups: readonly CommandGroup[];
+  signer: ActionSigner;
+  log: Logger;
+  now?: () => number;
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  jitterMs?: number;
+  /** How long a button click may take to answer on the HTTP response itself. */
+  actionWindowMs?: number;
+  maxRetries?: number;
+  onRateLimited?: (waitMs: number) => void;
+}
+
+/** The form Mattermost posts to a custom slash command's URL. */
+export interface CommandForm {
+  channel_id?: string;
+  channel_name?: string;
+  command?: string;
+  response_url?: string;
+  root_id?: string;
+  team_domain?: string;
+  team_id?: string;
+  text?: string;
+  token?: string;
+  trigger_id?: string;
+  user_id?: string;
+  user_name?: string;
+}
+
+/** The JSON Mattermost posts to an integration action's URL. */
+export interface ActionRequest {
+  user_id?: string;
+  user_name?: string;
+  channel_id?: string;
+  channel_name?: string;
+  team_id?: string;
+  post_id?: string;
+  trigger_id?: string;
+  context?: { action?: unknown; token?: unknown };
+}
+
+const GROUPS_TTL_MS = 60_000;
+
+export class MattermostAdapter implements ChatPort {
+  readonly platform = PLATFORM;
+  readonly rest: MattermostRest;
+  readonly socket: MattermostSocket;
+  readonly tokens = new CommandTokens();
+  readonly rooms: RoomsCapability;
+  me?: { id: string; username: string };
+  private handlers?: InboundHandlers;
+  private teamIds: { name: string; id: string }[] = [];
+  private readonly channels = new Map<string, string>();
+  private readonly userGroups = new Map<string, { groups: string[]; at: number }>();
+  private resolveEnded!: () => void;
+  /** Resolves once the adapter has been stopped. */
+  readonly ended = new Promise<void>((resolve) => {
+    this.resolveEnded = resolve;
+  });
+
+  constructor(private readonly options: MattermostAdapterOptions) {
+    const rest: ConstructorParameters<typeof MattermostRest>[0] = {
+      url: options.url,
+      token: options.token,
+      onRateLimited: (waitMs, url) => {
+        options.log.warn({ waitMs, url }, 'mattermost rate limit hit; waiting as Retry-After asks');
+        options.onRateLimited?.(waitMs);
+      },
+    };
+    if (options.maxRetries !== undefined) rest.maxRetries = options.maxRetries;
+    this.rest = new MattermostRest(rest);
+    const socket: ConstructorParameters<typeof MattermostSocket>[0] = {
+      url: options.url,
+      token: options.token,
+      log: options.log.child({ component: 'mattermost' }),
+      onPosted: (post, meta) => {
+        void this.onPosted(post, meta).catch((error: unknown) =>
+          options.log.error({ err: error, postId: post.id }, 'mattermost message handling failed'),
+        );
+      },
+    };
+    if (options.initialBackoffMs !== undefined) socket.initialBackoffMs = options.initialBackoffMs;
+    if (options.maxBackoffMs !== undefined) socket.maxBackoffMs = options.maxBackoffMs;
+    if (options.jitterMs !== undefined) socket.jitterMs = options.jitterMs;
+    this.socket = new MattermostSocket(socket);
+    this.rooms = {
+      create: (name, opts) => this.createRoom(name, opts),
+      invite: (room, people) => this.invite(room, people),
+      pin: (ref) => this.pin(ref),
+      archive: (room) => this.archive(room),
+      attach: (room, file, message) => this.attach(room, file, message),
+    };
+  }
+
+  private get now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private get base(): string | undefined {
+    return this.options.publicUrl?.replace(/\/+$/, '');
+  }
+
+  async start(handlers: InboundHandlers): Promise<void> {
+    this.handlers = handlers;
+    const me = await this.rest.getMe();
+    this.me = { id: me.id, username: me.username };
+    this.teamIds = [];
+    for (const name of this.options.teams) {
+      const team = await this.rest.getTeamByName(name);
+      this.teamIds.push({ name, id: team.id });
+    }
+    await this.registerCommands();
+    await this.socket.start();
+  }
+
+  async stop(): Promise<void> {
+    this.handlers = undefined;
+    this.socket.stop();
+    this.resolveEnded();
+  }
+
+  isReady(): boolean {
+    return this.me !== undefined && this.socket.isConnected();
+  }
+
+  /** Registers, or updates, the slash command in every configured team and keeps its token. */
+  async registerCommands(): Promise<void> {
+    const base = this.base;
+    if (!base || !this.options.commandOwner) {
+      this.options.log.warn(
+        'chat.mattermost.publicUrl or commandOwner is not set: the slash command is not registered; mentions and DMs still work',
+      );
+      return;
+    }
+    const owner = await this.rest.getUserByUsername(this.options.commandOwner.replace(/^@/, ''));
+    for (const team of this.teamIds) {
+      const wanted = commandRegistration({
+        teamId: team.id,
+        trigger: this.options.trigger,
+        url: `${base}${COMMAND_HOOK}`,
+        creatorId: owner.id,
+        groups: this.options.groups,
+      });
+      try {
+        const existing = (await this.rest.getCustomTeamCommands(team.id)).find(
+          (command) => command.trigger === wanted.trigger && !command.delete_at,
+        );
+        const saved = existing
+          ? await this.rest.editCommand({ ...existing, ...wanted })
+          : await this.rest.addCommand(wanted as never);
+        this.tokens.set(team.id, saved.token);
+        this.options.log.info(
+          { team: team.name, trigger: wanted.trigger, updated: existing !== undefined },
+          'mattermost slash command registered',
+        );
+      } catch (error) {
+        this.options.log.error(
+          { err: error, team: team.name },
+          `could not register ${this.options.trigger} in team ${team.name}: make the bot a team admin there (it must manage others' slash commands) and restart`,
+        );
+      }
+    }
+  }
+
+  async resolveChannel(name: string): Promise<Destination> {
+    const [teamName, channelName] = name.includes('/') ? name.split('/', 2) : [undefined, name];
+    const clean = (channelName as string).replace(/^[#~]/, '');
+    const team = teamName ? this.teamIds.find((t) => t.name === teamName) : this.teamIds[0];
+    if (!team)
+      throw new Error(`channel ${name}: team ${teamName ?? '(none)'} is not in chat.mattermost.teams`);
+    const key = `${team.id}/${clean}`;
+    let id = this.channels.get(key);
+    if (!id) {
+      id = (await this.rest.getChannelByName(team.id, clean)).id;
+      this.channels.set(key, id);
+    }
+    return { channelId: id };
+  }
+
+  async post(destination: Destination, message: Message): Promise<PostRef> {
+    const rendered = renderPost(message, this.renderOptions());
+    const body: { channel_id: string; message: string; root_id?: string; props?: object } = {
+      channel_id: destination.channelId,
+      message: rendered.message,
+    };
+    if (destination.threadId) body.root_id = destination.threadId;
+    if (rendered.props) body.props = rendered.props;
+    const posted = await this.asMember(destination.channelId, () => this.rest.createPost(body as never));
+    const ref: PostRef = { platform: PLATFORM, channelId: posted.channel_id, postId: posted.id };
+    if (posted.root_id) ref.threadId = posted.root_id;
+    return ref;
+  }
+
+  async update(ref: PostRef, message: Message): Promise<void> {
+    const rendered = renderPost(message, this.renderOptions());
+    // The patch replaces props whole, so a plain message drops the old attachments.
+    await this.rest.patchPost({
+      id: ref.postId,
+      message: rendered.message,
+      props: rendered.props ?? { attachments: [] },
+    } as never);
+  }
+
+  /** Opens (or finds) the DM with a user and posts there. */
+  async directMessage(username: string, message: Message): Promise<PostRef> {
+    const me = this.requireMe();
+    const user = await this.rest.getUserByUsername(username.replace(/^@/, ''));
+    const channel = await this.rest.createDirectChannel([me.id, user.id]);
+    return this.post({ channelId: channel.id }, message);
+  }
+
+  /** Adds the command and action hook routes. Call before the HTTP server listens. */
+  registerRoutes(http: FastifyInstance): void {
+    void http.register(async (scope) => {
+      scope.addContentTypeParser(
+        'application/x-www-form-urlencoded',
+        { parseAs: 'string', bodyLimit: 64 * 1024 },
+        (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))),
+      );
+      scope.post(COMMAND_HOOK, async (request, reply) => {
+        const form = (request.body ?? {}) as CommandForm;
+        const auth = request.headers.authorization;
+        const refused = this.tokens.check(form.token, typeof auth === 'string' ? auth : undefined);
+        if (refused) {
+          this.options.log.warn({ refused, user: form.user_name }, 'mattermost command request refused');
+          return reply.code(401).send({ text: `Refused: ${refused}.` });
+        }
+        if (!form.user_id || !form.channel_id)
+          return reply.code(400).send({ text: 'user_id and channel_id are required' });
+        void this.dispatchCommand(form).catch((error: unknown) =>
+          this.options.log.error({ err: error, user: form.user_name }, 'mattermost command failed'),
+        );
+        // Acknowledged at once; an empty ephemeral answer makes Mattermost post nothing.
+        return reply.send({ response_type: 'ephemeral', text: '' });
+      });
+      scope.post(ACTION_HOOK, async (request, reply) => {
+        const body = (request.body ?? {}) as ActionRequest;
+        const token = typeof body.context?.token === 'string' ? body.context.token : '';
+        const verified = this.options.signer.verify(token, this.now);
+        if (
+          'refused' in verified ||
+          verified.action !== body.context?.action ||
+          !body.user_id ||
+          !body.channel_id
+        ) {
+          const why = 'refused' in verified ? verified.refused : 'action mismatch';
+          this.options.log.warn({ why, user: body.user_name }, 'mattermost button refused');
+          return reply.code(403).send({ ephemeral_text: `That button is not valid (${why}).` });
+        }
+        const ack = new ActionAck(this.options.actionWindowMs ?? 2000);
+        const event = await this.actionEvent(body, verified.action, verified.payload, ack);
+        const work = this.handlers?.onAction(event) ?? Promise.resolve();
+        void work
+          .catch((error: unknown) => this.options.log.error({ err: error }, 'mattermost action failed'))
+          .finally(() => ack.send());
+        return reply.send(await ack.response);
+      });
+    });
+  }
+
+  private async dispatchCommand(form: CommandForm): Promise<void> {
+    const channel = { id: form.channel_id as string, name: form.channel_name ?? (form.channel_id as string) };
+    const root = form.root_id || undefined;
+    const here: Destination = root ? { channelId: channel.id, threadId: root } : { channelId: channel.id };
+    const responseUrl = form.response_url;
+    const responder: Responder = {
+      reply: async (message, visibility) => {
+        const buttons = (message.buttons?.length ?? 0) > 0;
+        // Ephemeral posts cannot be updated or clicked through the API, so ones with buttons are posted.
+        if (visibility === 'ephemeral' && !buttons && responseUrl) {
+          await this.respond(responseUrl, message, 'ephemeral');
+          return undefined;
+        }
+        return this.post(here, message);
+      },
+      replyInThread: (message) => this.post(here, message),
+      update: (ref, message) => this.update(ref, message),
+    };
+    await this.handlers?.onCommand({
+      platform: PLATFORM,
+      user: await this.chatUser(form.user_id as string, form.user_name ?? ''),
+      channel,
+      text: (form.text ?? '').trim(),
+      requestId: randomUUID(),
+      responder,
+    });
+  }
+
+  /** Answers a slash command through its response_url (valid 30 minutes, a few uses). */
+  private async respond(
+    responseUrl: string,
+    message: Message,
+    type: 'ephemeral' | 'in_channel',
+  ): Promise<void> {
+    const rendered = renderPost(message, this.renderOptions());
+    const body: Record<string, unknown> = { response_type: type, text: rendered.message };
+    if (rendered.props) body.attachments = rendered.props.attachments;
+    const response = await fetch(responseUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`Mattermost refused the response_url answer (${response.status})`);
+  }
+
+  private async onPosted(post: PostedPost, meta: PostedMeta): Promise<void> {
+    const me = this.me;
+    if (!me || !this.handlers) return;
+    // Own posts, system messages and webhook posts are not commands.
+    if (post.user_id === me.id || post.type || post.props?.from_webhook === 'true') return;
+    const text = post.message.trim();
+    const mention = new RegExp(`^@${escapeRegExp(me.username)}\\b[:,]?\\s*`, 'i');
+    let command: string | undefined;
+    if (mention.test(text)) command = text.replace(mention, '');
+    else if (meta.channelType === 'D') command = text;
+    if (command === undefined) return;
+    const username = (meta.senderName ?? '').replace(/^@/, '');
+    const channel = { id: post.channel_id, name: meta.channelName ?? post.channel_id };
+    const root = post.root_id || undefined;
+    // In a channel, private answers go to a thread under the asker's message; in a DM, inline.
+    const privateTo: Destination =
+      meta.channelType === 'D'
+        ? { channelId: channel.id }
+        : { channelId: channel.id, threadId: root ?? post.id };
+    const replyTo: Destination = root ? { channelId: channel.id, threadId: root } : { channelId: channel.id };
+    await this.handlers.onCommand({
+      platform: PLATFORM,
+      user: await this.chatUser(post.user_id, username),
+      channel,
+      text: command.trim(),
+      requestId: randomUUID(),
+      responder: {
+        reply: (message, visibility) => this.post(visibility === 'ephemeral' ? privateTo : replyTo, message),
+        replyInThread: (message) => this.post({ channelId: channel.id, threadId: root ?? post.id }, message),
+        update: (ref, message) => this.update(ref, message),
+      },
+    });
+  }
+
+  private async actionEvent(
+    body: ActionRequest,
+    action: string,
+    payload: Record<string, string>,
+    ack: ActionAck,
+  ): Promise<ActionEvent> {
+    const channelId = body.channel_id as string;
+    const postId = body.post_id;
+    const thread: Destination = postId ? { channelId, threadId: postId } : { channelId };
+    const event: ActionEvent = {
+      platform: PLATFORM,
+      user: await this.chatUser(body.user_id as string, body.user_name ?? ''),
+      channel: { id: channelId, name: body.channel_name ?? channelId },
+      action,
+      payload,
+      requestId: randomUUID(),
+      responder: {
+        reply: async (message, visibility) => {
+          const buttons = (message.buttons?.length ?? 0) > 0;
+          if (visibility === 'ephemeral' && !buttons && ack.offerEphemeral(renderText(message)))
+            return undefined;
+          return this.post(visibility === 'ephemeral' ? thread : { channelId }, message);
+        },
+        replyInThread: (message) => this.post(thread, message),
+        update: async (ref, message) => {
+          if (ref.postId === postId && ack.offerUpdate(renderPost(message, this.renderOptions()))) return;
+          await this.update(ref, message);
+        },
+      },
+    };
+    if (postId) event.post = { platform: PLATFORM, channelId, postId };
+    return event;
+  }
+
+  /**
+   * The user as role bindings see them: `groups` lists the configured teams they belong to and
+   * their Mattermost groups (where the server's licence has groups), cached for a minute.
+   */
+  async chatUser(id: string, username: string): Promise<ChatUser> {
+    const cached = this.userGroups.get(id);
+    if (cached && this.now - cached.at < GROUPS_TTL_MS) return { id, username, groups: cached.groups };
+    const groups: string[] = [];
+    for (const team of this.teamIds) {
+      try {
+        await this.rest.getTeamMember(team.id, id);
+        groups.push(team.name);
+      } catch {
+        // Not a member of that team.
+      }
+    }
+    try {
+      for (const group of await this.rest.getGroupsByUserId(id)) if (group.name) groups.push(group.name);
+    } catch {
+      // Groups need a licence, or the permission to read them; teams still count.
+    }
+    let name = username;
+    if (!name) name = (await this.rest.getUser(id)).username;
+    this.userGroups.set(id, { groups, at: this.now });
+    return { id, username: name, groups };
+  }
+
+  private async createRoom(name: string, opts: { private: boolean; purpose?: string }): Promise<Room> {
+    const team = this.teamIds[0];
+    if (!team) throw new Error('chat.mattermost.teams is empty');
+    try {
+      const channel = await this.rest.createChannel({
+        team_id: team.id,
+        name,
+        display_name: name,
+        type: opts.private ? 'P' : 'O',
+        purpose: opts.purpose ?? '',
+      } as never);
+      this.channels.set(`${team.id}/${name}`, channel.id);
+      return { channelId: channel.id, name };
+    } catch (error) {
+      const id = (error as { server_error_id?: string }).server_error_id ?? '';
+      if (statusOf(error) === 400 && id.includes('exists')) throw new RoomExistsError(name);
+      throw error;
+    }
+  }
+
+  private async invite(room: Destination, people: { users: string[]; groups: string[] }) {
+    const skipped: string[] = [];
+    const usernames = new Set(people.users.map((u) => u.replace(/^@/, '').toLowerCase()));
+    for (const groupName of people.groups) {
+      try {
+        const [group] = await this.rest.getGroups({ q: groupName.replace(/^~/, ''), per_page: 10 } as never);
+        if (!group) throw new Error('no such group');
+        const members = await this.rest.getProfilesInGroup(group.id);
+        for (const member of members) usernames.add(member.username);
+      } catch {
+        skipped.push(groupName);
+      }
+    }
+    const profiles = usernames.size > 0 ? await this.rest.getProfilesByUsernames([...usernames]) : [];
+    const found = new Set(profiles.map((p) => p.username.toLowerCase()));
+    for (const name of usernames) if (!found.has(name)) skipped.push(name);
+    for (const profile of profiles) {
+      try {
+        await this.rest.getChannelMember(room.channelId, profile.id);
+        skipped.push(profile.username);
+        continue;
+      } catch (error) {
+        if (statusOf(error) !== 404) throw error;
+      }
+      await this.rest.addToChannel(profile.id, room.channelId);
+    }
+    return { skipped };
+  }
+
+  private async pin(ref: PostRef): Promise<void> {
+    await this.rest.pinPost(ref.postId);
+  }
+
+  private async archive(room: Destination): Promise<void> {
+    await this.rest.deleteChannel(room.channelId);
+  }
+
+  private async attach(
+    room: Destination,
+    file: { name: string; content: string; mimeType: string },
+    message: Message,
+  ): Promise<PostRef> {
+    const form = new FormData();
+    form.append('channel_id', room.channelId);
+    form.append('files', new Blob([file.content], { type: file.mimeType }), file.name);
+    const uploaded = await this.asMember(room.channelId, () => this.rest.uploadFile(form));
+    const rendered = renderPost(message, this.renderOptions());
+    const body: Record<string, unknown> = {
+      channel_id: room.channelId,
+      message: rendered.message,
+      file_ids: uploaded.file_infos.map((info) => info.id),
+    };
+    if (room.threadId) body.root_id = room.threadId;
+    if (rendered.props) body.props = rendered.props;
+    const posted = await this.rest.createPost(body as never);
+    return { platform: PLATFORM, channelId: posted.channel_id, postId: posted.id };
+  }
+
+  /** Runs a call that needs the bot in the channel; on 403 joins (public channels) and retries once. */
+  private async asMember<T>(channelId: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (statusOf(error) !== 403 || !this.me) throw error;
+      await this.rest.addToChannel(this.me.id, channelId);
+      return call();
+    }
+  }
+
+  private requireMe(): { id: string; username: string } {
+    if (!this.me) throw new Error('the Mattermost adapter has not started');
+    return this.me;
+  }
+
+  private renderOptions() {
+    const options: Parameters<typeof renderPost>[1] = { signer: this.options.signer, now: this.now };
+    if (this.base) options.actionUrl = `${this.base}${ACTION_HOOK}`;
+    return options;
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
