@@ -4,6 +4,7 @@
  * `coxswain` service account minted with `kubectl create token`. Nothing here is admin except
  * the setup itself.
  */
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -67,4 +68,24 @@ export function botDirectory(env: StackEnv, clusters: StackCluster[]): ClusterDi
     configs[cluster] = botKubeConfig(env, cluster, mintToken(env, cluster));
   }
   return createClusterDirectory(configs);
+}
+
+export interface AuditEvent {
+  verb?: string;
+  objectRef?: { resource?: string; subresource?: string; name?: string; namespace?: string };
+  user?: { username?: string };
+  impersonatedUser?: { username?: string; extra?: Record<string, string[]> };
+  responseStatus?: { code?: number };
+  stage?: string;
+  requestReceivedTimestamp?: string;
+}
+
+/** The kube-apiserver audit events (ResponseComplete) that match, newest first. */
+export function auditEvents(file: string, match: (e: AuditEvent) => boolean): AuditEvent[] {
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as AuditEvent)
+    .filter((e) => e.stage === 'ResponseComplete' && match(e))
+    .reverse();
 }

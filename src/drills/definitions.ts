@@ -1,0 +1,73 @@
+/** Drill definitions: the data in drills.yaml, checked on load. */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { parseDuration } from '../duration.js';
+
+export const DRILL_KINDS = [
+  'pod-kill',
+  'node-drain',
+  'cnpg-failover',
+  'mesh-gateway',
+  'backup-restore',
+] as const;
+export type DrillKind = (typeof DRILL_KINDS)[number];
+
+const duration = () =>
+  z
+    .string()
+    .refine((v) => parseDuration(v) !== undefined, { error: 'must be a duration like 1m or 5m' })
+    .transform((v) => parseDuration(v) as number);
+
+const drillSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
+  kind: z.enum(DRILL_KINDS),
+  summary: z.string().min(1),
+  tier: z.enum(['weekly', 'monthly', 'quarterly']).optional(),
+  objective: duration(),
+  timeLimit: duration(),
+  defaults: z
+    .strictObject({
+      cluster: z.string().optional(),
+      namespace: z.string().optional(),
+      workload: z.string().optional(),
+      node: z.string().optional(),
+    })
+    .default({}),
+  preconditions: z.array(z.string()).default([]),
+  steps: z.array(z.string()).min(1),
+  rollback: z.string().min(1),
+});
+
+const fileSchema = z.strictObject({ drills: z.array(drillSchema).min(1) });
+
+export type DrillDefinition = z.infer<typeof drillSchema>;
+
+/** Parses drills YAML; throws a sentence naming the bad field. */
+export function parseDrills(text: string, source = 'drills.yaml'): DrillDefinition[] {
+  const result = fileSchema.safeParse(parse(text));
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new Error(`${source}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  const names = new Set<string>();
+  for (const drill of result.data.drills) {
+    if (names.has(drill.name)) throw new Error(`${source}: drill ${drill.name} is defined twice`);
+    names.add(drill.name);
+  }
+  return result.data.drills;
+}
+
+/** The shipped defaults, next to this module (or in src/ when running from dist/). */
+export function defaultDrillsPath(): string {
+  const candidates = [
+    new URL('./drills.yaml', import.meta.url),
+    new URL('../../../src/drills/drills.yaml', import.meta.url),
+  ].map((u) => fileURLToPath(u));
+  return candidates.find((p) => existsSync(p)) ?? (candidates[0] as string);
+}
+
+export function loadDrills(path: string = defaultDrillsPath()): DrillDefinition[] {
+  return parseDrills(readFileSync(path, 'utf8'), path);
+}

@@ -1,0 +1,548 @@
+/**
+ * The drill engine: a small reconciler over stored runs. `start` checks the guard rails and
+ * stores a run; a loop advances it one stage per tick (each stage idempotent), posting every
+ * step as a thread reply under the run's post. The time limit and `abort` turn a run into a
+ * rollback; a run found unfinished when the bot starts (it was interrupted by a restart) is
+ * rolled back too. The final report — measured recovery against the objective — is stored
+ * with the run and posted.
+ */
+import { randomUUID } from 'node:crypto';
+import { formatDuration } from '../duration.js';
+import type { ClusterDirectory } from '../kube/cluster-ops.js';
+import type { Logger } from '../log.js';
+import type { Message } from '../message.js';
+import type { Destination, PostRef } from '../ports.js';
+import type { Run, Store } from '../store/store.js';
+import { escapeChat } from '../text/escape.js';
+import type { DrillDefinition, DrillKind } from './definitions.js';
+import type { DrillKindHandler, DrillParams, KindState, Recovery, StepContext } from './kind.js';
+import { nodeDrain } from './kinds/node-drain.js';
+import { podKill } from './kinds/pod-kill.js';
+
+/** The kinds built so far; the others are listed and planned but refused on run. */
+export const DRILL_HANDLERS: Partial<Record<DrillKind, DrillKindHandler>> = {
+  'pod-kill': podKill,
+  'node-drain': nodeDrain,
+};
+
+/** Where a drill's posts go: the chat port's post/update (ChatPort satisfies it). */
+export interface RunChat {
+  post(destination: Destination, message: Message): Promise<PostRef>;
+  update(ref: PostRef, message: Message): Promise<void>;
+}
+
+/** Firing critical alerts for a cluster (Alertmanager); names of the alerts. */
+export interface CriticalAlerts {
+  firingCritical(cluster: string): Promise<string[]>;
+}
+
+export type DrillState = 'running' | 'rolling-back' | 'passed' | 'failed' | 'aborted' | 'rolled-back';
+
+export interface DrillData extends Record<string, unknown> {
+  drill: string;
+  kind: DrillKind;
+  params: DrillParams;
+  objectiveMs: number;
+  timeLimitMs: number;
+  post?: PostRef;
+  kindState: KindState;
+  recovery?: Recovery;
+  steps: { at: number; text: string }[];
+  /** Why the run is rolling back; set when it starts to. */
+  rollbackReason?: string;
+  abortRequestedBy?: string;
+  override?: { by: string; reason: string };
+  report?: string;
+  errors?: number;
+}
+
+export interface DrillEngineOptions {
+  store: Store;
+  clusters: ClusterDirectory;
+  chat: RunChat;
+  drills: DrillDefinition[];
+  log: Logger;
+  alerts?: CriticalAlerts;
+  now?: () => number;
+  /** Pause between reconcile passes. */
+  tickMs?: number;
+  /** Consecutive errors before a run gives up and rolls back. */
+  maxErrors?: number;
+}
+
+export interface StartRequest {
+  drill: string;
+  cluster?: string;
+  namespace?: string;
+  workload?: string;
+  node?: string;
+  actor: string;
+  isAdmin: boolean;
+  override?: string;
+  dryRun?: boolean;
+  /** Posts the run's root message (in channel) once the guards pass. */
+  open(message: Message): Promise<PostRef | undefined>;
+}
+
+export type StartResult = { ok: true; run?: Run; plan: string[] } | { ok: false; reason: string };
+
+const TERMINAL: readonly string[] = ['passed', 'failed', 'aborted', 'rolled-back'];
+
+function threadOf(ref: PostRef): Destination {
+  return { channelId: ref.channelId, threadId: ref.threadId ?? ref.postId };
+}
+
+export class DrillEngine {
+  private readonly now: () => number;
+  private readonly tickMs: number;
+  private readonly maxErrors: number;
+  private readonly loops = new Map<string, Promise<void>>();
+  private stopped = false;
+  private readonly wakers = new Set<() => void>();
+  /** Serialises guard checks and run creation, so two starts cannot both pass "one per cluster". */
+  private startLock: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly options: DrillEngineOptions) {
+    this.now = options.now ?? Date.now;
+    this.tickMs = options.tickMs ?? 2000;
+    this.maxErrors = options.maxErrors ?? 5;
+  }
+
+  definitions(): DrillDefinition[] {
+    return this.options.drills;
+  }
+
+  definition(name: string): DrillDefinition | undefined {
+    return this.options.drills.find((d) => d.name === name);
+  }
+
+  /** Fills defaults and checks the arguments; a sentence when something is missing. */
+  resolve(
+    request: Omit<StartRequest, 'open' | 'actor' | 'isAdmin'>,
+  ): { def: DrillDefinition; handler: DrillKindHandler; params: DrillParams } | string {
+    const def = this.definition(request.drill);
+    if (!def)
+      return `There is no drill ${request.drill}; the drills are ${this.options.drills.map((d) => d.name).join(', ')}.`;
+    const handler = DRILL_HANDLERS[def.kind];
+    if (!handler)
+      return `The ${def.name} drill can be planned but not run yet: its ${def.kind} steps are not built in this version.`;
+    const cluster = request.cluster ?? def.defaults.cluster;
+    if (!cluster) return `Say which cluster with --cluster (${this.options.clusters.names().join(', ')}).`;
+    if (!this.options.clusters.get(cluster))
+      return `There is no cluster ${cluster} in the config; the clusters are ${this.options.clusters.names().join(', ') || 'none'}.`;
+    const params: DrillParams = { cluster };
+    for (const key of ['namespace', 'workload', 'node'] as const) {
+      const value = request[key] ?? def.defaults[key];
+      if (value !== undefined) params[key] = value;
+    }
+    const missing = handler.required.filter((k) => params[k] === undefined);
+    if (missing.length) return `The ${def.name} drill needs ${missing.map((k) => `--${k}`).join(' and ')}.`;
+    return { def, handler, params };
+  }
+
+  /** What a run would do, read from the live cluster; changes nothing. */
+  async plan(
+    request: Omit<StartRequest, 'open' | 'actor' | 'isAdmin'>,
+  ): Promise<{ lines: string[]; problems: string[] } | string> {
+    const resolved = this.resolve(request);
+    if (typeof resolved === 'string') return resolved;
+    const ops = this.options.clusters.get(resolved.params.cluster);
+    if (!ops) return `There is no cluster ${resolved.params.cluster}.`;
+    const inspection = await resolved.handler.inspect(resolved.params, ops, resolved.def);
+    return {
+      lines: [
+        ...inspection.lines,
+        `time limit ${formatDuration(resolved.def.timeLimit)}, then roll back: ${resolved.def.rollback}`,
+      ],
+      problems: [...(await this.guardProblems(resolved.params.cluster)), ...inspection.problems],
+    };
+  }
+
+  private async guardProblems(cluster: string): Promise<string[]> {
+    const problems: string[] = [];
+    const active = (await this.options.store.listRuns({ kind: 'drill', unfinished: true })).filter(
+      (r) => r.cluster === cluster,
+    );
+    if (active[0])
+      problems.push(
+        `Drill ${active[0].name} (run ${active[0].id.slice(0, 8)}, started by ${active[0].startedBy}) is still running on ${cluster}; one drill per cluster at a time. Wait for it or \`drill abort --cluster ${cluster}\`.`,
+      );
+    return problems;
+  }
+
+  /** Incidents and critical alerts: refused unless an admin overrides with a reason. */
+  private async overridable(cluster: string): Promise<string[]> {
+    const blockers: string[] = [];
+    const incidents = (await this.options.store.listIncidents({ state: 'open' })).filter(
+      (i) => i.cluster === undefined || i.cluster === cluster,
+    );
+    for (const incident of incidents)
+      blockers.push(
+        `incident #${incident.id} "${escapeChat(incident.title)}" is open${incident.cluster ? ` on ${cluster}` : ''}`,
+      );
+    if (this.options.alerts) {
+      const firing = await this.options.alerts.firingCritical(cluster);
+      for (const name of firing) blockers.push(`critical alert ${escapeChat(name)} is firing for ${cluster}`);
+    }
+    return blockers;
+  }
+
+  async start(request: StartRequest): Promise<StartResult> {
+    const previous = this.startLock;
+    let release!: () => void;
+    this.startLock = new Promise<void>((r) => {
+      release = r;
+    });
+    await previous;
+    try {
+      return await this.startLocked(request);
+    } finally {
+      release();
+    }
+  }
+
+  private async startLocked(request: StartRequest): Promise<StartResult> {
+    const resolved = this.resolve(request);
+    if (typeof resolved === 'string') return { ok: false, reason: resolved };
+    const { def, handler, params } = resolved;
+    const ops = this.options.clusters.get(params.cluster);
+    if (!ops) return { ok: false, reason: `There is no cluster ${params.cluster}.` };
+    const guard = await this.guardProblems(params.cluster);
+    if (guard[0]) return { ok: false, reason: guard[0] };
+    const blockers = await this.overridable(params.cluster);
+    const reason = request.override?.trim();
+    if (blockers.length && !reason)
+      return {
+        ok: false,
+        reason: `Refused: ${blockers.join('; ')}. An admin may run it anyway with --override "<reason>".`,
+      };
+    if (blockers.length && !request.isAdmin)
+      return { ok: false, reason: `Refused: ${blockers.join('; ')}. Only an admin may override.` };
+    const inspection = await handler.inspect(params, ops, def);
+    if (inspection.problems.length) return { ok: false, reason: inspection.problems.join(' ') };
+    if (request.dryRun) return { ok: true, plan: inspection.lines };
+
+    const now = this.now();
+    const data: DrillData = {
+      drill: def.name,
+      kind: def.kind,
+      params,
+      objectiveMs: def.objective,
+      timeLimitMs: def.timeLimit,
+      kindState: {},
+      steps: [],
+    };
+    if (blockers.length && reason) {
+      data.override = { by: request.actor, reason };
+      data.steps.push({
+        at: now,
+        text: `Guard rails overridden by ${request.actor}: ${reason} (${blockers.join('; ')}).`,
+      });
+    }
+    const run: Run = {
+      id: randomUUID(),
+      kind: 'drill',
+      name: def.name,
+      cluster: params.cluster,
+      state: 'running',
+      startedBy: request.actor,
+      startedAt: now,
+      updatedAt: now,
+      data,
+    };
+    await this.options.store.saveRun(run);
+    const post = await request.open(this.summary(run));
+    if (post) {
+      data.post = post;
+      await this.options.store.saveRun(run);
+      for (const step of data.steps) await this.say(run, { text: step.text });
+    }
+    this.drive(run.id);
+    return { ok: true, run, plan: inspection.lines };
+  }
+
+  /** Asks the running drill on a cluster to roll back; the loop does it on its next pass. */
+  async abort(cluster: string | undefined, actor: string): Promise<Run | string> {
+    const active = (await this.options.store.listRuns({ kind: 'drill', unfinished: true })).filter(
+      (r) => cluster === undefined || r.cluster === cluster,
+    );
+    if (active.length === 0) return cluster ? `No drill is running on ${cluster}.` : 'No drill is running.';
+    if (active.length > 1 && cluster === undefined)
+      return `Drills are running on ${active.map((r) => r.cluster).join(' and ')}; say which with --cluster.`;
+    const run = active[0] as Run;
+    const data = run.data as DrillData;
+    if (!data.abortRequestedBy) {
+      data.abortRequestedBy = actor;
+      run.updatedAt = this.now();
+      await this.options.store.saveRun(run);
+    }
+    this.wakeAll();
+    if (!this.loops.has(run.id)) this.drive(run.id);
+    return run;
+  }
+
+  async recent(limit = 10): Promise<Run[]> {
+    const runs = await this.options.store.listRuns({ kind: 'drill' });
+    return runs.sort((a, b) => b.startedAt - a.startedAt).slice(0, limit);
+  }
+
+  /**
+   * Picks up runs left unfinished by a previous process: they were interrupted mid-way, so
+   * they are rolled back (e.g. the drained node is uncordoned), never continued.
+   */
+  async resume(): Promise<number> {
+    const unfinished = await this.options.store.listRuns({ kind: 'drill', unfinished: true });
+    for (const run of unfinished) {
+      if (this.loops.has(run.id)) continue;
+      const data = run.data as DrillData;
+      if (run.state === 'running') {
+        run.state = 'rolling-back';
+        data.rollbackReason = 'coxswain restarted while the drill was running';
+        data.steps.push({ at: this.now(), text: 'coxswain restarted mid-drill; rolling back.' });
+        run.updatedAt = this.now();
+        await this.options.store.saveRun(run);
+        await this.say(run, { text: 'coxswain restarted mid-drill; rolling back.', severity: 'warning' });
+      }
+      this.drive(run.id);
+    }
+    return unfinished.length;
+  }
+
+  /** Stops the loops after their current pass; runs stay stored as they are. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeAll();
+    await Promise.allSettled([...this.loops.values()]);
+  }
+
+  /** Resolves when the run's loop has finished (tests and the scheduler wait on it). */
+  async settled(id: string): Promise<Run | undefined> {
+    await this.loops.get(id);
+    return this.options.store.getRun(id);
+  }
+
+  private wakeAll(): void {
+    for (const wake of [...this.wakers]) wake();
+  }
+
+  private drive(id: string): void {
+    if (this.loops.has(id) || this.stopped) return;
+    const loop = this.loop(id).finally(() => this.loops.delete(id));
+    this.loops.set(id, loop);
+  }
+
+  private async loop(id: string): Promise<void> {
+    while (!this.stopped) {
+      const run = await this.options.store.getRun(id);
+      if (!run || run.finishedAt !== undefined) return;
+      try {
+        await this.reconcile(run);
+      } catch (error) {
+        this.options.log.error(
+          { err: error, run: id, drill: run.name, cluster: run.cluster },
+          'drill pass failed',
+        );
+      }
+      if (this.stopped) return;
+      if (run.finishedAt !== undefined) return;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.wakers.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, this.tickMs);
+        this.wakers.add(wake);
+      });
+    }
+  }
+
+  /** One pass over one run: advance, or roll back, then store and report. */
+  private async reconcile(run: Run): Promise<void> {
+    const data = run.data as DrillData;
+    const def = this.definition(data.drill);
+    const handler = DRILL_HANDLERS[data.kind];
+    const ops = this.options.clusters.get(data.params.cluster);
+    const fresh: Message[] = [];
+    if (!def || !handler || !ops) {
+      this.finish(
+        run,
+        'failed',
+        `cannot continue: drill ${data.drill} or cluster ${data.params.cluster} is no longer configured`,
+      );
+      await this.persist(run, fresh);
+      return;
+    }
+    const ctx: StepContext = {
+      definition: def,
+      params: data.params,
+      ops,
+      writer: ops.writer(run.startedBy),
+      state: data.kindState,
+      now: this.now,
+      note: (text) => {
+        data.steps.push({ at: this.now(), text });
+        fresh.push({ text });
+      },
+      disrupted: () => {
+        data.recovery ??= { startedAt: this.now() };
+      },
+      recovered: () => {
+        const recovery = data.recovery ?? { startedAt: run.startedAt };
+        recovery.recoveredAt = this.now();
+        recovery.ms = recovery.recoveredAt - recovery.startedAt;
+        data.recovery = recovery;
+      },
+    };
+
+    if (run.state === 'running') {
+      if (data.abortRequestedBy) this.beginRollback(run, `aborted by ${data.abortRequestedBy}`, fresh);
+      else if (this.now() - run.startedAt > data.timeLimitMs)
+        this.beginRollback(
+          run,
+          `the time limit of ${formatDuration(data.timeLimitMs)} passed before recovery`,
+          fresh,
+        );
+    }
+    try {
+      if (run.state === 'running') {
+        await handler.step(ctx);
+        data.errors = 0;
+        if (data.kindState.stage === 'done') {
+          const ms = data.recovery?.ms ?? 0;
+          this.finish(run, ms <= data.objectiveMs ? 'passed' : 'failed');
+        }
+      } else if (run.state === 'rolling-back') {
+        if (await handler.rollback(ctx)) {
+          const reason = data.rollbackReason ?? '';
+          this.finish(
+            run,
+            data.abortRequestedBy
+              ? 'aborted'
+              : reason.startsWith('the time limit')
+                ? 'failed'
+                : 'rolled-back',
+          );
+        }
+        data.errors = 0;
+      }
+    } catch (error) {
+      data.errors = (data.errors ?? 0) + 1;
+      const message = error instanceof Error ? error.message : String(error);
+      this.options.log.warn(
+        { err: error, run: run.id, drill: run.name, cluster: run.cluster },
+        'drill step failed',
+      );
+      if (data.errors >= this.maxErrors) {
+        if (run.state === 'running')
+          this.beginRollback(run, `a step failed ${data.errors} times: ${message}`, fresh);
+        else {
+          ctx.note(
+            `Rollback failed ${data.errors} times (${message}); fix it by hand, then mark the drill done with \`drill abort\`.`,
+          );
+          data.errors = 0;
+        }
+      } else if (data.errors === 1) ctx.note(`A step failed, retrying: ${message}`);
+    }
+    await this.persist(run, fresh);
+  }
+
+  private beginRollback(run: Run, reason: string, fresh: Message[]): void {
+    const data = run.data as DrillData;
+    run.state = 'rolling-back';
+    data.rollbackReason = reason;
+    const text = `Rolling back: ${reason}.`;
+    data.steps.push({ at: this.now(), text });
+    fresh.push({ text, severity: 'warning' });
+  }
+
+  private finish(run: Run, state: DrillState, reason?: string): void {
+    const data = run.data as DrillData;
+    run.state = state;
+    run.finishedAt = this.now();
+    if (reason) data.rollbackReason = reason;
+    data.report = this.reportText(run);
+  }
+
+  private async persist(run: Run, fresh: Message[]): Promise<void> {
+    run.updatedAt = this.now();
+    await this.options.store.saveRun(run);
+    for (const message of fresh) await this.say(run, message);
+    const data = run.data as DrillData;
+    if (run.finishedAt !== undefined) {
+      await this.say(run, this.report(run));
+      if (data.post)
+        await this.options.chat
+          .update(data.post, this.summary(run))
+          .catch((error: unknown) =>
+            this.options.log.warn({ err: error, run: run.id }, 'updating the drill post failed'),
+          );
+    }
+  }
+
+  private async say(run: Run, message: Message): Promise<void> {
+    const post = (run.data as DrillData).post;
+    if (!post) return;
+    await this.options.chat
+      .post(threadOf(post), message)
+      .catch((error: unknown) =>
+        this.options.log.warn({ err: error, run: run.id }, 'posting a drill step failed'),
+      );
+  }
+
+  private reportText(run: Run): string {
+    const data = run.data as DrillData;
+    const measured = data.recovery?.ms;
+    const against = `objective ${formatDuration(data.objectiveMs)}`;
+    const recovery =
+      measured === undefined
+        ? `no recovery measured (${against})`
+        : `recovered in ${formatDuration(measured)} (${against})`;
+    const why = data.rollbackReason ? `; ${data.rollbackReason}` : '';
+    return `${run.state.toUpperCase()}: ${recovery}${why}`;
+  }
+
+  /** The final report, posted in the thread and stored with the run. */
+  report(run: Run): Message {
+    const data = run.data as DrillData;
+    const measured = data.recovery?.ms;
+    const fields = [
+      { title: 'Result', value: run.state, short: true },
+      {
+        title: 'Measured recovery',
+        value: measured === undefined ? 'not measured' : formatDuration(measured),
+        short: true,
+      },
+      { title: 'Objective', value: formatDuration(data.objectiveMs), short: true },
+      { title: 'Started by', value: escapeChat(run.startedBy), short: true },
+    ];
+    if (data.override)
+      fields.push({
+        title: 'Override',
+        value: `${escapeChat(data.override.by)}: ${escapeChat(data.override.reason)}`,
+        short: false,
+      });
+    if (data.rollbackReason)
+      fields.push({ title: 'Rolled back because', value: escapeChat(data.rollbackReason), short: false });
+    return {
+      title: `Drill ${run.name} on ${run.cluster}: ${run.state}`,
+      text: data.report ?? this.reportText(run),
+      severity: run.state === 'passed' ? 'ok' : run.state === 'failed' ? 'critical' : 'warning',
+      fields,
+    };
+  }
+
+  /** The run's root post, updated as it changes state. */
+  summary(run: Run): Message {
+    const data = run.data as DrillData;
+    const target = [data.params.namespace, data.params.workload ?? data.params.node]
+      .filter(Boolean)
+      .join('/');
+    const state = run.finishedAt === undefined ? run.state : (data.report ?? run.state);
+    return {
+      title: `Drill ${run.name} on ${run.cluster}${target ? ` (${escapeChat(target)})` : ''}`,
+      text: `${state}. Started by ${escapeChat(run.startedBy)}; steps follow in the thread.`,
+      severity: run.state === 'passed' ? 'ok' : TERMINAL.includes(run.state) ? 'warning' : 'info',
+    };
+  }
+}
