@@ -61,6 +61,7 @@ describe('values.schema.json', () => {
     [['--set', 'operator.name=Bad_Name'], "at '/operator/name'"],
     [['--set', 'mode=everything'], "at '/mode'"],
     [['--set', 'persistence.size=lots'], "at '/persistence/size'"],
+    [['--set', 'httpRoute.enabled=true'], "at '/httpRoute/parentRefs': minItems"],
   ])('refuses %j', (args, message) => {
     const r = refuse(args);
     expect(r.status).not.toBe(0);
