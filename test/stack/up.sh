@@ -355,15 +355,20 @@ bring_up() { # CLUSTER POD_CIDR NODE_IP
   log "$c: API server ready ($(elapsed))"
   ((TEMPLATE_BUILD)) || start_controllers "$c" "$2" "$3"
   local crd_dirs=("$SHARED_DIR"/crds/*/ "$STACK_DIR/crds")
+  crds_established() { # (retried: a CRD created a moment ago has no status.conditions yet, which kubectl wait rejects)
+    wait_for "CRDs established on $c" 60 "$K" --kubeconfig "$kc" wait --for condition=established --timeout=20s crd --all ||
+      { fail_logs "crds-$c"; return 1; }
+    log "$c: $("$K" --kubeconfig "$kc" get crd --no-headers | wc -l) CRDs established ($(elapsed))"
+  }
   if ((USE_TEMPLATE)); then
+    # The CRDs are in etcd already, established; /readyz includes crd-informer-synced, so they
+    # are served. (Should the seed still miss a kind, it is retried after an explicit wait.)
     echo "CRDs from the etcd template $ETCD_TEMPLATE" >"$STATE_DIR/logs/crds-$c.log"
   else
-    apply_all "$STATE_DIR/logs/crds-$c.log" "$K" --kubeconfig "$kc" apply --server-side --field-manager=coxswain-stack -- "${crd_dirs[@]}"
-  fi &&
-    # (retried: a CRD created a moment ago has no status.conditions yet, which kubectl wait rejects)
-    wait_for "CRDs established on $c" 60 "$K" --kubeconfig "$kc" wait --for condition=established --timeout=20s crd --all ||
-    { fail_logs "crds-$c"; return 1; }
-  log "$c: $("$K" --kubeconfig "$kc" get crd --no-headers | wc -l) CRDs established ($(elapsed))"
+    apply_all "$STATE_DIR/logs/crds-$c.log" "$K" --kubeconfig "$kc" apply --server-side --field-manager=coxswain-stack -- "${crd_dirs[@]}" ||
+      { fail_logs "crds-$c"; return 1; }
+    crds_established || return 1
+  fi
   ((SEED)) || return 0
   # Namespaces and nodes first (files 0*), then the rest concurrently, then the status documents.
   local first=() rest=() st=() f
@@ -371,10 +376,16 @@ bring_up() { # CLUSTER POD_CIDR NODE_IP
     if [[ $(basename "$f") == 0* ]]; then first+=("$f"); else rest+=("$f"); fi
   done
   for f in "$s/common/status"/*.yaml "$s/$c/status"/*.yaml; do [[ -f $f ]] && st+=("$f"); done
-  { "${a[@]}" "${first[@]/#/-f}" >>"$STATE_DIR/logs/seed-$c.log" 2>&1 &&
-    apply_all "$STATE_DIR/logs/seed-$c.log" "${a[@]}" -- "${rest[@]}" &&
-    apply_all "$STATE_DIR/logs/seed-$c.log" "${a[@]}" --subresource=status -- "${st[@]}"; } ||
-    { fail_logs "seed-$c"; return 1; }
+  seed_once() {
+    "${a[@]}" "${first[@]/#/-f}" >>"$STATE_DIR/logs/seed-$c.log" 2>&1 &&
+      apply_all "$STATE_DIR/logs/seed-$c.log" "${a[@]}" -- "${rest[@]}" &&
+      apply_all "$STATE_DIR/logs/seed-$c.log" "${a[@]}" --subresource=status -- "${st[@]}"
+  }
+  if ! seed_once; then
+    ((USE_TEMPLATE)) || { fail_logs "seed-$c"; return 1; }
+    log "$c: seed failed once; waiting for the CRDs and retrying"
+    { crds_established && seed_once; } || { fail_logs "seed-$c"; return 1; }
+  fi
   log "$c: seed applied ($(elapsed))"
   "$K" --kubeconfig "$kc" wait --for=condition=Ready node --all --timeout=120s >/dev/null ||
     { fail_logs "kwok-$c"; return 1; }
