@@ -414,7 +414,10 @@ export class MattermostAdapter implements ChatPort {
         },
         replyInThread: (message) => this.post(thread, message),
         update: async (ref, message) => {
-          if (ref.postId === postId && ack.offerUpdate(renderPost(message, this.renderOptions()))) return;
+          const rendered = renderPost(message, this.renderOptions());
+          // Without props Mattermost keeps the old ones, buttons included.
+          const update = { message: rendered.message, props: rendered.props ?? { attachments: [] } };
+          if (ref.postId === postId && ack.offerUpdate(update)) return;
           await this.update(ref, message);
         },
       },
