@@ -24,6 +24,8 @@ export interface StreamMessage {
   t?: string;
   tmid?: string;
   u: { _id: string; username: string; name?: string };
+  /** `{$date: ms}` on the stream, an ISO string over REST. */
+  ts?: { $date: number } | string | Date;
   editedAt?: unknown;
   bot?: unknown;
 }
@@ -42,6 +44,11 @@ export interface RealtimeOptions {
    */
   token: (fresh: boolean) => Promise<string>;
   onMessage: (message: StreamMessage, meta: StreamMeta) => void;
+  /**
+   * Called after a reconnect with the time of the last message seen before the drop: what was
+   * posted while the stream was down is fetched over REST and handed to `deliver`.
+   */
+  onResync?: (sinceMs: number) => Promise<void>;
   log: Logger;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -65,6 +72,8 @@ export class Realtime {
   private attempt = 0;
   private retryTimer?: ReturnType<typeof setTimeout>;
   private readonly seen = new Set<string>();
+  private lastMessageAt = 0;
+  private firstConnectedAt = 0;
   /** How many times a connection has been (re)established; tests and metrics read it. */
   connections = 0;
 
@@ -112,9 +121,16 @@ export class Realtime {
     this.driver = driver;
     const socket = driver.ddp as unknown as SocketInternals;
     let established = false;
+    // A socket closed during the handshake fails this attempt now, not at the timeout.
+    let failAttempt: (error: Error) => void = () => undefined;
+    const closedEarly = new Promise<never>((_, reject) => {
+      failAttempt = reject;
+    });
+    closedEarly.catch(() => undefined);
     // Registered before connecting: this listener runs before the SDK's own reopen() and disarms it.
     socket.on('close', () => {
       socket.openTimeout = true;
+      if (!established) failAttempt(new Error('rocket.chat realtime connection closed during the handshake'));
       if (!established || this.driver !== driver) return;
       this.discard(driver);
       this.connected = false;
@@ -128,18 +144,19 @@ export class Realtime {
         StreamMessage | undefined,
         StreamMeta | undefined,
       ];
-      if (!message || typeof message._id !== 'string' || this.seen.has(message._id)) return;
-      this.remember(message._id);
-      this.options.onMessage(message, meta ?? {});
+      if (message) this.deliver(message, meta ?? {});
     });
     try {
-      await bounded(driver.connect(), timeout, 'connect');
-      await bounded(
-        driver.login({ resume: await this.options.token(this.attempt > 0) } as never, undefined),
-        timeout,
-        'login',
-      );
-      await bounded(driver.subscribe('stream-room-messages', '__my_messages__', false), timeout, 'subscribe');
+      await Promise.race([bounded(driver.connect(), timeout, 'connect'), closedEarly]);
+      const resume = await this.options.token(this.attempt > 0);
+      await Promise.race([
+        bounded(driver.login({ resume } as never, undefined), timeout, 'login'),
+        closedEarly,
+      ]);
+      await Promise.race([
+        bounded(driver.subscribe('stream-room-messages', '__my_messages__', false), timeout, 'subscribe'),
+        closedEarly,
+      ]);
     } catch (error) {
       this.discard(driver);
       throw error;
@@ -152,7 +169,31 @@ export class Realtime {
     this.connected = true;
     this.attempt = 0;
     this.connections++;
+    if (this.connections === 1) this.firstConnectedAt = Date.now();
     this.options.log.info({ connections: this.connections }, 'rocket.chat realtime connected');
+    if (this.connections > 1 && this.options.onResync) {
+      // A little overlap: the de-duplication absorbs what the stream already delivered.
+      // Never before the first connect: what came earlier was not meant for this process.
+      const since = Math.max(this.firstConnectedAt, this.lastMessageAt - 60_000);
+      this.options
+        .onResync(since)
+        .catch((error: unknown) =>
+          this.options.log.warn(
+            { err: error },
+            'rocket.chat: could not fetch messages missed while disconnected',
+          ),
+        );
+    }
+    this.lastMessageAt = Math.max(this.lastMessageAt, Date.now());
+  }
+
+  /** Hands a message on once, however many times it arrives (stream, resubscription, resync). */
+  deliver(message: StreamMessage, meta: StreamMeta): void {
+    if (typeof message._id !== 'string' || this.seen.has(message._id)) return;
+    this.remember(message._id);
+    const ts = timeOf(message.ts);
+    if (ts !== undefined) this.lastMessageAt = Math.max(this.lastMessageAt, ts);
+    this.options.onMessage(message, meta);
   }
 
   private scheduleReconnect(): void {
@@ -194,6 +235,12 @@ export class Realtime {
       if (oldest !== undefined) this.seen.delete(oldest);
     }
   }
+}
+
+function timeOf(ts: StreamMessage['ts']): number | undefined {
+  if (ts === undefined) return undefined;
+  const ms = ts instanceof Date ? ts.getTime() : typeof ts === 'string' ? Date.parse(ts) : ts.$date;
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -106,6 +106,22 @@ export class RocketChatRest {
     return this.call('GET', `rooms.info?${new URLSearchParams(query)}`);
   }
 
+  /** The rooms the bot is in. */
+  subscriptions(): Promise<{ update: Array<{ rid: string; t: string; name?: string }> }> {
+    return this.call('GET', 'subscriptions.get');
+  }
+
+  /** Messages of a room created or changed after `lastUpdate`. */
+  syncMessages(
+    roomId: string,
+    lastUpdate: Date,
+  ): Promise<{ result: { updated: Array<Record<string, unknown>> } }> {
+    return this.call(
+      'GET',
+      `chat.syncMessages?${new URLSearchParams({ roomId, lastUpdate: lastUpdate.toISOString() })}`,
+    );
+  }
+
   userInfo(username: string): Promise<{ user: { _id: string; username: string } }> {
     return this.call('GET', `users.info?${new URLSearchParams({ username })}`);
   }

@@ -89,6 +89,7 @@ export class RocketChatAdapter implements ChatPort {
           options.log.error({ err: error, messageId: message._id }, 'rocket.chat message handling failed'),
         );
       },
+      onResync: (since) => this.resync(since),
       log: options.log.child({ component: 'rocketchat' }),
     };
     if (options.initialBackoffMs !== undefined) realtime.initialBackoffMs = options.initialBackoffMs;
@@ -172,6 +173,22 @@ export class RocketChatAdapter implements ChatPort {
   async directMessage(username: string, message: Message): Promise<PostRef> {
     const { room } = await this.rest.createDirect(username);
     return this.post({ channelId: room._id }, message);
+  }
+
+  /** Fetches what was posted while the stream was down, oldest first, and handles it once. */
+  private async resync(sinceMs: number): Promise<void> {
+    const { update } = await this.rest.subscriptions();
+    const missed: Array<{ message: StreamMessage; meta: StreamMeta }> = [];
+    for (const room of update) {
+      const { result } = await this.rest.syncMessages(room.rid, new Date(Math.max(0, sinceMs)));
+      for (const message of result.updated as unknown as StreamMessage[]) {
+        const meta: StreamMeta = { roomType: room.t };
+        if (room.name) meta.roomName = room.name;
+        missed.push({ message, meta });
+      }
+    }
+    missed.sort((a, b) => String(a.message.ts).localeCompare(String(b.message.ts)));
+    for (const { message, meta } of missed) this.realtime.deliver(message, meta);
   }
 
   /** Adds the App's hook routes. Call before the HTTP server listens. */

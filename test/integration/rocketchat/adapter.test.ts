@@ -195,6 +195,30 @@ describe('Rocket.Chat (protocol double)', () => {
     expect(botPostsIn(ops).filter((m) => m.tmid === question._id)).toHaveLength(1);
   });
 
+  it('answers, once, a command posted while the stream was down (fetched after the reconnect)', async () => {
+    const adapter = bot.chat as RocketChatAdapter;
+    const connections = adapter.realtime.connections;
+    double.realtimePaused = true;
+    double.dropConnections();
+    await waitFor('the drop to be noticed', () => !bot.chat.isReady());
+    const missed = double.say(bob, ops, '@coxswain help');
+    const dm = double.directRoom(botUser, bob);
+    const missedDm = double.say(bob, dm, 'help');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(botPostsIn(ops).find((m) => m.tmid === missed._id)).toBeUndefined();
+    double.realtimePaused = false;
+    await waitFor(
+      'the reconnect',
+      () => bot.chat.isReady() && adapter.realtime.connections === connections + 1,
+    );
+    await waitFor('the missed mention answered', () => botPostsIn(ops).find((m) => m.tmid === missed._id));
+    await waitFor('the missed DM answered', () => botPostsIn(dm).find((m) => m.ts >= missedDm.ts));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(botPostsIn(ops).filter((m) => m.tmid === missed._id)).toHaveLength(1);
+    expect(botPostsIn(dm).filter((m) => m.ts >= missedDm.ts)).toHaveLength(1);
+    expect(double.calls).toContain('GET /api/v1/chat.syncMessages');
+  });
+
   it('after a server restart (tokens revoked, sockets dropped) logs in again and answers', async () => {
     const adapter = bot.chat as RocketChatAdapter;
     const connections = adapter.realtime.connections;

@@ -185,6 +185,9 @@ export class RocketChatDouble {
     return this.say(user, this.rooms.get(message.rid) as DoubleRoom, action.msg);
   }
 
+  /** While paused, the WebSocket endpoint closes every new connection at once. */
+  realtimePaused = false;
+
   /** What a server restart does to sessions: every auth token stops working. */
   revokeTokens(): void {
     for (const user of this.users.values()) user.token = undefined;
@@ -334,6 +337,29 @@ export class RocketChatDouble {
           room: { _id: room._id, name: room.name, t: room.t },
         });
       }
+      case 'subscriptions.get': {
+        const update = [...this.rooms.values()]
+          .filter((r) => r.members.has(me._id))
+          .map((r) => ({
+            _id: `s${r._id}`,
+            rid: r._id,
+            t: r.t,
+            name: r.name,
+            open: true,
+            u: { _id: me._id, username: me.username },
+          }));
+        return this.send(response, 200, { success: true, update, remove: [] });
+      }
+      case 'chat.syncMessages': {
+        const room = this.rooms.get(String(url.searchParams.get('roomId')));
+        const since = Date.parse(String(url.searchParams.get('lastUpdate')));
+        if (!room?.members.has(me._id) || !Number.isFinite(since))
+          return this.send(response, 400, { success: false, error: 'error-invalid-params' });
+        const updated = this.messagesIn(room)
+          .filter((m) => (m.editedAt ?? m.ts).getTime() > since)
+          .map((m) => this.rest(m));
+        return this.send(response, 200, { success: true, result: { updated, deleted: [] } });
+      }
       case 'users.info': {
         const user = [...this.users.values()].find((u) => u.username === url.searchParams.get('username'));
         if (!user) return this.send(response, 400, { success: false, error: 'User not found.' });
@@ -413,6 +439,10 @@ export class RocketChatDouble {
   }
 
   private onConnection(socket: WebSocket): void {
+    if (this.realtimePaused) {
+      socket.terminate();
+      return;
+    }
     const session: Session = { socket, subs: new Map() };
     this.sessions.add(session);
     socket.send(JSON.stringify({ server_id: '0' }));
@@ -535,6 +565,17 @@ export class RocketChatDouble {
         );
       }
     }
+  }
+
+  /** A message as REST returns it: ISO dates. */
+  private rest(message: DoubleMessage): Record<string, unknown> {
+    const out: Record<string, unknown> = {
+      ...message,
+      ts: message.ts.toISOString(),
+      _updatedAt: (message.editedAt ?? message.ts).toISOString(),
+    };
+    if (message.editedAt) out.editedAt = message.editedAt.toISOString();
+    return out;
   }
 
   /** A message as the server serialises it: EJSON dates. */

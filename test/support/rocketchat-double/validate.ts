@@ -40,6 +40,7 @@ const TYPINGS: Record<string, string> = {
   'groups.archive': 'isGroupsArchiveProps',
   'rooms.info': 'isRoomsInfoProps',
   'users.info': 'isUsersInfoParamsGetProps',
+  'chat.syncMessages': 'isChatSyncMessagesProps',
 };
 
 interface Operation {
