@@ -7,6 +7,7 @@ const only = process.argv.slice(2);
 const benches = [
   ['footprint', () => import('./footprint.mjs')],
   ['router', () => import('./router.mjs')],
+  ['alerts', () => import('./alerts.mjs')],
 ];
 
 const sections = [];

@@ -61,8 +61,7 @@ export function registerAlertWebhook(options: AlertWebhookOptions): void {
     }
     const payload = parsed.data;
     const receivedAt = now();
-    let stored = 0;
-    for (const alert of payload.alerts) {
+    const rows = payload.alerts.map((alert) => {
       const row: OutboxAlert = {
         groupKey: payload.groupKey,
         receiver: payload.receiver,
@@ -73,18 +72,22 @@ export function registerAlertWebhook(options: AlertWebhookOptions): void {
         alert,
       };
       if (receiver) row.pathReceiver = receiver;
-      const added = await store.enqueueOutbox({
+      return {
         dedupeKey: dedupeKey(payload.groupKey, alert),
         groupKey: payload.groupKey,
         payload: row as unknown as Record<string, unknown>,
         nextAttemptAt: receivedAt,
         receivedAt,
-      });
-      if (added) {
-        stored++;
-        metrics.received.inc({ status: alert.status });
-      }
-    }
+      };
+    });
+    // One transaction: a webhook is stored whole or not at all (then Alertmanager retries it).
+    const added = await store.enqueueOutboxBatch(rows);
+    let stored = 0;
+    added.forEach((isNew, i) => {
+      if (!isNew) return;
+      stored++;
+      metrics.received.inc({ status: (payload.alerts[i] as (typeof payload.alerts)[number]).status });
+    });
     if (stored > 0) options.onStored?.();
     return reply.code(200).send({ stored, duplicates: payload.alerts.length - stored });
   };

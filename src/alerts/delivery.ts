@@ -107,7 +107,7 @@ export class AlertDelivery {
     for (const [groupKey, items] of byGroup) {
       try {
         await this.withGroup(groupKey, () => this.deliverGroup(groupKey, items));
-        for (const item of items) await store.markOutboxDelivered(item.id);
+        await store.markOutboxDeliveredMany(items.map((item) => item.id));
         delivered += items.length;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);

@@ -196,6 +196,31 @@ export class SqlStore implements Store {
     return changed === 1;
   }
 
+  async enqueueOutboxBatch(items: Omit<OutboxItem, 'id' | 'state' | 'attempts'>[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    return this.db.transaction(async (tx) => {
+      const added: boolean[] = [];
+      for (const item of items) {
+        const changed = await tx.run(
+          `INSERT INTO alert_outbox (dedupe_key, group_key, payload, state, attempts, next_attempt_at, received_at)
+           VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING`,
+          [item.dedupeKey, item.groupKey, JSON.stringify(item.payload), item.nextAttemptAt, item.receivedAt],
+        );
+        added.push(changed === 1);
+      }
+      return added;
+    });
+  }
+
+  async markOutboxDeliveredMany(ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.transaction(async (tx) => {
+      for (const id of ids) {
+        await tx.run(`UPDATE alert_outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?`, [id]);
+      }
+    });
+  }
+
   async dueOutbox(now: number, limit: number): Promise<OutboxItem[]> {
     const rows = await this.db.all(
       `SELECT * FROM alert_outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,

@@ -179,9 +179,13 @@ export interface Store {
 
   /** Stores an outbox item; false when one with the same dedupe key exists (a retried webhook). */
   enqueueOutbox(item: Omit<OutboxItem, 'id' | 'state' | 'attempts'>): Promise<boolean>;
+  /** Stores several items in one transaction (one webhook's alerts); per item, whether it was new. */
+  enqueueOutboxBatch(items: Omit<OutboxItem, 'id' | 'state' | 'attempts'>[]): Promise<boolean[]>;
   /** Pending items whose next attempt is due, oldest first. */
   dueOutbox(now: number, limit: number): Promise<OutboxItem[]>;
   markOutboxDelivered(id: number): Promise<void>;
+  /** Marks several items delivered in one transaction. */
+  markOutboxDeliveredMany(ids: number[]): Promise<void>;
   markOutboxRetry(id: number, nextAttemptAt: number, error: string, giveUp: boolean): Promise<void>;
   countOutbox(): Promise<Record<OutboxState, number>>;
   saveAlertPost(post: AlertPost): Promise<void>;

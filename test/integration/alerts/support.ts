@@ -113,7 +113,8 @@ export async function pushAlerts(
   const response = await fetch(`${env.ALERTMANAGER_URL}/api/v2/alerts`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(alerts.map((a) => ({ startsAt: new Date().toISOString(), ...a }))),
+    // A few seconds back, so resolving one (endsAt: now) keeps its start before its end.
+    body: JSON.stringify(alerts.map((a) => ({ startsAt: new Date(Date.now() - 5000).toISOString(), ...a }))),
   });
   if (!response.ok) throw new Error(`POST alerts: ${response.status} ${await response.text()}`);
 }
