@@ -33,4 +33,4 @@ render deploy/rbac/rbac.yaml \
   --set mode=full
 render deploy/infra/rbac.yaml \
   "# coxswain's RBAC on the infra cluster: the read-only account the bot's kubeconfig uses, and the coxswain-operator account it impersonates there (with the CloudNativePG switchover)." \
-  --set mode=rbacOnly --set 'operator.cnpgNamespaces={databases}'
+  -f deploy/infra/values.yaml

@@ -23,6 +23,7 @@ import {
 } from './support.js';
 
 const work = mkdtempSync(join(tmpdir(), 'coxswain-chart-'));
+const infraValues = `${repoRoot}deploy/infra/values.yaml`;
 
 let defaults: Manifest[];
 let allOn: Manifest[];
@@ -37,10 +38,7 @@ describe('helm lint', () => {
   it.each([
     ['default values', []],
     ['every optional feature on', ['-f', allFeaturesValues]],
-    [
-      'the infra cluster (RBAC only)',
-      ['--set', 'mode=rbacOnly', '--set', 'operator.cnpgNamespaces={databases}'],
-    ],
+    ['the infra cluster (RBAC only)', ['-f', infraValues]],
   ])('is clean with %s, in strict mode', (_name, args) => {
     const r = run(helm(), ['lint', chartDir, '--strict', ...(args as string[])]);
     expect(r.stderr).toBe('');
@@ -264,11 +262,16 @@ function grants(manifests: Manifest[], subject: string): string[] {
 }
 
 describe('delegation RBAC', () => {
+  const helmReleaseGrants = (namespaces: string[]) =>
+    namespaces.map((ns) => `patch helm.toolkit.fluxcd.io/helmreleases in ${ns}`);
+
   it('gives the operator account exactly what phases and drills do, and nothing else', () => {
+    const values = parseManifests(readFileSync(`${chartDir}/values.yaml`, 'utf8'))[0] as Manifest;
     expect(grants(allOn, `${NAMESPACE}/coxswain-operator`)).toEqual(
       [
         'patch kustomize.toolkit.fluxcd.io/kustomizations in flux-system',
         'patch helm.toolkit.fluxcd.io/helmreleases in flux-system',
+        ...helmReleaseGrants(values.operator.helmReleaseNamespaces),
         'delete core/pods',
         'create core/pods/eviction',
         'patch core/nodes',
@@ -280,6 +283,34 @@ describe('delegation RBAC', () => {
         'patch postgresql.cnpg.io/clusters in databases',
         'patch postgresql.cnpg.io/clusters/status in databases',
       ].sort(),
+    );
+  });
+
+  it.each([
+    ['apps', []],
+    ['infra', ['-f', `${repoRoot}deploy/infra/values.yaml`]],
+  ])('lets the operator patch every Flux object the phases touch on %s, and no others', (cluster, args) => {
+    const phases = parseManifests(readFileSync(`${repoRoot}src/phases/phases.yaml`, 'utf8'))[0] as Manifest;
+    const wanted = new Set<string>();
+    for (const phase of phases.phases)
+      for (const f of phase.flux ?? [])
+        if ((f.clusters ?? []).includes(cluster)) {
+          const kind = f.kind ?? 'Kustomization';
+          const resource =
+            kind === 'HelmRelease'
+              ? 'helm.toolkit.fluxcd.io/helmreleases'
+              : 'kustomize.toolkit.fluxcd.io/kustomizations';
+          wanted.add(`patch ${resource} in ${f.namespace ?? 'flux-system'}`);
+        }
+    const flux = grants(render(args as string[]), `${NAMESPACE}/coxswain-operator`).filter((g) =>
+      /helmreleases|kustomizations/.test(g),
+    );
+    for (const grant of wanted) expect(flux).toContain(grant);
+    // Nothing beyond them, except HelmReleases in flux-system, which the Role there covers too.
+    expect(flux.filter((g) => !wanted.has(g))).toEqual(
+      wanted.has('patch helm.toolkit.fluxcd.io/helmreleases in flux-system')
+        ? []
+        : ['patch helm.toolkit.fluxcd.io/helmreleases in flux-system'],
     );
   });
 
@@ -328,7 +359,7 @@ describe('delegation RBAC', () => {
 
   it.each([
     ['deploy/rbac/rbac.yaml', ['--set', 'mode=full']],
-    ['deploy/infra/rbac.yaml', ['--set', 'mode=rbacOnly', '--set', 'operator.cnpgNamespaces={databases}']],
+    ['deploy/infra/rbac.yaml', ['-f', infraValues]],
   ])('%s is what the chart renders (rerun deploy/generate.sh after changing the chart)', (file, args) => {
     const plain = parseManifests(readFileSync(`${repoRoot}${file}`, 'utf8'));
     expect(find(plain, 'Namespace', NAMESPACE).metadata.labels['pod-security.kubernetes.io/enforce']).toBe(
@@ -338,7 +369,7 @@ describe('delegation RBAC', () => {
   });
 
   it('renders no workload in RBAC-only mode', () => {
-    const infra = render(['--set', 'mode=rbacOnly']);
+    const infra = render(['-f', infraValues]);
     expect([...new Set(infra.map((m) => m.kind))].sort()).toEqual(
       ['ClusterRole', 'ClusterRoleBinding', 'Namespace', 'Role', 'RoleBinding', 'ServiceAccount'].sort(),
     );

@@ -18,6 +18,7 @@ import {
   apiCall,
   clusterOf,
   ensureNamespaces,
+  ensureNamespacesFor,
   type Manifest,
   NAMESPACE,
   parseManifests,
@@ -94,12 +95,29 @@ function fixtures(): Manifest[] {
         chart: { spec: { chart: 'coxswain', sourceRef: { kind: 'HelmRepository', name: 'coxswain' } } },
       },
     },
+    {
+      apiVersion: 'helm.toolkit.fluxcd.io/v2',
+      kind: 'HelmRelease',
+      metadata: { name: PROBE, namespace: 'harbor', labels },
+      spec: {
+        interval: '30m',
+        chart: { spec: { chart: 'coxswain', sourceRef: { kind: 'HelmRepository', name: 'coxswain' } } },
+      },
+    },
   ];
 }
 
 beforeAll(() => {
   env = loadStackEnv();
-  ensureNamespaces(env, 'apps', [NAMESPACE, FIXTURES, 'flux-system', 'linkerd-multicluster', 'velero']);
+  ensureNamespaces(env, 'apps', [
+    NAMESPACE,
+    FIXTURES,
+    'flux-system',
+    'linkerd-multicluster',
+    'velero',
+    'harbor',
+  ]);
+  ensureNamespacesFor(env, 'apps', readFileSync(`${repoRoot}deploy/rbac/rbac.yaml`, 'utf8'));
   kubectl(env, 'apps', [...SERVER_SIDE, '-f', `${repoRoot}deploy/rbac/rbac.yaml`]);
   kubectl(
     env,
@@ -130,6 +148,7 @@ afterAll(() => {
       '--ignore-not-found',
       '--wait=false',
     ]);
+  kubectlRun(env, 'apps', ['delete', 'namespace', FIXTURES, '--ignore-not-found', '--wait=false']);
 });
 
 const kustomization = `/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations/${PROBE}`;
@@ -194,6 +213,16 @@ describe('impersonating coxswain-operator with the chat user as extra', () => {
       {
         method: 'PATCH',
         path: `${helmRelease}?dryRun=All`,
+        body: { spec: { suspend: true } },
+        contentType: MERGE,
+      },
+      [200],
+    ],
+    [
+      'suspend a HelmRelease next to its app (harbor)',
+      {
+        method: 'PATCH',
+        path: `/apis/helm.toolkit.fluxcd.io/v2/namespaces/harbor/helmreleases/${PROBE}?dryRun=All`,
         body: { spec: { suspend: true } },
         contentType: MERGE,
       },
@@ -310,6 +339,15 @@ describe('impersonating coxswain-operator with the chat user as extra', () => {
     ],
     ['delete a node', { method: 'DELETE', path: `/api/v1/nodes/${PROBE}?dryRun=All` }],
     [
+      'patch a HelmRelease in a namespace no phase uses',
+      {
+        method: 'PATCH',
+        path: `/apis/helm.toolkit.fluxcd.io/v2/namespaces/${FIXTURES}/helmreleases/${PROBE}?dryRun=All`,
+        body: { spec: { suspend: true } },
+        contentType: MERGE,
+      },
+    ],
+    [
       'create a Velero Restore outside Velero’s namespace',
       {
         method: 'POST',
@@ -409,7 +447,8 @@ describe('the infra cluster, through the kubeconfig deploy/infra/mint-kubeconfig
   const CLUSTER_NAME = 'coxswain-deploy-probe';
 
   beforeAll(() => {
-    ensureNamespaces(env, 'infra', [NAMESPACE, 'databases', 'flux-system', 'linkerd-multicluster', 'velero']);
+    ensureNamespacesFor(env, 'infra', readFileSync(`${repoRoot}deploy/infra/rbac.yaml`, 'utf8'));
+    ensureNamespaces(env, 'infra', ['databases']);
     kubectl(env, 'infra', [...SERVER_SIDE, '-f', `${repoRoot}deploy/infra/rbac.yaml`]);
     kubectl(
       env,

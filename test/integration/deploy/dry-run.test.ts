@@ -4,12 +4,14 @@
  * kube-apiservers (with the platform's CRDs: ServiceMonitor, PrometheusRule, VMServiceScrape,
  * VMRule, ExternalSecret, HTTPRoute), and the pod checked by the real PodSecurity admission.
  */
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { kubectl, kubectlRun } from '../../stack/kubectl.js';
 import {
   allFeaturesValues,
   ensureNamespaces,
+  ensureNamespacesFor,
   find,
   type Manifest,
   NAMESPACE,
@@ -38,6 +40,8 @@ beforeAll(() => {
   env = loadStackEnv();
   ensureNamespaces(env, 'apps', NAMESPACES);
   ensureNamespaces(env, 'infra', NAMESPACES);
+  ensureNamespacesFor(env, 'apps', [...render(), ...render(['-f', allFeaturesValues])]);
+  ensureNamespacesFor(env, 'infra', readFileSync(`${repoRoot}deploy/infra/rbac.yaml`, 'utf8'));
   // The pod's service account must exist for the pod to be admitted: the RBAC as shipped.
   kubectl(env, 'apps', [...SERVER_SIDE, '-f', `${repoRoot}deploy/rbac/rbac.yaml`]);
   for (const crd of [

@@ -13,6 +13,7 @@ import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { kubectl, kubectlRun } from '../../stack/kubectl.js';
 import {
   ensureNamespaces,
+  ensureNamespacesFor,
   find,
   helm,
   type Manifest,
@@ -108,7 +109,7 @@ describe('the HelmRelease values', () => {
   });
 
   it('render objects the apps API server accepts', () => {
-    ensureNamespaces(env, 'apps', ['coxswain-drills', 'linkerd-multicluster', 'velero']);
+    ensureNamespacesFor(env, 'apps', rendered);
     const r = dryRun('apps', list(rendered));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

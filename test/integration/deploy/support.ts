@@ -183,3 +183,18 @@ export function ensureNamespaces(stack: StackEnv, cluster: 'apps' | 'infra', nam
     JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs }),
   );
 }
+
+/** Makes every namespace the manifests (YAML text or parsed) put objects in, or create. */
+export function ensureNamespacesFor(
+  stack: StackEnv,
+  cluster: 'apps' | 'infra',
+  manifests: string | Manifest[],
+): void {
+  const docs = typeof manifests === 'string' ? parseManifests(manifests) : manifests;
+  const names = new Set<string>();
+  for (const m of docs) {
+    if (m.metadata?.namespace) names.add(m.metadata.namespace);
+    if (m.kind === 'Namespace') names.add(m.metadata.name);
+  }
+  ensureNamespaces(stack, cluster, [...names]);
+}
