@@ -203,6 +203,8 @@ export class RocketChatAdapter implements ChatPort {
       scope.post(COMMAND_HOOK, async (request, reply) => {
         const body = this.verified<CommandHookBody>(secret, request);
         if (typeof body === 'string') return reply.code(401).send({ error: body });
+        if (!this.handlers)
+          return reply.code(503).send({ error: 'coxswain is starting or stopping; try again.' });
         if (typeof body.text !== 'string' || !body.user?.id || !body.room?.id)
           return reply.code(400).send({ error: 'command, text, user and room are required' });
         // Acknowledge now; the answer is posted when the command finishes.
@@ -214,6 +216,8 @@ export class RocketChatAdapter implements ChatPort {
       scope.post(ACTION_HOOK, async (request, reply) => {
         const body = this.verified<ActionHookBody>(secret, request);
         if (typeof body === 'string') return reply.code(401).send({ error: body });
+        if (!this.handlers)
+          return reply.code(503).send({ error: 'coxswain is starting or stopping; try again.' });
         const verified = this.options.signer.verify(String(body.value ?? ''), this.now);
         if ('refused' in verified || verified.action !== body.actionId) {
           const why = 'refused' in verified ? verified.refused : 'action mismatch';

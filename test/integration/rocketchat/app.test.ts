@@ -65,7 +65,13 @@ let http: FastifyInstance;
 let botUrl: string;
 let app: {
   extendConfiguration(configuration: unknown): Promise<void>;
-  executeBlockActionHandler(context: unknown, read: unknown, http: unknown): Promise<unknown>;
+  executeBlockActionHandler(
+    context: unknown,
+    read: unknown,
+    http: unknown,
+    persistence?: unknown,
+    modify?: unknown,
+  ): Promise<unknown>;
 };
 let manifest: { implements?: string[]; classFile: string; id: string };
 const captured: Captured = { settings: [], commands: [], endpoints: [] };
@@ -243,11 +249,31 @@ describe('the coxswain Rocket.Chat App, as packaged (Rocket.Chat itself is a pro
       }),
       getInteractionResponder: () => ({ successResponse: () => ({ success: true }) }),
     };
-    expect(await app.executeBlockActionHandler(context, read, appHttp)).toEqual({ success: true });
+    expect(await app.executeBlockActionHandler(context, read, appHttp, {}, modify)).toEqual({
+      success: true,
+    });
+    expect(notified).toHaveLength(0);
     const event = await waitFor(() => actions.find((a) => a.action === 'alert.ack'));
     expect(event.user.username).toBe('alice');
     expect(event.payload).toEqual({ group: 'g' });
     expect(event.post).toEqual({ platform: 'rocketchat', channelId: 'r1', postId: 'm42' });
+  });
+
+  it('tells the clicker when the bot refuses a button (expired token)', async () => {
+    const value = signer.sign({ action: 'alert.ack', payload: { group: 'old' }, expiresAt: Date.now() - 1 });
+    const context = {
+      getInteractionData: () => ({
+        actionId: 'alert.ack',
+        value,
+        user: users.u1,
+        room: rooms.r1,
+        triggerId: 't',
+      }),
+      getInteractionResponder: () => ({ successResponse: () => ({ success: true }) }),
+    };
+    await app.executeBlockActionHandler(context, read, appHttp, {}, modify);
+    expect(notified.pop()).toEqual({ user: users.u1, text: expect.stringContaining('no longer valid') });
+    expect(actions.find((a) => a.payload.group === 'old')).toBeUndefined();
   });
 
   it('shows the bot’s signed notices to one user, and refuses unsigned ones', async () => {

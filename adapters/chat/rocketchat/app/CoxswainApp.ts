@@ -79,9 +79,11 @@ export class CoxswainApp extends App implements IUIKitInteractionHandler {
     context: UIKitBlockInteractionContext,
     read: IRead,
     http: IHttp,
+    _persistence: IPersistence,
+    modify: IModify,
   ): Promise<IUIKitResponse> {
     const data = context.getInteractionData();
-    await this.forward(read, http, '/hooks/rocketchat/action', {
+    const status = await this.forward(read, http, '/hooks/rocketchat/action', {
       actionId: data.actionId,
       value: data.value ?? '',
       user: { id: data.user.id, username: data.user.username },
@@ -89,6 +91,15 @@ export class CoxswainApp extends App implements IUIKitInteractionHandler {
       messageId: data.message?.id,
       triggerId: data.triggerId,
     });
+    if (status >= 300 && data.room) {
+      // 403: the button's signature or expiry did not check out; say so rather than do nothing.
+      const text =
+        status === 403
+          ? 'That button is no longer valid (expired or not from coxswain). Run the command again.'
+          : `coxswain did not take that click (HTTP ${status}); try again in a moment.`;
+      const notice = modify.getCreator().startMessage().setRoom(data.room).setText(text).getMessage();
+      await modify.getNotifier().notifyUser(data.user, notice);
+    }
     return context.getInteractionResponder().successResponse();
   }
 
