@@ -25,7 +25,10 @@ COPY src ./src
 COPY commands ./commands
 COPY handlers ./handlers
 COPY adapters ./adapters
+# tsc emits only JavaScript; the data files the engines read at run time (phases.yaml,
+# drills.yaml, ...) go next to the compiled modules that load them.
 RUN npm run build \
+ && find src commands handlers adapters -name '*.yaml' -exec cp --parents {} dist/ \; \
  && npm prune --omit=dev --no-audit --no-fund \
  && npm cache clean --force
 

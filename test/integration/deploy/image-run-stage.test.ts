@@ -78,6 +78,16 @@ beforeAll(() => {
     app,
   ]);
   if (cp.status !== 0) throw new Error(`copy failed: ${cp.stderr}`);
+  // The Dockerfile's asset step: data files next to the compiled modules that read them.
+  const assets = spawnSync(
+    'bash',
+    [
+      '-c',
+      `find src commands handlers adapters -name '*.yaml' -exec cp --parents {} ${join(app, 'dist')}/ \\;`,
+    ],
+    { cwd: repoRoot, encoding: 'utf8' },
+  );
+  if (assets.status !== 0) throw new Error(`asset copy failed: ${assets.stderr}`);
   const prune = spawnSync('npm', ['prune', '--omit=dev', '--no-audit', '--no-fund', '--offline'], {
     cwd: app,
     encoding: 'utf8',
@@ -133,6 +143,23 @@ describe('the run stage, without a Docker engine', () => {
     expect(r.stdout).toContain('**/ops help**');
     // Its state went to the volume.
     expect(existsSync(join(data, 'coxswain.db'))).toBe(true);
+  });
+
+  it('loads the phase and drill definitions it ships, from its own tree', () => {
+    const script = [
+      `const phases = await import(${JSON.stringify(join(app, 'dist/src/phases/definitions.js'))});`,
+      `const drills = await import(${JSON.stringify(join(app, 'dist/src/drills/definitions.js'))});`,
+      'console.log(JSON.stringify({ phases: phases.defaultPhasesPath(), drills: drills.defaultDrillsPath(),',
+      '  phaseCount: phases.loadPhases().phases.length, drillCount: drills.loadDrills().length }));',
+    ].join('\n');
+    const [cmd, args] = asRunUser([node, '--input-type=module', '-e', script]);
+    const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: app, env: ENV, timeout: 60_000 });
+    expect(r.stderr).not.toMatch(RUN_STAGE_ERRORS);
+    const loaded = JSON.parse(r.stdout);
+    expect(loaded.phases).toBe(join(app, 'dist/src/phases/phases.yaml'));
+    expect(loaded.drills).toBe(join(app, 'dist/src/drills/drills.yaml'));
+    expect(loaded.phaseCount).toBeGreaterThan(0);
+    expect(loaded.drillCount).toBeGreaterThan(0);
   });
 
   it('serves /healthz and /metrics with --port', async () => {

@@ -57,6 +57,10 @@ describe('the Dockerfile', () => {
     expect(runs).toContain('npm run build');
     expect(runs).toContain('npm prune --omit=dev');
     expect(runs.indexOf('npm run build')).toBeLessThan(runs.indexOf('npm prune --omit=dev'));
+    // The run stage has no src/: data files the engines read go into dist/ next to their modules.
+    expect(runs).toContain(
+      "find src commands handlers adapters -name '*.yaml' -exec cp --parents {} dist/ \\;",
+    );
   });
 
   it('runs as a numeric non-root user, exec form, without HEALTHCHECK, with what the run stage needs only', () => {
