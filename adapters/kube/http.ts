@@ -54,6 +54,37 @@ export class KubeHttp {
     return ctx;
   }
 
+  /** One JSON request (GET, POST, PUT) for the few writes the bot makes on its own (its Lease). */
+  async request(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    body?: unknown,
+  ): Promise<Record<string, unknown>> {
+    const url = new URL(this.server.replace(/\/$/, '') + path);
+    const ctx = new RequestContext(
+      url.toString(),
+      method === 'GET' ? HttpMethod.GET : method === 'POST' ? HttpMethod.POST : HttpMethod.PUT,
+    );
+    await this.kubeConfig.applySecurityAuthentication(ctx);
+    ctx.setHeaderParam('User-Agent', this.options.userAgent);
+    ctx.setHeaderParam('Accept', 'application/json');
+    if (body !== undefined) ctx.setHeaderParam('Content-Type', 'application/json');
+    const response = await fetch(url, {
+      method,
+      headers: ctx.getHeaders(),
+      dispatcher: ctx.getDispatcher(),
+      signal: AbortSignal.timeout(this.options.timeoutMs),
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok)
+      throw new KubeHttpError(
+        `${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`,
+        response.status,
+      );
+    return JSON.parse(text) as Record<string, unknown>;
+  }
+
   /** One page of a list. Throws KubeHttpError with the status on a non-2xx answer. */
   async listPage(path: string, query: Record<string, string>): Promise<ListPage> {
     const url = new URL(this.server.replace(/\/$/, '') + path);

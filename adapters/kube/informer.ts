@@ -112,8 +112,12 @@ export class Informer {
     let continueToken: string | undefined;
     let resourceVersion = '';
     do {
+      // resourceVersion=0 lets the API server answer from its watch cache, as client-go's
+      // reflectors do: one request whatever the object count. A server that pages anyway (no
+      // watch cache) returns a continue token, and the next pages follow it.
       const query: Record<string, string> = { limit: String(this.options.pageSize) };
       if (continueToken) query.continue = continueToken;
+      else query.resourceVersion = '0';
       const page = await this.http.listPage(path, query);
       for (const item of page.items) {
         const object = this.kind.trim(item as unknown as KubeObject);

@@ -3,9 +3,13 @@
  * acquire or renew every retry period; a lease whose record has not changed for its duration
  * (by this process's own clock, so clock skew between replicas does not matter) may be taken over.
  * A leader that cannot renew within the lease duration steps down before anyone else can take over.
+ *
+ * Raw JSON, not client-node's typed CoordinationV1Api: 2.0.1 serialises MicroTime with
+ * milliseconds, which the API server rejects ("cannot parse .715Z as .000000").
  */
-import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { LeaderElector } from '../../src/leader/election.js';
+import { KubeHttp, KubeHttpError } from './http.js';
 
 export interface LeaseElectorOptions {
   kubeConfig: KubeConfig;
@@ -18,13 +22,29 @@ export interface LeaseElectorOptions {
   onError?: (error: unknown) => void;
 }
 
-function statusOf(error: unknown): number | undefined {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'number' ? code : undefined;
+interface LeaseSpec {
+  holderIdentity?: string | null;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec?: LeaseSpec;
 }
 
+/** Kubernetes MicroTime: RFC 3339 with exactly six fractional digits. */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+const statusOf = (error: unknown) => (error instanceof KubeHttpError ? error.status : undefined);
+
 export class LeaseElector implements LeaderElector {
-  private readonly api: CoordinationV1Api;
+  private readonly http: KubeHttp;
   private leader = false;
   private readonly listeners: ((leader: boolean) => void)[] = [];
   private timer?: NodeJS.Timeout;
@@ -35,11 +55,18 @@ export class LeaseElector implements LeaderElector {
   private lastRenew = 0;
 
   constructor(private readonly options: LeaseElectorOptions) {
-    this.api = options.kubeConfig.makeApiClient(CoordinationV1Api);
+    this.http = new KubeHttp('lease', options.kubeConfig, {
+      userAgent: 'coxswain-leader-election',
+      timeoutMs: Math.max(1000, Math.min(options.leaseDurationMs / 2, 10_000)),
+    });
   }
 
   get identity(): string {
     return this.options.identity;
+  }
+
+  private get path(): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${this.options.namespace}/leases`;
   }
 
   private now(): number {
@@ -73,22 +100,18 @@ export class LeaseElector implements LeaderElector {
     await this.loop;
     if (this.leader && options.release !== false) {
       try {
-        const lease = await this.api.readNamespacedLease({
-          name: this.options.name,
-          namespace: this.options.namespace,
-        });
+        const lease = (await this.http.request(
+          'GET',
+          `${this.path}/${this.options.name}`,
+        )) as unknown as Lease;
         if (lease.spec?.holderIdentity === this.identity) {
           lease.spec = {
             ...lease.spec,
-            holderIdentity: undefined,
+            holderIdentity: null,
             leaseDurationSeconds: 1,
-            renewTime: new Date(),
+            renewTime: microTime(this.now()),
           };
-          await this.api.replaceNamespacedLease({
-            name: this.options.name,
-            namespace: this.options.namespace,
-            body: lease,
-          });
+          await this.http.request('PUT', `${this.path}/${this.options.name}`, lease);
         }
       } catch (error) {
         this.options.onError?.(error);
@@ -113,32 +136,27 @@ export class LeaseElector implements LeaderElector {
     }
   }
 
-  private record(): NonNullable<V1Lease['spec']> {
-    const now = new Date(this.now());
+  private record(): LeaseSpec {
     return {
       holderIdentity: this.identity,
       leaseDurationSeconds: Math.max(1, Math.round(this.options.leaseDurationMs / 1000)),
-      renewTime: now,
+      renewTime: microTime(this.now()),
     };
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { name, namespace } = this.options;
-    let lease: V1Lease;
+    let lease: Lease;
     try {
-      lease = await this.api.readNamespacedLease({ name, namespace });
+      lease = (await this.http.request('GET', `${this.path}/${name}`)) as unknown as Lease;
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
-      const now = new Date(this.now());
       try {
-        await this.api.createNamespacedLease({
-          namespace,
-          body: {
-            apiVersion: 'coordination.k8s.io/v1',
-            kind: 'Lease',
-            metadata: { name, namespace },
-            spec: { ...this.record(), acquireTime: now, leaseTransitions: 0 },
-          },
+        await this.http.request('POST', this.path, {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace },
+          spec: { ...this.record(), acquireTime: microTime(this.now()), leaseTransitions: 0 },
         });
       } catch (createError) {
         if (statusOf(createError) === 409) return false; // another replica created it first
@@ -149,23 +167,24 @@ export class LeaseElector implements LeaderElector {
     }
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity ?? '';
-    const renew = spec.renewTime ? new Date(spec.renewTime).toISOString() : '';
+    const renew = spec.renewTime ?? '';
     if (!this.observed || this.observed.holder !== holder || this.observed.renew !== renew)
       this.observed = { holder, renew, at: this.now() };
     const durationMs = (spec.leaseDurationSeconds ?? 0) * 1000;
     const expired = holder === '' || this.observed.at + durationMs <= this.now();
     if (holder !== this.identity && !expired) return false;
-    const transitions = (spec.leaseTransitions ?? 0) + (holder === this.identity ? 0 : 1);
+    const mine = holder === this.identity;
     lease.spec = {
       ...spec,
       ...this.record(),
-      acquireTime: holder === this.identity ? spec.acquireTime : new Date(this.now()),
-      leaseTransitions: transitions,
+      acquireTime: mine && spec.acquireTime ? spec.acquireTime : microTime(this.now()),
+      leaseTransitions: (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
     };
     try {
-      await this.api.replaceNamespacedLease({ name, namespace, body: lease });
+      // The resourceVersion in the body makes this a compare-and-swap: a concurrent change is a 409.
+      await this.http.request('PUT', `${this.path}/${name}`, lease);
     } catch (error) {
-      if (statusOf(error) === 409) return false; // someone else renewed or took it in between
+      if (statusOf(error) === 409) return false;
       throw error;
     }
     this.lastRenew = this.now();

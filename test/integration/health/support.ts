@@ -1,0 +1,105 @@
+/** Health engine and readers wired to the test stack's two real API servers, with request counting. */
+import { KubeClusterReader, loadKubeConfig } from '../../../adapters/kube/cluster-reader.js';
+import type { RequestInfo } from '../../../adapters/kube/http.js';
+import { HealthEngine } from '../../../src/health/engine.js';
+import type { ClusterReader, ClusterReport, ComponentResult } from '../../../src/health/types.js';
+import { loadStackEnv, type StackCluster, type StackEnv } from '../../stack/env.js';
+import { kubectl } from '../../stack/kubectl.js';
+
+export const env: StackEnv = loadStackEnv();
+
+export interface Counted {
+  requests: RequestInfo[];
+  reset(): void;
+}
+
+export function counter(): Counted & { onRequest: (info: RequestInfo) => void } {
+  const requests: RequestInfo[] = [];
+  return { requests, reset: () => requests.splice(0), onRequest: (info) => requests.push(info) };
+}
+
+export function reader(
+  cluster: StackCluster,
+  options: { kubeconfig?: string; onRequest?: (info: RequestInfo) => void; pageSize?: number } = {},
+): KubeClusterReader {
+  const kubeconfig = options.kubeconfig ?? (cluster === 'infra' ? env.KUBECONFIG_INFRA : env.KUBECONFIG_APPS);
+  return new KubeClusterReader(cluster, loadKubeConfig({ name: cluster, kubeconfig }), {
+    pageSize: options.pageSize ?? 500,
+    watchSeconds: 60,
+    absentRecheckMs: 60_000,
+    requestTimeoutMs: 5000,
+    userAgent: 'coxswain-health-test',
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+  });
+}
+
+export function engine(
+  readers: ClusterReader[],
+  options: { timeoutMs?: number; progressAfterMs?: number } = {},
+): HealthEngine {
+  return new HealthEngine({
+    readers,
+    rpoMs: 6 * 3_600_000,
+    certificateWarningMs: 14 * 86_400_000,
+    progressAfterMs: options.progressAfterMs ?? 2000,
+    timeoutMs: options.timeoutMs ?? 15_000,
+  });
+}
+
+export function component(reports: ClusterReport[], cluster: string, name: string): ComponentResult {
+  const report = reports.find((r) => r.cluster === cluster);
+  const result = report?.components.find((c) => c.component === name);
+  if (!result) throw new Error(`no ${name} in the report of ${cluster}: ${JSON.stringify(report)}`);
+  return result;
+}
+
+/** Problems as `status subject: reason` lines, for readable assertions. */
+export function problems(result: ComponentResult): string[] {
+  return result.findings.filter((f) => f.status !== 'ok').map((f) => `${f.status} ${f.subject}: ${f.reason}`);
+}
+
+export const k = (cluster: StackCluster, args: string[], input?: string) =>
+  kubectl(env, cluster, args, input);
+
+export function getJson<T = Record<string, unknown>>(cluster: StackCluster, args: string[]): T {
+  return JSON.parse(k(cluster, [...args, '-o', 'json'])) as T;
+}
+
+/** Merge-patches the status subresource. */
+export function patchStatus(
+  cluster: StackCluster,
+  resource: string,
+  name: string,
+  namespace: string | undefined,
+  status: unknown,
+): void {
+  k(cluster, [
+    'patch',
+    resource,
+    name,
+    ...(namespace ? ['-n', namespace] : []),
+    '--subresource=status',
+    '--type=merge',
+    '-p',
+    JSON.stringify({ status }),
+  ]);
+}
+
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
