@@ -256,7 +256,8 @@ export class RocketChatAdapter implements ChatPort {
     // `bot` field is not relied on (see the README on 7.x).
     if (message.u._id === me.userId || message.editedAt || message.t) return;
     const text = message.msg.trim();
-    const mention = new RegExp(`^@${escapeRegExp(me.username)}\\b[:,]?\\s*`, 'i');
+    // Usernames may contain `.` and `-`: `@coxswain-dev` is not a mention of `@coxswain`.
+    const mention = new RegExp(`^@${escapeRegExp(me.username)}(?![\\w.-])[:,]?\\s*`, 'i');
     const trigger = this.options.trigger;
     let command: string | undefined;
     if (mention.test(text)) command = text.replace(mention, '');

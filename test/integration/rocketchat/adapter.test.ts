@@ -175,6 +175,8 @@ describe('Rocket.Chat (protocol double)', () => {
   it('ignores its own messages and plain chatter', async () => {
     const before = botPostsIn(ops).length;
     double.say(bob, ops, 'lunch anyone?');
+    double.say(bob, ops, '@coxswain-dev help');
+    double.say(bob, ops, 'ask @coxswain help later');
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(botPostsIn(ops).length).toBe(before);
   });
