@@ -7,7 +7,7 @@
  * changes nothing, so the shared stack keeps its state. The infra side goes through the
  * kubeconfig deploy/infra/mint-kubeconfig.sh mints.
  */
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -499,6 +499,49 @@ describe('the infra cluster, through the kubeconfig deploy/infra/mint-kubeconfig
     expect(
       k(['auth', 'can-i', 'patch', 'clusters.postgresql.cnpg.io', '-n', 'databases']).stdout.trim(),
     ).toBe('no');
+  });
+
+  it('stores the kubeconfig as the Secret the chart mounts, with --apps-context', () => {
+    const secretName = 'coxswain-deploy-probe-kubeconfig';
+    const context = kubectl(env, 'apps', ['config', 'current-context']).trim();
+    const r = run(
+      'bash',
+      [
+        `${repoRoot}deploy/infra/mint-kubeconfig.sh`,
+        '--kubeconfig',
+        env.KUBECONFIG_INFRA,
+        '--duration',
+        '1h',
+        '--apps-context',
+        context,
+        '--secret',
+        secretName,
+      ],
+      { env: { ...process.env, KUBECTL: env.KUBECTL, KUBECONFIG: env.KUBECONFIG_APPS } },
+    );
+    try {
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const secret = JSON.parse(
+        kubectl(env, 'apps', ['get', 'secret', secretName, '-n', NAMESPACE, '-o', 'json']),
+      );
+      const file = join(work, 'from-secret.kubeconfig');
+      writeFileSync(file, Buffer.from(secret.data.kubeconfig, 'base64'));
+      const whoami = run(env.KUBECTL, [
+        '--kubeconfig',
+        file,
+        'auth',
+        'whoami',
+        '-o',
+        'jsonpath={.status.userInfo.username}',
+      ]);
+      expect(whoami.stdout).toBe(`system:serviceaccount:${NAMESPACE}:coxswain`);
+      expect(run(env.KUBECTL, ['--kubeconfig', file, 'get', 'nodes', '-o', 'name']).stdout).toContain(
+        'node/',
+      );
+    } finally {
+      kubectlRun(env, 'apps', ['delete', 'secret', secretName, '-n', NAMESPACE, '--ignore-not-found']);
+    }
   });
 
   it('switches a CloudNativePG primary over only by impersonating the operator', async () => {
