@@ -97,6 +97,11 @@ export class HealthSummaries {
     }
   }
 
+  /** When each schedule runs next (for `/ops` answers and tests of the time zone). */
+  nextRuns(): Map<string, Date | null> {
+    return new Map(this.tasks.map((task, i) => [this.schedules[i]?.name ?? String(i), task.getNextRun()]));
+  }
+
   /** One run of a schedule; exported for tests and for `run now`. Returns whether it posted. */
   async run(schedule: ScheduleConfig): Promise<boolean> {
     if (!this.deps.isLeader()) {

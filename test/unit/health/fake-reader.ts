@@ -1,0 +1,25 @@
+/** An in-memory ClusterReader (the port) for unit tests of the engine, summaries and rendering. */
+import type { ClusterReader, KindSpec, KindState, KubeObject } from '../../../src/health/types.js';
+
+export class MemoryReader implements ClusterReader {
+  reads = 0;
+  error: Error | undefined;
+  constructor(
+    readonly cluster: string,
+    public objects: Record<string, KubeObject[]>,
+  ) {}
+  async read(kinds: readonly KindSpec[]): Promise<Map<string, KindState>> {
+    this.reads++;
+    if (this.error) throw this.error;
+    return new Map(
+      kinds.map((k) => [
+        k.id,
+        this.objects[k.id] ? { served: true, objects: this.objects[k.id] ?? [] } : { served: false },
+      ]),
+    );
+  }
+  warm(): boolean {
+    return this.reads > 0;
+  }
+  stop(): void {}
+}
