@@ -1,5 +1,6 @@
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from '../src/kube/names.js';
 import type { CommandGroup, OptionSpec, PositionalSpec } from '../src/router/spec.js';
+import { drillAbort, drillList, drillPlan, drillRun, drillStatus } from './drill-run.js';
 import { clusterOption, dryRunOption } from './options.js';
 
 const drillArg: PositionalSpec = {
@@ -34,7 +35,13 @@ export const drill: CommandGroup = {
   name: 'drill',
   summary: 'failover drills with measured recovery against the objectives',
   commands: [
-    { group: 'drill', name: 'list', summary: 'the drills and their objectives', permission: 'drill:list' },
+    {
+      group: 'drill',
+      name: 'list',
+      summary: 'the drills and their objectives',
+      permission: 'drill:list',
+      run: drillList,
+    },
     {
       group: 'drill',
       name: 'plan',
@@ -42,6 +49,7 @@ export const drill: CommandGroup = {
       positionals: [drillArg],
       options: drillOptions,
       permission: 'drill:plan',
+      run: drillPlan,
     },
     {
       group: 'drill',
@@ -58,17 +66,25 @@ export const drill: CommandGroup = {
         },
       },
       permission: 'drill:run',
+      run: drillRun,
       dangerous: (args) => args['dry-run'] !== true,
       visibility: 'in_channel',
       examples: ['drill run node-drain --cluster apps --node apps-02 --dry-run'],
     },
-    { group: 'drill', name: 'status', summary: 'running and recent drills', permission: 'drill:status' },
+    {
+      group: 'drill',
+      name: 'status',
+      summary: 'running and recent drills',
+      permission: 'drill:status',
+      run: drillStatus,
+    },
     {
       group: 'drill',
       name: 'abort',
       summary: 'stop the running drill and roll it back',
       options: { cluster: clusterOption },
       permission: 'drill:run',
+      run: drillAbort,
       visibility: 'in_channel',
     },
   ],

@@ -1,6 +1,7 @@
 import { DNS1123_LABEL } from '../src/kube/names.js';
 import type { CommandGroup, PositionalSpec } from '../src/router/spec.js';
 import { dryRunOption } from './options.js';
+import { phaseList, phasePause, phaseRun, phaseStatus } from './phase-run.js';
 
 const phaseArg: PositionalSpec = {
   name: 'phase',
@@ -13,13 +14,20 @@ export const phase: CommandGroup = {
   name: 'phase',
   summary: 'the platform rollout phases, driven through Flux',
   commands: [
-    { group: 'phase', name: 'list', summary: 'the phases, their order and state', permission: 'phase:list' },
+    {
+      group: 'phase',
+      name: 'list',
+      summary: 'the phases, their order and state',
+      permission: 'phase:list',
+      run: phaseList,
+    },
     {
       group: 'phase',
       name: 'status',
       summary: 'each step and check of a phase, with who ran what and when',
       positionals: [{ ...phaseArg, required: false }],
       permission: 'phase:status',
+      run: phaseStatus,
     },
     {
       group: 'phase',
@@ -28,6 +36,7 @@ export const phase: CommandGroup = {
       positionals: [phaseArg],
       options: { 'dry-run': dryRunOption },
       permission: 'phase:run',
+      run: phaseRun,
       dangerous: (args) => args['dry-run'] !== true,
       visibility: 'in_channel',
       examples: ['phase run storage-backup --dry-run'],
@@ -38,6 +47,7 @@ export const phase: CommandGroup = {
       summary: "suspend a phase's Flux objects again",
       positionals: [phaseArg],
       permission: 'phase:run',
+      run: phasePause,
       dangerous: true,
       visibility: 'in_channel',
     },

@@ -9,6 +9,7 @@ import { AlertmanagerClient } from '../adapters/alertmanager/client.js';
 import { MattermostAdapter } from '../adapters/chat/mattermost/mattermost-adapter.js';
 import { RocketChatAdapter } from '../adapters/chat/rocketchat/rocketchat-adapter.js';
 import { ShellAdapter } from '../adapters/chat/shell/shell-adapter.js';
+import { createOperatorClusters } from '../adapters/kube/operator-client.js';
 import { kubeHealthWiring } from '../adapters/kube/wiring.js';
 import { allGroups } from '../commands/index.js';
 import { ActionRegistry } from '../handlers/actions.js';
@@ -19,6 +20,7 @@ import { alertsFeature } from './alerts/feature.js';
 import { BindingRoleResolver, FixedRoleResolver } from './auth/roles.js';
 import { loadConfig } from './config/load.js';
 import type { Config, Role } from './config/schema.js';
+import { operationsFeature } from './drills/feature.js';
 import { parseDuration } from './duration.js';
 import type { Feature, FeatureContext } from './feature.js';
 import { healthFeature } from './health/feature.js';
@@ -74,6 +76,7 @@ function features(): Feature[] {
     }),
     incidentsFeature(),
     healthFeature(kubeHealthWiring),
+    operationsFeature({ createClusters: createOperatorClusters }),
   ];
 }
 

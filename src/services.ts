@@ -5,8 +5,10 @@
 import type { AlertmanagerDirectory } from './alerts/alertmanager-api.js';
 import type { RoleResolver } from './auth/roles.js';
 import type { Config } from './config/schema.js';
+import type { DrillEngine } from './drills/engine.js';
 import type { HealthEngine } from './health/engine.js';
 import type { IncidentEngine } from './incidents/engine.js';
+import type { PhaseEngine } from './phases/engine.js';
 import type { CommandGroup } from './router/spec.js';
 import type { Store } from './store/store.js';
 
@@ -24,6 +26,9 @@ export interface Services {
   incidents?: IncidentEngine;
   /** Cluster and mesh health (set by the health feature when clusters are configured). */
   health?: HealthEngine;
+  /** Rollout phases and failover drills (set by the operations feature when clusters are configured). */
+  phases?: PhaseEngine;
+  drills?: DrillEngine;
   /**
    * Whether this replica runs scheduled jobs (set by whoever runs leader election); absent means
    * it does, as a single replica or the shell should.

@@ -15,6 +15,7 @@ import {
   type V1Node,
   type V1Pod,
 } from '@kubernetes/client-node';
+import type { Config } from '../../src/config/schema.js';
 import {
   type ClusterDirectory,
   type ClusterOps,
@@ -27,6 +28,7 @@ import {
   type PodInfo,
   type ResourceRef,
 } from '../../src/kube/cluster-ops.js';
+import { loadKubeConfig } from './cluster-reader.js';
 
 export interface OperatorIdentity {
   /** Namespace of the operator service account. */
@@ -297,4 +299,11 @@ export function createClusterDirectory(
     Object.entries(clusters).map(([name, kc]) => [name, createClusterOps(name, kc, identity)]),
   );
   return { names: () => [...ops.keys()], get: (name) => ops.get(name) };
+}
+
+/** The clusters of `clusters:` with the operator identity of `operations.operator:`. */
+export function createOperatorClusters(config: Config): ClusterDirectory {
+  const configs: Record<string, KubeConfig> = {};
+  for (const cluster of config.clusters) configs[cluster.name] = loadKubeConfig(cluster);
+  return createClusterDirectory(configs, config.operations.operator);
 }

@@ -4,8 +4,14 @@
  */
 import { z } from 'zod';
 import { parseMatchers } from '../alerts/matchers.js';
+import { operationsSchema } from '../drills/config-schema.js';
 import { parseDuration } from '../duration.js';
-import { clustersSchema, healthSchema, leaderElectionSchema, schedulesSchema } from '../health/config-schema.js';
+import {
+  clustersSchema,
+  healthSchema,
+  leaderElectionSchema,
+  schedulesSchema,
+} from '../health/config-schema.js';
 import { incidentsSchema, oncallSchema } from '../incidents/config-schema.js';
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
@@ -165,6 +171,7 @@ export const configSchema = z.strictObject({
   health: healthSchema,
   schedules: schedulesSchema,
   leaderElection: leaderElectionSchema,
+  operations: operationsSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

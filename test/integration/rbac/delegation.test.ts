@@ -149,18 +149,16 @@ describe('the operator account, impersonated with the chat user as extra', () =>
 
     // On infra, the CNPG switchover role (clusters and clusters/status in databases).
     const infra = createClusterOps('infra', botKubeConfig(env, 'infra', mintToken(env, 'infra')));
-    const cnpg = await infra
-      .writer('alice')
-      .mergePatch(
-        {
-          group: 'postgresql.cnpg.io',
-          version: 'v1',
-          plural: 'clusters',
-          namespace: 'databases',
-          name: 'postgres',
-        },
-        { metadata: { annotations: { 'coxswain.dev/rbac-test': stamp } } },
-      );
+    const cnpg = await infra.writer('alice').mergePatch(
+      {
+        group: 'postgresql.cnpg.io',
+        version: 'v1',
+        plural: 'clusters',
+        namespace: 'databases',
+        name: 'postgres',
+      },
+      { metadata: { annotations: { 'coxswain.dev/rbac-test': stamp } } },
+    );
     expect(cnpg.metadata?.annotations?.['coxswain.dev/rbac-test']).toBe(stamp);
 
     // The API server's audit log: the bot's account, impersonating the operator, for alice.

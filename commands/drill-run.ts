@@ -1,0 +1,122 @@
+/** The handlers of `drill`: thin calls into the drill engine. */
+import type { DrillData } from '../src/drills/engine.js';
+import { DRILL_HANDLERS } from '../src/drills/engine.js';
+import { formatDuration } from '../src/duration.js';
+import type { CommandContext } from '../src/router/spec.js';
+import { escapeChat } from '../src/text/escape.js';
+
+const NO_CLUSTERS =
+  'Drills need the clusters they run on: add `clusters:` (name, kubeconfig and context, or inCluster) to the config.';
+
+function target(ctx: CommandContext) {
+  const request: { drill: string; cluster?: string; namespace?: string; workload?: string; node?: string } = {
+    drill: ctx.args.drill as string,
+  };
+  for (const key of ['cluster', 'namespace', 'workload', 'node'] as const) {
+    const value = ctx.args[key];
+    if (typeof value === 'string') request[key] = value;
+  }
+  return request;
+}
+
+export async function drillList(ctx: CommandContext): Promise<void> {
+  const engine = ctx.services.drills;
+  if (!engine) return void (await ctx.reply(NO_CLUSTERS));
+  const rows = engine
+    .definitions()
+    .map(
+      (d) =>
+        `| ${d.name} | ${escapeChat(d.summary)} | ${formatDuration(d.objective)} | ${d.tier ?? '—'} | ${DRILL_HANDLERS[d.kind] ? 'yes' : 'plan only'} |`,
+    );
+  await ctx.reply({
+    title: 'Failover drills',
+    text: ['| drill | what | objective | tier | runs |', '|---|---|---|---|---|', ...rows].join('\n'),
+  });
+}
+
+export async function drillPlan(ctx: CommandContext): Promise<void> {
+  const engine = ctx.services.drills;
+  if (!engine) return void (await ctx.reply(NO_CLUSTERS));
+  const def = engine.definition(ctx.args.drill as string);
+  if (def && !DRILL_HANDLERS[def.kind]) {
+    await ctx.reply({
+      title: `Drill ${def.name}: what it will do (not built to run yet)`,
+      text: [
+        ...def.preconditions.map((p) => `precondition: ${p}`),
+        ...def.steps.map((s, i) => `${i + 1}. ${s}`),
+        `rollback: ${def.rollback}`,
+      ]
+        .map(escapeChat)
+        .join('\n'),
+    });
+    return;
+  }
+  const plan = await engine.plan(target(ctx));
+  if (typeof plan === 'string') return void (await ctx.reply(plan));
+  await ctx.reply({
+    title: `Drill ${escapeChat(ctx.args.drill as string)}: plan (nothing changed)`,
+    text: [
+      ...plan.lines.map((l, i) => `${i + 1}. ${escapeChat(l)}`),
+      ...(plan.problems.length
+        ? ['', 'It would be refused now:', ...plan.problems.map((p) => `- ${escapeChat(p)}`)]
+        : []),
+    ].join('\n'),
+    severity: plan.problems.length ? 'warning' : 'info',
+  });
+}
+
+export async function drillRun(ctx: CommandContext): Promise<void> {
+  const engine = ctx.services.drills;
+  if (!engine) return void (await ctx.reply(NO_CLUSTERS));
+  const dryRun = ctx.args['dry-run'] === true;
+  const override = typeof ctx.args.override === 'string' ? ctx.args.override : undefined;
+  const result = await engine.start({
+    ...target(ctx),
+    actor: ctx.user.username,
+    isAdmin: ctx.role === 'admin',
+    ...(override === undefined ? {} : { override }),
+    dryRun,
+    open: (message) => ctx.reply(message),
+  });
+  if (!result.ok) return void (await ctx.reply({ text: result.reason, severity: 'warning' }));
+  if (dryRun)
+    await ctx.reply({
+      title: `Drill ${escapeChat(ctx.args.drill as string)}: dry run, nothing changed`,
+      text: [
+        'The guard rails pass. A run would:',
+        ...result.plan.map((l, i) => `${i + 1}. ${escapeChat(l)}`),
+      ].join('\n'),
+    });
+}
+
+export async function drillStatus(ctx: CommandContext): Promise<void> {
+  const engine = ctx.services.drills;
+  if (!engine) return void (await ctx.reply(NO_CLUSTERS));
+  const runs = await engine.recent(10);
+  if (runs.length === 0) return void (await ctx.reply('No drill has run yet.'));
+  const rows = runs.map((r) => {
+    const data = r.data as DrillData;
+    const at = new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 16);
+    const result =
+      r.finishedAt === undefined
+        ? `${r.state} (${data.steps.length} steps so far)`
+        : (data.report ?? r.state);
+    return `| ${at} | ${r.name} | ${r.cluster ?? ''} | ${escapeChat(r.startedBy)} | ${escapeChat(result)} |`;
+  });
+  await ctx.reply({
+    title: 'Drills: running and recent',
+    text: ['| started (UTC) | drill | cluster | by | result |', '|---|---|---|---|---|', ...rows].join('\n'),
+  });
+}
+
+export async function drillAbort(ctx: CommandContext): Promise<void> {
+  const engine = ctx.services.drills;
+  if (!engine) return void (await ctx.reply(NO_CLUSTERS));
+  const cluster = typeof ctx.args.cluster === 'string' ? ctx.args.cluster : undefined;
+  const result = await engine.abort(cluster, ctx.user.username);
+  await ctx.reply(
+    typeof result === 'string'
+      ? result
+      : `Aborting drill ${result.name} on ${result.cluster}: rolling back; the steps follow in its thread.`,
+  );
+}

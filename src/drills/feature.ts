@@ -1,0 +1,75 @@
+/**
+ * The operations feature: phases and drills. It builds both engines over the configured clusters
+ * (the cluster adapter comes from main.ts), sets them on the services for the commands, and at
+ * start picks up runs a previous process left: phases continue, drills roll back.
+ */
+import type { AlertmanagerApi } from '../alerts/alertmanager-api.js';
+import type { Config } from '../config/schema.js';
+import { parseDuration } from '../duration.js';
+import type { Feature } from '../feature.js';
+import type { ClusterDirectory } from '../kube/cluster-ops.js';
+import { loadPhases } from '../phases/definitions.js';
+import { PhaseEngine } from '../phases/engine.js';
+import { alertmanagerCriticalAlerts } from './critical-alerts.js';
+import { loadDrills } from './definitions.js';
+import { DrillEngine } from './engine.js';
+
+export interface OperationsDeps {
+  /** Reads as the bot, writes as the operator: adapters/kube/operator-client.ts. */
+  createClusters(config: Config): ClusterDirectory;
+}
+
+export function operationsFeature(deps: OperationsDeps): Feature {
+  let phases: PhaseEngine | undefined;
+  let drills: DrillEngine | undefined;
+  return {
+    name: 'operations',
+    async start(ctx) {
+      const { config } = ctx;
+      if (config.clusters.length === 0) {
+        ctx.log.debug('no clusters configured: phases and drills are off');
+        return;
+      }
+      const ops = config.operations;
+      const clusters = deps.createClusters(config);
+      const log = ctx.log.child({ feature: 'operations' });
+      const phaseDefs = ops.phases.definitions ? loadPhases(ops.phases.definitions) : loadPhases();
+      const drillDefs = ops.drills.definitions ? loadDrills(ops.drills.definitions) : loadDrills();
+      const firing = () => {
+        const directory = ctx.services.alertmanagers;
+        if (!directory) return [];
+        return directory.names
+          .map((name) => directory.pick(name))
+          .filter((am): am is AlertmanagerApi => !('error' in am));
+      };
+      phases = new PhaseEngine({
+        store: ctx.store,
+        clusters,
+        chat: ctx.chat,
+        phases: phaseDefs,
+        log,
+        now: ctx.services.now,
+        tickMs: parseDuration(ops.phases.interval) as number,
+      });
+      drills = new DrillEngine({
+        store: ctx.store,
+        clusters,
+        chat: ctx.chat,
+        drills: drillDefs,
+        log,
+        alerts: alertmanagerCriticalAlerts(firing),
+        now: ctx.services.now,
+        tickMs: parseDuration(ops.drills.interval) as number,
+      });
+      ctx.services.phases = phases;
+      ctx.services.drills = drills;
+      const continued = await phases.resume();
+      const rolledBack = await drills.resume();
+      if (continued || rolledBack)
+        log.info({ continued, rolledBack }, 'picked up unfinished phase and drill runs');
+    },
+    async stop() {
+      await Promise.all([phases?.stop(), drills?.stop()]);
+    },
+  };
+}
