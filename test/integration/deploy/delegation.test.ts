@@ -15,6 +15,7 @@ import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { kubectl, kubectlRun } from '../../stack/kubectl.js';
 import {
   type ApiCall,
+  allFeaturesValues,
   apiCall,
   clusterOf,
   ensureNamespaces,
@@ -22,6 +23,7 @@ import {
   type Manifest,
   NAMESPACE,
   parseManifests,
+  render,
   repoRoot,
   run,
 } from './support.js';
@@ -193,6 +195,63 @@ describe("the bot's own account (token from kubectl create token)", () => {
       ).status,
     ).toBe(403);
     expect((await call({ method: 'GET', path: secret })).status).toBe(403);
+  });
+});
+
+describe('leader election with two replicas (the chart’s Lease RBAC)', () => {
+  const leases = `/apis/coordination.k8s.io/v1/namespaces/${NAMESPACE}/leases`;
+  const lease = (name: string) => ({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name, namespace: NAMESPACE },
+    spec: { holderIdentity: 'coxswain-0', leaseDurationSeconds: 15 },
+  });
+
+  beforeAll(() => {
+    const rbac = render(['-f', allFeaturesValues]).filter(
+      (m) =>
+        (m.kind === 'Role' || m.kind === 'RoleBinding') && m.metadata.name === 'coxswain-leader-election',
+    );
+    expect(rbac).toHaveLength(2);
+    kubectl(
+      env,
+      'apps',
+      [...SERVER_SIDE, '-f', '-'],
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }),
+    );
+  });
+
+  it('lets the bot take and renew its own Lease, with its own account', async () => {
+    const create = await call({
+      method: 'POST',
+      path: `${leases}?dryRun=All`,
+      body: lease('coxswain-leader'),
+    });
+    expect(create.status).toBe(201);
+    // Allowed to read it (it does not exist: the create above was a dry run).
+    expect((await call({ method: 'GET', path: `${leases}/coxswain-leader` })).status).toBe(404);
+    // Leases may be created by an update: allowed (a dry run again), where another name is 403.
+    expect(
+      (
+        await call({
+          method: 'PUT',
+          path: `${leases}/coxswain-leader?dryRun=All`,
+          body: lease('coxswain-leader'),
+        })
+      ).status,
+    ).toBe(201);
+  });
+
+  it('refuses it any other Lease', async () => {
+    expect((await call({ method: 'GET', path: `${leases}/someone-else` })).status).toBe(403);
+    expect(
+      (await call({ method: 'PUT', path: `${leases}/someone-else?dryRun=All`, body: lease('someone-else') }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await call({ method: 'GET', path: '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases' }))
+        .status,
+    ).toBe(403);
   });
 });
 
