@@ -1,0 +1,122 @@
+/** `/ops drill` and `/ops phase` through the real router, with the engines on the test stack. */
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allGroups } from '../../../commands/index.js';
+import { FixedRoleResolver } from '../../../src/auth/roles.js';
+import type { Role } from '../../../src/config/schema.js';
+import { configSchema } from '../../../src/config/schema.js';
+import { loadDrills } from '../../../src/drills/definitions.js';
+import { DrillEngine } from '../../../src/drills/engine.js';
+import { createMetrics } from '../../../src/metrics.js';
+import { loadPhases } from '../../../src/phases/definitions.js';
+import { PhaseEngine } from '../../../src/phases/engine.js';
+import type { Invocation } from '../../../src/ports.js';
+import { Router } from '../../../src/router/router.js';
+import type { Services } from '../../../src/services.js';
+import type { Store } from '../../../src/store/store.js';
+import { loadStackEnv } from '../../stack/env.js';
+import { RecordingResponder } from '../../support/router-harness.js';
+import { botDirectory } from '../rbac/identities.js';
+import { quietLog, RecordingChat, tempStore } from './helpers.js';
+
+let store: Store;
+let services: Services;
+
+beforeAll(async () => {
+  const env = loadStackEnv();
+  const clusters = botDirectory(env, ['infra', 'apps']);
+  store = (await tempStore()).store;
+  const chat = new RecordingChat();
+  services = { config: configSchema.parse({}), store, now: Date.now, groups: allGroups };
+  services.drills = new DrillEngine({ store, clusters, chat, drills: loadDrills(), log: quietLog });
+  services.phases = new PhaseEngine({ store, clusters, chat, phases: loadPhases(), log: quietLog });
+});
+
+afterAll(async () => {
+  await store?.close();
+});
+
+let n = 0;
+async function run(text: string, role: Role = 'admin'): Promise<RecordingResponder> {
+  const router = new Router({
+    trigger: '/ops',
+    groups: allGroups(),
+    roles: new FixedRoleResolver(role),
+    store,
+    services,
+    metrics: createMetrics({ defaults: false }),
+    log: pino({ level: 'silent' }),
+    confirmExpiryMs: 120_000,
+    approvalExpiryMs: 900_000,
+    approvalsRequired: [],
+  });
+  const responder = new RecordingResponder();
+  const invocation: Invocation = {
+    platform: 'test',
+    user: { id: 'u1', username: 'alice', groups: [] },
+    channel: { id: 'c1', name: 'ops' },
+    text,
+    requestId: `d${++n}`,
+    responder,
+  };
+  await router.handle(invocation);
+  return responder;
+}
+
+describe('/ops drill', () => {
+  it('lists the drills with their objectives', async () => {
+    const text = (await run('drill list', 'viewer')).answers[0]?.message.text ?? '';
+    expect(text).toContain('| pod-kill |');
+    expect(text).toMatch(/\| node-drain \| .* \| 5m \| monthly \| yes \|/);
+    expect(text).toMatch(/\| backup-restore \| .* \| plan only \|/);
+  });
+
+  it('plans a node drain from the live cluster, changing nothing', async () => {
+    const message = (await run('drill plan node-drain --node apps-02', 'operator')).answers[0]?.message;
+    expect(message?.title).toBe('Drill node-drain: plan (nothing changed)');
+    expect(message?.text).toMatch(/^1\. cordon node apps-02 on apps/);
+    expect(message?.text).toContain('through the Eviction API');
+  });
+
+  it('a dry run checks the guard rails and shows the plan; a real run asks for confirmation first', async () => {
+    const dry = (await run('drill run pod-kill --dry-run')).answers[0]?.message;
+    expect(dry?.title).toBe('Drill pod-kill: dry run, nothing changed');
+    expect(dry?.text).toContain('delete one of the 2 Ready pods of Deployment harbor/harbor-core on apps');
+    const real = (await run('drill run pod-kill')).answers[0]?.message;
+    expect(real?.title).toBe('Confirm a dangerous command');
+    expect(await store.listRuns({ kind: 'drill' })).toHaveLength(0);
+  });
+
+  it('an operator may plan but not run a drill', async () => {
+    const answer = (await run('drill run pod-kill --dry-run', 'operator')).answers[0]?.message.text ?? '';
+    expect(answer).not.toContain('dry run, nothing changed');
+    expect(await store.listRuns({ kind: 'drill' })).toHaveLength(0);
+  });
+});
+
+describe('/ops phase', () => {
+  it('lists the phases in order with their dependencies', async () => {
+    const text = (await run('phase list', 'viewer')).answers[0]?.message.text ?? '';
+    const names = [...text.matchAll(/^\| \d \| ([a-z-]+) \|/gm)].map((m) => m[1]);
+    expect(names).toEqual([
+      'foundation',
+      'mesh-observability',
+      'storage-backup',
+      'platform-services',
+      'security-networking',
+      'applications-validation',
+    ]);
+  });
+
+  it('a dry run of a phase lists its Flux objects in dependency order and changes nothing', async () => {
+    const message = (await run('phase run storage-backup --dry-run')).answers[0]?.message;
+    expect(message?.title).toBe('Phase storage-backup: dry run, nothing changed');
+    const lines = message?.text.split('\n') ?? [];
+    const at = (s: string) => lines.findIndex((l) => l.includes(s));
+    expect(at('infra: Kustomization flux-system/rook-ceph')).toBeGreaterThan(0);
+    expect(at('infra: Kustomization flux-system/rook-ceph')).toBeLessThan(
+      at('infra: Kustomization flux-system/volsync'),
+    );
+    expect(await store.listRuns({ kind: 'phase' })).toHaveLength(0);
+  });
+});
