@@ -8,6 +8,7 @@ const benches = [
   ['footprint', () => import('./footprint.mjs')],
   ['router', () => import('./router.mjs')],
   ['alerts', () => import('./alerts.mjs')],
+  ['health', () => import('./health.mjs')],
 ];
 
 const sections = [];

@@ -1,0 +1,102 @@
+/**
+ * What a health check costs the API server: a cold check makes one list (and starts one watch)
+ * per kind, a warm one makes no request at all, and neither grows with the number of pods.
+ * Requests are counted at the client (every HTTP request the readers send) on the real servers.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checksFor } from '../../../src/health/checks/index.js';
+import { counter, engine, env, eventually, k, reader } from './support.js';
+
+/** Pods added on top of the seed; the issue's 5,000 unless the machine needs fewer (HEALTH_SCALE_PODS). */
+const EXTRA_PODS = Number(process.env.HEALTH_SCALE_PODS ?? 5000);
+const NAMESPACE = 'health-scale';
+const KINDS = new Set(checksFor().flatMap((c) => c.kinds.map((kind) => kind.id)));
+
+function podCount(): number {
+  return k('apps', ['get', 'pods', '-A', '--no-headers', '-o', 'name']).split('\n').filter(Boolean).length;
+}
+
+async function measure(): Promise<{
+  cold: number;
+  coldLists: number;
+  warm: number;
+  coldMs: number;
+  warmMs: number;
+}> {
+  const count = counter();
+  const apps = reader('apps', { onRequest: count.onRequest });
+  const health = engine([apps]);
+  try {
+    let t = performance.now();
+    const [cold] = await health.check({});
+    const coldMs = performance.now() - t;
+    expect(cold?.cold).toBe(true);
+    expect(cold?.reachable).toBe(true);
+    // The watches start right after the lists; let them all be sent before counting the warm check.
+    await eventually(
+      'every watch started',
+      async () => count.requests.filter((r) => r.verb === 'watch').length >= KINDS.size - 2,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const coldRequests = count.requests.length;
+    const coldLists = count.requests.filter((r) => r.verb === 'list').length;
+    count.reset();
+    t = performance.now();
+    const [warm] = await health.check({});
+    const warmMs = performance.now() - t;
+    expect(warm?.cold).toBe(false);
+    return { cold: coldRequests, coldLists, warm: count.requests.length, coldMs, warmMs };
+  } finally {
+    apps.stop();
+  }
+}
+
+let seed: Awaited<ReturnType<typeof measure>>;
+let seedPods = 0;
+
+beforeAll(async () => {
+  seedPods = podCount();
+  seed = await measure();
+  k('apps', ['create', 'namespace', NAMESPACE]);
+  // Bare pods bound to the kwok nodes (kwok makes them Running), created in chunks.
+  const nodes = ['apps-01', 'apps-02', 'apps-03'];
+  for (let start = 0; start < EXTRA_PODS; start += 500) {
+    const items = [];
+    for (let i = start; i < Math.min(EXTRA_PODS, start + 500); i++)
+      items.push({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `load-${i}`, namespace: NAMESPACE, labels: { app: 'health-load' } },
+        spec: {
+          nodeName: nodes[i % nodes.length],
+          containers: [{ name: 'app', image: 'registry.example/load:1' }],
+          tolerations: [{ operator: 'Exists' }],
+        },
+      });
+    k('apps', ['create', '-f', '-', '-o', 'name'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+  }
+}, 600_000);
+
+afterAll(() => {
+  k('apps', ['delete', 'namespace', NAMESPACE, '--wait=false', '--ignore-not-found']);
+});
+
+describe('API requests of a health check', () => {
+  it('cold: one list per kind and one watch per served kind; warm: none; the same with thousands more pods', async () => {
+    const scaled = await measure();
+    const pods = podCount();
+    expect(pods).toBeGreaterThanOrEqual(seedPods + EXTRA_PODS);
+    // One list page per kind the checks read (a CRD not installed is one 404 per version tried).
+    expect(seed.coldLists).toBeGreaterThanOrEqual(KINDS.size);
+    expect(seed.coldLists).toBeLessThanOrEqual(KINDS.size + 4);
+    expect(seed.warm).toBe(0);
+    expect(scaled.warm).toBe(0);
+    expect(scaled.cold).toBe(seed.cold);
+    expect(scaled.coldLists).toBe(seed.coldLists);
+    console.log(
+      `[health requests] seed: ${seedPods} pods, cold ${seed.cold} requests (${seed.coldLists} lists) in ${seed.coldMs.toFixed(0)} ms, warm ${seed.warm} in ${seed.warmMs.toFixed(1)} ms; ` +
+        `scaled: ${pods} pods, cold ${scaled.cold} requests (${scaled.coldLists} lists) in ${scaled.coldMs.toFixed(0)} ms, warm ${scaled.warm} in ${scaled.warmMs.toFixed(1)} ms`,
+    );
+    void env;
+  });
+});
