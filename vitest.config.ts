@@ -28,10 +28,25 @@ export default defineConfig({
         },
       },
       {
+        // The real Mattermost 11.4 server on a fresh PostgreSQL, built once and started by its setup.
+        test: {
+          name: 'mattermost',
+          include: ['test/integration/mattermost/**/*.test.ts'],
+          globalSetup: ['test/stack/mattermost/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
+      {
         test: {
           name: 'stack',
           include: ['test/integration/**/*.test.ts', 'test/faults/**/*.test.ts'],
-          exclude: ['test/integration/store/**', 'test/integration/rocketchat/**'],
+          exclude: [
+            'test/integration/store/**',
+            'test/integration/rocketchat/**',
+            'test/integration/mattermost/**',
+          ],
           globalSetup: ['test/stack/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 900_000,

@@ -100,10 +100,12 @@ export class MattermostAdapter implements ChatPort {
   readonly tokens = new CommandTokens();
   readonly rooms: RoomsCapability;
   me?: { id: string; username: string };
+  /** Hook requests refused (bad command token, bad button token); logged and counted. */
+  refused = { commands: 0, actions: 0 };
   private handlers?: InboundHandlers;
   private teamIds: { name: string; id: string }[] = [];
   private readonly channels = new Map<string, string>();
-  private readonly userGroups = new Map<string, { groups: string[]; at: number }>();
+  private readonly userGroups = new Map<string, { username: string; groups: string[]; at: number }>();
   private resolveEnded!: () => void;
   /** Resolves once the adapter has been stopped. */
   readonly ended = new Promise<void>((resolve) => {
@@ -274,6 +276,7 @@ export class MattermostAdapter implements ChatPort {
         const auth = request.headers.authorization;
         const refused = this.tokens.check(form.token, typeof auth === 'string' ? auth : undefined);
         if (refused) {
+          this.refused.commands++;
           this.options.log.warn({ refused, user: form.user_name }, 'mattermost command request refused');
           return reply.code(401).send({ text: `Refused: ${refused}.` });
         }
@@ -296,6 +299,7 @@ export class MattermostAdapter implements ChatPort {
           !body.channel_id
         ) {
           const why = 'refused' in verified ? verified.refused : 'action mismatch';
+          this.refused.actions++;
           this.options.log.warn({ why, user: body.user_name }, 'mattermost button refused');
           return reply.code(403).send({ ephemeral_text: `That button is not valid (${why}).` });
         }
@@ -366,7 +370,6 @@ export class MattermostAdapter implements ChatPort {
     if (mention.test(text)) command = text.replace(mention, '');
     else if (meta.channelType === 'D') command = text;
     if (command === undefined) return;
-    const username = (meta.senderName ?? '').replace(/^@/, '');
     const channel = { id: post.channel_id, name: meta.channelName ?? post.channel_id };
     const root = post.root_id || undefined;
     // In a channel, private answers go to a thread under the asker's message; in a DM, inline.
@@ -377,7 +380,8 @@ export class MattermostAdapter implements ChatPort {
     const replyTo: Destination = root ? { channelId: channel.id, threadId: root } : { channelId: channel.id };
     await this.handlers.onCommand({
       platform: PLATFORM,
-      user: await this.chatUser(post.user_id, username),
+      // sender_name follows the display setting (maybe a full name): the id decides.
+      user: await this.chatUser(post.user_id, ''),
       channel,
       text: command.trim(),
       requestId: randomUUID(),
@@ -432,7 +436,8 @@ export class MattermostAdapter implements ChatPort {
    */
   async chatUser(id: string, username: string): Promise<ChatUser> {
     const cached = this.userGroups.get(id);
-    if (cached && this.now - cached.at < GROUPS_TTL_MS) return { id, username, groups: cached.groups };
+    if (cached && this.now - cached.at < GROUPS_TTL_MS)
+      return { id, username: username || cached.username, groups: cached.groups };
     const groups: string[] = [];
     for (const team of this.teamIds) {
       try {
@@ -449,7 +454,7 @@ export class MattermostAdapter implements ChatPort {
     }
     let name = username;
     if (!name) name = (await this.rest.getUser(id)).username;
-    this.userGroups.set(id, { groups, at: this.now });
+    this.userGroups.set(id, { username: name, groups, at: this.now });
     return { id, username: name, groups };
   }
 

@@ -100,6 +100,12 @@ export class MattermostSocket {
     });
     this.client = client;
     client.addMessageListener((message) => this.onMessage(message));
+    // A resumed connection (same connection id) gets no new hello: the open socket is the sign.
+    client.addReconnectListener(() => {
+      this.connected = true;
+      this.connections++;
+      this.options.log.info({ connections: this.connections }, 'mattermost websocket reconnected');
+    });
     client.addCloseListener((failures) => {
       if (this.connected) this.options.log.warn({ failures }, 'mattermost websocket closed; reconnecting');
       else this.options.log.debug({ failures }, 'mattermost websocket connect failed; retrying');
@@ -135,10 +141,12 @@ export class MattermostSocket {
 
   private onMessage(message: WebSocketMessage): void {
     if (message.event === 'hello') {
-      this.connected = true;
-      this.connections++;
-      this.options.log.info({ connections: this.connections }, 'mattermost websocket connected');
-      this.firstHello?.resolve();
+      if (this.firstHello) {
+        this.connected = true;
+        this.connections++;
+        this.options.log.info('mattermost websocket connected');
+        this.firstHello.resolve();
+      }
       return;
     }
     if (message.event !== 'posted') return;

@@ -37,6 +37,5 @@ for d in i18n templates fonts; do
   cp -r "$mod/$d" "$CACHE/$d"
   chmod -R u+w "$CACHE/$d"
 done
-cp go.sum "$HERE/build/go.sum.last" 2>/dev/null || true
 mv "$CACHE/bin/mattermost.tmp" "$CACHE/bin/mattermost"
 log "built in $(( $(date +%s) - start ))s: $("$CACHE/bin/mattermost" version 2>/dev/null | head -n 1)"

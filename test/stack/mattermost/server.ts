@@ -11,14 +11,29 @@
  * Node builtins only. `stop()` kills both servers and removes the temp dir.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const MM_VERSION = '11.4.0';
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+/** PostgreSQL 15 as Debian 12 ships it; another installed major version does as well. */
+const PG_BIN =
+  process.env.MM_PG_BIN ??
+  (existsSync('/usr/lib/postgresql/15/bin/postgres')
+    ? '/usr/lib/postgresql/15/bin'
+    : `/usr/lib/postgresql/${readdirSync('/usr/lib/postgresql').sort().at(-1) ?? '15'}/bin`);
 const here = dirname(fileURLToPath(import.meta.url));
 
 export interface MattermostStack {
@@ -99,6 +114,10 @@ export async function startMattermost(options: { rateLimitPerSec?: number; burst
   const tPg = Date.now();
 
   const cache = mattermostCache();
+  if (!existsSync(join(cache, 'bin', 'mattermost'))) {
+    stopMattermost({ dir });
+    throw new Error(`no Mattermost server in ${cache}: run test/stack/mattermost/build.sh`);
+  }
   const work = join(dir, 'mm');
   mkdirSync(work);
   for (const d of ['i18n', 'templates', 'fonts']) symlinkSync(join(cache, d), join(work, d));
@@ -139,6 +158,9 @@ export async function startMattermost(options: { rateLimitPerSec?: number; burst
   });
   children.push(server);
   let stderr = '';
+  server.on('error', (error) => {
+    stderr += `\n${error.message}`;
+  });
   server.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
@@ -176,7 +198,8 @@ export async function startMattermost(options: { rateLimitPerSec?: number; burst
     display_name: 'ops-alerts',
     type: 'O',
   });
-  for (const id of [alice.id, bob.id])
+  // The bot hears mentions only where it is a member, as in production: someone invites it.
+  for (const id of [alice.id, bob.id, bot.user_id])
     await api.call('POST', `/channels/${channel.id}/members`, { user_id: id });
   const stack: MattermostStack = {
     url,
