@@ -1,6 +1,6 @@
 /**
- * The buttons on an alert post: Silence 1h/4h, Acknowledge, Open incident (Runbook is a plain
- * link). Each runs as the person who clicked, who must hold the operator role under the same
+ * The buttons on an alert post: Silence 1h/4h and Acknowledge (Runbook is a plain link; Open
+ * incident belongs to the incidents feature, src/incidents/feature.ts). Each runs as the person who clicked, who must hold the operator role under the same
  * role resolver the router uses; every click, allowed or not, is audited.
  */
 
@@ -134,17 +134,6 @@ export function registerAlertActions(ctx: FeatureContext, deps: AlertActionDeps)
       }
       await say(event, 'Acknowledged: the post now shows you are on it.');
       return { outcome: 'ok', detail: 'acknowledged' };
-    }),
-  );
-
-  ctx.registerAction(
-    ALERT_ACTIONS.incident,
-    guarded(async (event) => {
-      await say(
-        event,
-        'Incidents are not available in this coxswain yet; open the incident by hand and link this alert.',
-      );
-      return { outcome: 'unavailable', detail: 'no incident engine' };
     }),
   );
 }

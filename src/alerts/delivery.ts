@@ -38,6 +38,13 @@ export interface DeliveryOptions {
   now?: () => number;
   /** Waits between chat calls to respect the rate; tests pass one that advances a fake clock. */
   sleep?: (ms: number) => Promise<void>;
+  /** Told about every alert delivered (incidents link alerts); its failures never block delivery. */
+  onDelivered?: (alert: {
+    fingerprint: string;
+    alertname?: string;
+    cluster?: string;
+    state: string;
+  }) => Promise<unknown>;
 }
 
 interface Storm {
@@ -108,6 +115,7 @@ export class AlertDelivery {
       try {
         await this.withGroup(groupKey, () => this.deliverGroup(groupKey, items));
         await store.markOutboxDeliveredMany(items.map((item) => item.id));
+        await this.tellDelivered(items);
         delivered += items.length;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
@@ -123,6 +131,23 @@ export class AlertDelivery {
     }
     await this.flushStorms();
     return delivered;
+  }
+
+  private async tellDelivered(items: OutboxItem[]): Promise<void> {
+    const { onDelivered, log } = this.options;
+    if (!onDelivered) return;
+    for (const item of items) {
+      const { alert } = item.payload as unknown as OutboxAlert;
+      const ref: { fingerprint: string; alertname?: string; cluster?: string; state: string } = {
+        fingerprint: alert.fingerprint,
+        state: alert.status,
+      };
+      if (alert.labels.alertname) ref.alertname = alert.labels.alertname;
+      if (alert.labels.cluster) ref.cluster = alert.labels.cluster;
+      await onDelivered(ref).catch((error: unknown) =>
+        log.warn({ err: error, fingerprint: alert.fingerprint }, 'telling incidents about an alert failed'),
+      );
+    }
   }
 
   /** Records an acknowledgement and shows it on the group's posts. */

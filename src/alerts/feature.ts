@@ -52,6 +52,8 @@ export function alertsFeature(deps: AlertsFeatureDeps): Feature {
         metrics,
         alerts: config.alerts,
         now,
+        // Looked up per alert: the incidents feature may start after this one.
+        onDelivered: async (alert) => ctx.services.incidents?.alertChanged(alert),
       });
       const running = delivery;
       if (ctx.http) {

@@ -3,6 +3,8 @@
  * description, the labels that matter, start time and duration, links and buttons. Everything
  * that came from Alertmanager is escaped; links must be plain http(s) URLs or they are left out.
  */
+
+import { type AlertButtonInput, openIncidentButton } from '../incidents/feature.js';
 import type { Message, MessageButton, MessageField, MessageLink, Severity } from '../message.js';
 import { escapeChat } from '../text/escape.js';
 import { humanDuration, utcMinute } from './format-duration.js';
@@ -18,7 +20,6 @@ import type { WebhookAlert } from './payload.js';
 export const ALERT_ACTIONS = {
   silence: 'alert.silence',
   acknowledge: 'alert.ack',
-  incident: 'alert.incident',
 } as const;
 
 const KEY_LABELS = ['alertname', 'cluster', 'namespace', 'pod', 'severity'] as const;
@@ -90,7 +91,16 @@ export function renderGroup(group: GroupState, options: RenderOptions): Message 
   const message: Message = { title, text: lines.join('\n'), severity, fields };
   const links = alertLinks(first, annotations);
   if (links.length > 0) message.links = links;
-  if (status === 'firing') message.buttons = buttons(group.groupKey);
+  if (status === 'firing' && first) {
+    const incident: AlertButtonInput = { alertname, fingerprint: first.fingerprint };
+    const cluster = labels.cluster ?? first.labels.cluster;
+    if (cluster) incident.cluster = cluster;
+    if (annotations.summary) incident.title = `${alertname}: ${annotations.summary}`;
+    const sev = INCIDENT_SEVERITY[labels.severity ?? first.labels.severity ?? ''];
+    if (sev) incident.severity = sev;
+    // The incidents feature owns this button: a click opens a room with the alert linked.
+    message.buttons = [...buttons(group.groupKey), openIncidentButton(incident)];
+  }
   return message;
 }
 
@@ -144,9 +154,17 @@ function buttons(groupKey: string): MessageButton[] {
       payload: { group: groupKey },
       style: 'primary',
     },
-    { label: 'Open incident', action: ALERT_ACTIONS.incident, payload: { group: groupKey }, style: 'danger' },
   ];
 }
+
+/** Alert severity label → incident severity (1 is the worst); others get the incidents default. */
+const INCIDENT_SEVERITY: Record<string, 1 | 2 | 3 | 4> = {
+  critical: 1,
+  page: 1,
+  error: 2,
+  warning: 3,
+  warn: 3,
+};
 
 /** The one post that stands in for many groups while a storm lasts. */
 export interface StormStats {

@@ -188,7 +188,7 @@ describe('buttons on a firing post', () => {
     await expireSilence(env, id as string);
   });
 
-  it('Acknowledge shows who is on it; Open incident says plainly it is not there yet', async () => {
+  it('Acknowledge shows who is on it; Open incident hands over to the incidents feature', async () => {
     const [post] = await shell.waitFor(probe, 30_000);
     let from = shell.text.length;
     shell.type(buttonNumber(post, 'Acknowledge'));
@@ -198,15 +198,19 @@ describe('buttons on a firing post', () => {
       10_000,
       from,
     );
+    const audit = await bot.store.listAudit({ username: 'local', limit: 5 });
+    expect(audit.map((a) => [a.command, a.outcome])).toContainEqual(['button alert.ack', 'ok']);
+
     from = shell.text.length;
     shell.type(buttonNumber(post, 'Open incident'));
-    await shell.waitFor(/Incidents are not available in this coxswain yet/, 10_000, from);
-    const audit = await bot.store.listAudit({ username: 'local', limit: 5 });
-    expect(audit.map((a) => [a.command, a.outcome])).toEqual(
-      expect.arrayContaining([
-        ['button alert.ack', 'ok'],
-        ['button alert.incident', 'unavailable'],
-      ]),
+    const [, room] = await shell.waitFor(
+      /Incident room ~(inc-[a-z0-9-]*coxswainbuttonprobe[a-z0-9-]*) is open: \*\*SEV3\*\* CoxswainButtonProbe: A probe for the buttons \(commander @local\)/,
+      15_000,
+      from,
+    );
+    const incidents = await bot.store.listIncidents({ state: 'open' });
+    expect(incidents.find((i) => i.channelName === room)?.title).toBe(
+      'CoxswainButtonProbe: A probe for the buttons',
     );
   });
 });

@@ -21,7 +21,10 @@ let clock: { now: number };
 let registry: Registry;
 let slept: number[];
 
-function delivery(alerts: Record<string, unknown> = {}) {
+function delivery(
+  alerts: Record<string, unknown> = {},
+  onDelivered?: (alert: { fingerprint: string; state: string }) => Promise<unknown>,
+) {
   const config = configSchema.parse({
     alerts: { routes: [{ matchers: ['cluster="infra"'], channels: ['infra'] }], ...alerts },
   });
@@ -37,6 +40,7 @@ function delivery(alerts: Record<string, unknown> = {}) {
       slept.push(ms);
       clock.now += ms;
     },
+    ...(onDelivered ? { onDelivered } : {}),
   });
 }
 
@@ -200,6 +204,21 @@ describe('alert delivery', () => {
     expect(await d.runOnce()).toBe(0);
     expect(chat.posts).toHaveLength(3);
     expect(await store.countOutbox()).toEqual({ pending: 0, delivered: 3, failed: 0 });
+  });
+
+  it('tells the incidents feature about every delivered alert, and is not stopped by its failures', async () => {
+    const told: string[] = [];
+    const d = delivery({}, async (a) => {
+      told.push(`${a.fingerprint}:${a.state}`);
+      throw new Error('incidents are down');
+    });
+    const firing = alert();
+    await receive(payload([firing]));
+    await d.runOnce();
+    await receive(payload([{ ...firing, status: 'resolved', endsAt: '2026-11-23T12:00:00Z' }]));
+    await d.runOnce();
+    expect(told).toEqual([`${firing.fingerprint}:firing`, `${firing.fingerprint}:resolved`]);
+    expect(await store.countOutbox()).toEqual({ pending: 0, delivered: 2, failed: 0 });
   });
 
   it('shows acknowledgements and silences on the post', async () => {
