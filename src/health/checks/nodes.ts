@@ -17,7 +17,8 @@ export const nodesCheck: Check = {
     for (const node of list) {
       const name = node.metadata.name;
       const info = (node.status?.nodeInfo ?? {}) as { kubeletVersion?: string; osImage?: string };
-      versions.add([info.kubeletVersion, info.osImage].filter(Boolean).join(', '));
+      const version = [info.kubeletVersion, info.osImage].filter(Boolean).join(', ');
+      versions.add(version);
       const readyCondition = condition(node, 'Ready');
       const problems: Finding[] = [];
       if (readyCondition?.status !== 'True')
@@ -28,8 +29,7 @@ export const nodesCheck: Check = {
           problems.push({ status: 'warn', subject: name, reason: describe(c) });
       if (node.spec?.unschedulable === true)
         problems.push({ status: 'warn', subject: name, reason: 'cordoned (spec.unschedulable)' });
-      if (problems.length === 0)
-        problems.push({ status: 'ok', subject: name, reason: `Ready, ${[...versions].at(-1) ?? ''}` });
+      if (problems.length === 0) problems.push({ status: 'ok', subject: name, reason: `Ready, ${version}` });
       findings.push(...problems);
     }
     if (list.length === 0)

@@ -43,7 +43,10 @@ describe('nodes', () => {
   });
 
   it('lists healthy nodes only with wide output', () => {
-    expect(nodesCheck.run(input({ nodes: [node('a')] }, { wide: true })).findings).toHaveLength(1);
+    expect(nodesCheck.run(input({ nodes: [node('a')] }, { wide: true })).findings).toEqual([
+      { status: 'ok', subject: 'a', reason: 'Ready, v1.34.1, Talos (v1.11.2)' },
+    ]);
+    expect(nodesCheck.run(input({ nodes: [node('a')] })).findings).toEqual([]);
   });
 });
 
