@@ -16,6 +16,7 @@ import type { Run, Store } from '../store/store.js';
 import { escapeChat } from '../text/escape.js';
 import type { DrillDefinition, DrillKind } from './definitions.js';
 import type { DrillKindHandler, DrillParams, KindState, Recovery, StepContext } from './kind.js';
+import { cnpgFailover } from './kinds/cnpg-failover.js';
 import { nodeDrain } from './kinds/node-drain.js';
 import { podKill } from './kinds/pod-kill.js';
 
@@ -23,6 +24,7 @@ import { podKill } from './kinds/pod-kill.js';
 export const DRILL_HANDLERS: Partial<Record<DrillKind, DrillKindHandler>> = {
   'pod-kill': podKill,
   'node-drain': nodeDrain,
+  'cnpg-failover': cnpgFailover,
 };
 
 /** Where a drill's posts go: the chat port's post/update (ChatPort satisfies it). */

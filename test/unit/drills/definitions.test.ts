@@ -17,8 +17,8 @@ describe('drills.yaml', () => {
     for (const d of drills) expect(d.timeLimit).toBeGreaterThanOrEqual(d.objective);
   });
 
-  it('pod-kill and node-drain run; the others are planned only in this version', () => {
-    expect(Object.keys(DRILL_HANDLERS).sort()).toEqual(['node-drain', 'pod-kill']);
+  it('pod-kill, node-drain and cnpg-failover run; the others are planned only in this version', () => {
+    expect(Object.keys(DRILL_HANDLERS).sort()).toEqual(['cnpg-failover', 'node-drain', 'pod-kill']);
   });
 
   it('refuses an unknown kind and a duplicate name', () => {
