@@ -3,10 +3,16 @@
  * leader dies without releasing, the other takes over within the lease duration (plus one retry);
  * when it stops cleanly, at once.
  */
+
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadKubeConfig } from '../../../adapters/kube/cluster-reader.js';
 import { LeaseElector } from '../../../adapters/kube/lease-elector.js';
-import { env, eventually, getJson, k } from './support.js';
+import { configSchema } from '../../../src/config/schema.js';
+import { HealthSummaries } from '../../../src/health/summaries.js';
+import type { Message } from '../../../src/message.js';
+import type { ChatPort, Destination, PostRef } from '../../../src/ports.js';
+import { engine, env, eventually, getJson, k, reader } from './support.js';
 
 const LEASE_MS = 3000;
 const RETRY_MS = 500;
@@ -97,5 +103,75 @@ describe('leader election on a Lease', () => {
     await eventually('b to lead', async () => b.isLeader(), LEASE_MS);
     expect(Date.now() - stopped).toBeLessThan(LEASE_MS);
     k('apps', ['delete', 'lease', lease, '-n', 'default']);
+  });
+});
+
+class Channel implements ChatPort {
+  readonly platform = 'test';
+  posts: { by: string; message: Message }[] = [];
+  constructor(
+    private readonly by: string,
+    private readonly shared: { by: string; message: Message }[],
+  ) {}
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
+  isReady(): boolean {
+    return true;
+  }
+  async resolveChannel(name: string): Promise<Destination> {
+    return { channelId: name };
+  }
+  async post(_destination: Destination, message: Message): Promise<PostRef> {
+    this.shared.push({ by: this.by, message });
+    return { platform: 'test', channelId: 'platform', postId: String(this.shared.length) };
+  }
+  async update(): Promise<void> {}
+}
+
+describe('scheduled summaries with two replicas', () => {
+  it('only the leader posts; when it dies the other posts instead', async () => {
+    const lease = `coxswain-test-cron-${Date.now()}`;
+    const [schedule] = configSchema.parse({
+      schedules: [{ name: 'tick', cron: '* * * * * *', channels: ['platform'], report: 'backups' }],
+    }).schedules;
+    if (!schedule) throw new Error('no schedule');
+    const posts: { by: string; message: Message }[] = [];
+    const apps = reader('apps');
+    const health = engine([apps]);
+    const log = pino({ level: 'silent' });
+    const a = elector('replica-a', lease);
+    const b = elector('replica-b', lease);
+    const replicas = [a, b].map((e) => ({
+      e,
+      summaries: new HealthSummaries([schedule], {
+        engine: health,
+        chat: new Channel(e.identity, posts),
+        isLeader: () => e.isLeader(),
+        log,
+      }),
+    }));
+    a.start();
+    b.start();
+    try {
+      const leader = await eventually('a leader', async () => replicas.find((r) => r.e.isLeader()), 10_000);
+      const standby = replicas.find((r) => r !== leader);
+      if (!standby) throw new Error('no standby');
+      // The same cron tick fires on both replicas.
+      await Promise.all(replicas.map((r) => r.summaries.run(schedule)));
+      expect(posts.map((p) => p.by)).toEqual([leader.e.identity]);
+      expect(posts[0]?.message.title).toBe('Backup freshness');
+
+      await leader.e.stop({ release: false });
+      await eventually(
+        'the standby to lead',
+        async () => standby.e.isLeader(),
+        LEASE_MS + 4 * RETRY_MS + 2000,
+      );
+      await Promise.all(replicas.map((r) => r.summaries.run(schedule)));
+      expect(posts.map((p) => p.by)).toEqual([leader.e.identity, standby.e.identity]);
+    } finally {
+      apps.stop();
+      k('apps', ['delete', 'lease', lease, '-n', 'default', '--ignore-not-found']);
+    }
   });
 });
