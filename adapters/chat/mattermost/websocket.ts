@@ -102,6 +102,8 @@ export class MattermostSocket {
     client.addMessageListener((message) => this.onMessage(message));
     // A resumed connection (same connection id) gets no new hello: the open socket is the sign.
     client.addReconnectListener(() => {
+      // Before the first hello, a retried first connect is not a reconnect: hello decides.
+      if (this.firstHello) return;
       this.connected = true;
       this.connections++;
       this.options.log.info({ connections: this.connections }, 'mattermost websocket reconnected');
@@ -127,10 +129,16 @@ export class MattermostSocket {
       timeoutMs,
     );
     client.initialize(`${base}/api/v4/websocket`, this.options.token);
-    return hello.finally(() => {
-      clearTimeout(timer);
-      this.firstHello = undefined;
-    });
+    return hello
+      .catch((error: unknown) => {
+        // Do not leave the client retrying behind a start that failed.
+        this.stop();
+        throw error;
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        this.firstHello = undefined;
+      });
   }
 
   stop(): void {
