@@ -176,6 +176,25 @@ describe('Mattermost (real server)', () => {
     expect(metrics).toMatch(/platform="mattermost"[^\n]* 1/);
   });
 
+  it('on a restart updates its command in place: one command, same token, still answered', async () => {
+    const before = await api.call<{ id: string; trigger: string; token: string }[]>(
+      'GET',
+      `/commands?team_id=${mm.teamId}&custom_only=true`,
+    );
+    await adapter.registerCommands();
+    const after = await api.call<{ id: string; trigger: string; token: string }[]>(
+      'GET',
+      `/commands?team_id=${mm.teamId}&custom_only=true`,
+    );
+    expect(after.filter((c) => c.trigger === 'ops')).toHaveLength(1);
+    expect(after.find((c) => c.trigger === 'ops')).toMatchObject({
+      id: before.find((c) => c.trigger === 'ops')?.id,
+      token: before.find((c) => c.trigger === 'ops')?.token,
+    });
+    const token = after.find((c) => c.trigger === 'ops')?.token;
+    expect(adapter.tokens.check(token, `Token ${token}`)).toBeUndefined();
+  });
+
   it('runs /ops help through commands/execute and shows the answer to the invoker only', async () => {
     const listener = new Listener();
     await listener.open(mm.bob.token);
