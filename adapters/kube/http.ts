@@ -125,11 +125,15 @@ export class KubeHttp {
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     const ctx = await this.context(url);
     this.options.onRequest?.({ cluster: this.cluster, verb: 'watch', path });
+    // The server ends a watch after timeoutSeconds; one that outlives it by far is a hung
+    // connection, which must not keep a cache looking fresh.
+    const seconds = Number(query.timeoutSeconds ?? 300);
+    const deadline = AbortSignal.timeout((seconds + 30) * 1000);
     const response = await fetch(url, {
       method: 'GET',
       headers: ctx.getHeaders(),
       dispatcher: ctx.getDispatcher(),
-      signal,
+      signal: AbortSignal.any([signal, deadline]),
     });
     if (!response.ok || !response.body) {
       const body = await response.text().catch(() => '');
