@@ -164,7 +164,12 @@ describe('the operator account, impersonated with the chat user as extra', () =>
     // The API server's audit log: the bot's account, impersonating the operator, for alice.
     const audit = await waitForAudit(
       env.AUDIT_LOG_APPS,
-      (e) => e.verb === 'delete' && e.objectRef?.resource === 'pods' && e.objectRef?.name === 'op-delete',
+      // kwok's own final delete of the pod follows; the impersonated one is the bot's.
+      (e) =>
+        e.verb === 'delete' &&
+        e.objectRef?.resource === 'pods' &&
+        e.objectRef?.name === 'op-delete' &&
+        e.impersonatedUser !== undefined,
     );
     expect(audit.user?.username).toBe('system:serviceaccount:coxswain:coxswain');
     expect(audit.impersonatedUser?.username).toBe(operatorUsername(DEFAULT_OPERATOR));
