@@ -44,7 +44,7 @@ export interface SocketOptions {
 const SEEN_LIMIT = 5000;
 
 /** Node 20 has no CloseEvent; the client's ping-timeout path constructs one. */
-function ensureGlobals(): void {
+export function ensureGlobals(): void {
   const g = globalThis as Record<string, unknown>;
   if (typeof g.CloseEvent !== 'function') {
     class CloseEventPolyfill extends Event {

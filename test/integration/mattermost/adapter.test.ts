@@ -336,7 +336,12 @@ describe('Mattermost (real server)', () => {
   });
 
   it('answers a mention in a thread under the question; ignores chatter', async () => {
-    await api.call('POST', '/posts', { channel_id: mm.channelId, message: 'lunch anyone?' }, mm.bob.token);
+    const chatter = await api.call<Post>(
+      'POST',
+      '/posts',
+      { channel_id: mm.channelId, message: 'lunch anyone?' },
+      mm.bob.token,
+    );
     const question = await api.call<Post>(
       'POST',
       '/posts',
@@ -348,6 +353,7 @@ describe('Mattermost (real server)', () => {
     );
     expect(allText(answer)).toContain('/ops health');
     expect((await botPosts(mm.channelId)).filter((p) => p.root_id === question.id)).toHaveLength(1);
+    expect((await botPosts(mm.channelId)).filter((p) => p.root_id === chatter.id)).toHaveLength(0);
   });
 
   it('keeps a command run in a thread in that thread (root_id)', async () => {
