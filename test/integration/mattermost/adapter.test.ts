@@ -7,7 +7,7 @@
  * calls the bot's action URL), messages via POST /api/v4/posts (the bot hears them on its
  * WebSocket). The bot reaches Mattermost through a TCP proxy the tests can cut.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -44,6 +44,7 @@ api.token = mm.admin.token;
 let bot: Bot;
 let adapter: MattermostAdapter;
 let proxy: TcpProxy;
+let dir: string;
 
 async function waitFor<T>(
   what: string,
@@ -115,7 +116,7 @@ beforeAll(async () => {
   const mmPort = Number(new URL(mm.url).port);
   proxy = new TcpProxy('127.0.0.1', mmPort);
   await proxy.start();
-  const dir = mkdtempSync(join(tmpdir(), 'coxswain-mm-bot-'));
+  dir = mkdtempSync(join(tmpdir(), 'coxswain-mm-bot-'));
   const configPath = join(dir, 'coxswain.yaml');
   writeFileSync(
     configPath,
@@ -147,6 +148,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await bot?.stop();
   await proxy?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('Mattermost (real server)', () => {
