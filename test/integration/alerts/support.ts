@@ -12,7 +12,7 @@ import type { StackEnv } from '../../stack/env.js';
 
 export function writeBotConfig(
   env: StackEnv,
-  options: { delivery?: Record<string, unknown> } = {},
+  options: { delivery?: Record<string, unknown>; storm?: Record<string, unknown> } = {},
 ): { path: string; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'coxswain-alerts-'));
   const config = {
@@ -22,6 +22,7 @@ export function writeBotConfig(
       webhook: { token: env.ALERT_WEBHOOK_TOKEN, maxBodyBytes: 64 * 1024 },
       routes: [{ matchers: ['cluster="apps"'], channels: ['apps-alerts'], mention: '@oncall-platform' }],
       defaultRoute: { channels: ['alerts'] },
+      ...(options.storm ? { storm: options.storm } : {}),
       delivery: { interval: '200ms', maxBackoff: '1s', ratePerSecond: 50, ...options.delivery },
     },
     alertmanagers: [{ name: 'infra', url: env.ALERTMANAGER_URL, timeout: '5s' }],
