@@ -257,7 +257,7 @@ describe('phase pause and run', () => {
     controller.enabled = true;
     const done = await second.settled(id);
     expect(done?.state).toBe('succeeded');
-    expect((done?.data as PhaseData).steps.every((s) => s.state === 'ready')).toBe(true);
+    expect((done?.data as PhaseData | undefined)?.steps.every((s) => s.state === 'ready')).toBe(true);
     await reopened.close();
   });
 });
