@@ -17,7 +17,7 @@ export interface InformerOptions {
   now?: () => number;
 }
 
-type Phase = 'idle' | 'syncing' | 'synced' | 'absent' | 'failed';
+type Phase = 'idle' | 'syncing' | 'synced' | 'absent' | 'forbidden' | 'failed';
 
 function pathOf(kind: KindSpec, version: string): string {
   return kind.group === ''
@@ -37,6 +37,7 @@ export class Informer {
   private syncing?: Promise<void>;
   private absentSince = 0;
   private error?: unknown;
+  private forbidden = '';
   private abort = new AbortController();
   private stopped = false;
 
@@ -53,7 +54,10 @@ export class Informer {
   /** True when a read needs no request: synced (watch running) or known absent. */
   get warm(): boolean {
     if (this.phase === 'synced') return true;
-    return this.phase === 'absent' && this.now() - this.absentSince < this.options.absentRecheckMs;
+    return (
+      (this.phase === 'absent' || this.phase === 'forbidden') &&
+      this.now() - this.absentSince < this.options.absentRecheckMs
+    );
   }
 
   get lastError(): unknown {
@@ -71,6 +75,7 @@ export class Informer {
 
   state(): KindState {
     if (this.phase === 'absent') return { served: false };
+    if (this.phase === 'forbidden') return { served: false, forbidden: this.forbidden };
     return { served: true, objects: [...this.objects.values()] };
   }
 
@@ -94,6 +99,14 @@ export class Informer {
         } catch (error) {
           // 404: this version (or the whole CRD) is not served; try the next one.
           if (error instanceof KubeHttpError && error.status === 404) continue;
+          // 403: the bot may not read this kind. Not a cluster outage: the checks say so.
+          if (error instanceof KubeHttpError && error.status === 403) {
+            this.objects.clear();
+            this.phase = 'forbidden';
+            this.forbidden = `${this.kind.plural}${this.kind.group ? `.${this.kind.group}` : ''}`;
+            this.absentSince = this.now();
+            return;
+          }
           throw error;
         }
       }

@@ -6,7 +6,14 @@
 import { checksFor } from './checks/index.js';
 import { type MeshReport, meshReport } from './mesh.js';
 import { errorText } from './objects.js';
-import type { ClusterReader, ClusterReport, Component, KindSpec } from './types.js';
+import type {
+  ClusterReader,
+  ClusterReport,
+  Component,
+  ComponentResult,
+  KindSpec,
+  KindState,
+} from './types.js';
 
 export interface HealthEngineOptions {
   readers: readonly ClusterReader[];
@@ -73,16 +80,19 @@ export class HealthEngine {
       const states = await reader.read(kinds, { timeoutMs: this.options.timeoutMs });
       const now = this.now();
       const components = checks.map((check) =>
-        check.run({
-          kinds: states,
-          now,
-          rpoMs:
-            check.component === 'velero'
-              ? (this.options.veleroRpoMs ?? this.options.rpoMs)
-              : this.options.rpoMs,
-          certificateWarningMs: this.options.certificateWarningMs,
-          wide: query.wide === true,
-        }),
+        withForbidden(
+          check.run({
+            kinds: states,
+            now,
+            rpoMs:
+              check.component === 'velero'
+                ? (this.options.veleroRpoMs ?? this.options.rpoMs)
+                : this.options.rpoMs,
+            certificateWarningMs: this.options.certificateWarningMs,
+            wide: query.wide === true,
+          }),
+          check.kinds.map((k) => states.get(k.id)),
+        ),
       );
       return { cluster: reader.cluster, reachable: true, components, tookMs: this.now() - started, cold };
     } catch (error) {
@@ -101,4 +111,19 @@ export class HealthEngine {
   async mesh(): Promise<MeshReport> {
     return meshReport(this.options.readers, this.options.timeoutMs);
   }
+}
+
+/** A check that could not read some of its kinds says so: at least a warning, never a silent ok. */
+function withForbidden(result: ComponentResult, states: (KindState | undefined)[]): ComponentResult {
+  const forbidden = states.flatMap((s) => (s && !s.served && s.forbidden ? [s.forbidden] : []));
+  if (forbidden.length === 0) return result;
+  const findings = [
+    ...result.findings,
+    ...forbidden.map((what) => ({
+      status: 'warn' as const,
+      subject: what,
+      reason: `the bot may not list ${what}: grant its ClusterRole get, list and watch on it`,
+    })),
+  ];
+  return { ...result, status: result.status === 'fail' ? 'fail' : 'warn', findings };
 }

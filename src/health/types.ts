@@ -81,7 +81,10 @@ export interface KindSpec {
 }
 
 /** What a kind looks like in a snapshot: its objects, or absent when the cluster does not serve it. */
-export type KindState = { served: true; objects: readonly KubeObject[] } | { served: false };
+export type KindState =
+  | { served: true; objects: readonly KubeObject[] }
+  /** `forbidden`: the bot's account may not list it (RBAC), so nobody knows whether it is installed. */
+  | { served: false; forbidden?: string };
 
 /** The port: one cluster's objects, read through caches. */
 export interface ClusterReader {

@@ -67,6 +67,27 @@ describe('the engine', () => {
   });
 });
 
+describe('kinds the bot may not read', () => {
+  it('turn the checks that need them into a warning that names the missing permission, not an outage', async () => {
+    const infra = new MemoryReader('infra', objects({ externalsecrets: [] }));
+    infra.forbidden.add('clustersecretstores');
+    const [report] = await engineOf(infra).check({ components: ['external-secrets', 'nodes'] });
+    expect(report?.reachable).toBe(true);
+    expect(report?.components.map((c) => [c.component, c.status])).toEqual([
+      ['nodes', 'ok'],
+      ['external-secrets', 'warn'],
+    ]);
+    expect(report?.components[1]?.findings).toEqual([
+      {
+        status: 'warn',
+        subject: 'clustersecretstores.external-secrets.io',
+        reason:
+          'the bot may not list clustersecretstores.external-secrets.io: grant its ClusterRole get, list and watch on it',
+      },
+    ]);
+  });
+});
+
 describe('rendering', () => {
   it('escapes outside text: a pod name cannot mention @all or inject a link', async () => {
     const evil = pod('ns', '@all[click](https://evil.example)', {

@@ -4,6 +4,8 @@ import type { ClusterReader, KindSpec, KindState, KubeObject } from '../../../sr
 export class MemoryReader implements ClusterReader {
   reads = 0;
   error: Error | undefined;
+  /** Kind ids the account may not list. */
+  forbidden = new Set<string>();
   constructor(
     readonly cluster: string,
     public objects: Record<string, KubeObject[]>,
@@ -12,10 +14,13 @@ export class MemoryReader implements ClusterReader {
     this.reads++;
     if (this.error) throw this.error;
     return new Map(
-      kinds.map((k) => [
-        k.id,
-        this.objects[k.id] ? { served: true, objects: this.objects[k.id] ?? [] } : { served: false },
-      ]),
+      kinds.map((k): [string, KindState] => {
+        if (this.forbidden.has(k.id)) return [k.id, { served: false, forbidden: `${k.plural}.${k.group}` }];
+        return [
+          k.id,
+          this.objects[k.id] ? { served: true, objects: this.objects[k.id] ?? [] } : { served: false },
+        ];
+      }),
     );
   }
   warm(): boolean {
