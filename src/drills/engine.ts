@@ -70,6 +70,12 @@ export interface DrillEngineOptions {
   tickMs?: number;
   /** Consecutive errors before a run gives up and rolls back. */
   maxErrors?: number;
+  /**
+   * A run nobody has advanced for this long is orphaned (its process died) and is taken over by
+   * `resume`; a run another replica is driving stays fresh and is left alone. Default: 30s or
+   * five ticks, whichever is longer.
+   */
+  staleAfterMs?: number;
 }
 
 export interface StartRequest {
@@ -278,8 +284,9 @@ export class DrillEngine {
       run.updatedAt = this.now();
       await this.options.store.saveRun(run);
     }
+    // The loop driving it (here or on another replica) rolls it back on its next pass; an
+    // orphaned run is rolled back by the next resume() sweep.
     this.wakeAll();
-    if (!this.loops.has(run.id)) this.drive(run.id);
     return run;
   }
 
@@ -289,13 +296,17 @@ export class DrillEngine {
   }
 
   /**
-   * Picks up runs left unfinished by a previous process: they were interrupted mid-way, so
-   * they are rolled back (e.g. the drained node is uncordoned), never continued.
+   * Picks up runs left unfinished by a process that died: they were interrupted mid-way, so
+   * they are rolled back (e.g. the drained node is uncordoned), never continued. Called at start
+   * and periodically, so a run orphaned by another replica is found too.
    */
   async resume(): Promise<number> {
-    const unfinished = await this.options.store.listRuns({ kind: 'drill', unfinished: true });
+    if (this.stopped) return 0;
+    const staleAfter = this.options.staleAfterMs ?? Math.max(30_000, 5 * this.tickMs);
+    const unfinished = (await this.options.store.listRuns({ kind: 'drill', unfinished: true })).filter(
+      (r) => !this.loops.has(r.id) && this.now() - r.updatedAt >= staleAfter,
+    );
     for (const run of unfinished) {
-      if (this.loops.has(run.id)) continue;
       const data = run.data as DrillData;
       if (run.state === 'running') {
         run.state = 'rolling-back';

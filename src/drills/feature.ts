@@ -22,6 +22,7 @@ export interface OperationsDeps {
 export function operationsFeature(deps: OperationsDeps): Feature {
   let phases: PhaseEngine | undefined;
   let drills: DrillEngine | undefined;
+  let timer: NodeJS.Timeout | undefined;
   return {
     name: 'operations',
     async start(ctx) {
@@ -63,12 +64,23 @@ export function operationsFeature(deps: OperationsDeps): Feature {
       });
       ctx.services.phases = phases;
       ctx.services.drills = drills;
-      const continued = await phases.resume();
-      const rolledBack = await drills.resume();
-      if (continued || rolledBack)
-        log.info({ continued, rolledBack }, 'picked up unfinished phase and drill runs');
+      // Runs a dead process (this one before a restart, or another replica) left behind: phases
+      // continue, drills roll back. Checked now and then, since a run is only taken over once
+      // nobody has advanced it for a while.
+      const sweep = async () => {
+        const continued = (await phases?.resume()) ?? 0;
+        const rolledBack = (await drills?.resume()) ?? 0;
+        if (continued || rolledBack)
+          log.info({ continued, rolledBack }, 'picked up orphaned phase and drill runs');
+      };
+      await sweep();
+      timer = setInterval(() => {
+        sweep().catch((error: unknown) => log.warn({ err: error }, 'looking for orphaned runs failed'));
+      }, 10_000);
+      timer.unref();
     },
     async stop() {
+      if (timer) clearInterval(timer);
       await Promise.all([phases?.stop(), drills?.stop()]);
     },
   };

@@ -71,6 +71,8 @@ export interface PhaseEngineOptions {
   log: Logger;
   now?: () => number;
   tickMs?: number;
+  /** A run nobody has advanced for this long is orphaned and taken over (see DrillEngine). */
+  staleAfterMs?: number;
 }
 
 export type PhaseStartResult =
@@ -315,7 +317,11 @@ export class PhaseEngine {
 
   /** Continues runs a previous process left unfinished. */
   async resume(): Promise<number> {
-    const unfinished = await this.options.store.listRuns({ kind: 'phase', unfinished: true });
+    if (this.stopped) return 0;
+    const staleAfter = this.options.staleAfterMs ?? Math.max(30_000, 5 * this.tickMs);
+    const unfinished = (await this.options.store.listRuns({ kind: 'phase', unfinished: true })).filter(
+      (r) => !this.loops.has(r.id) && this.now() - r.updatedAt >= staleAfter,
+    );
     for (const run of unfinished) this.drive(run.id);
     return unfinished.length;
   }

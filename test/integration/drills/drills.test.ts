@@ -338,7 +338,11 @@ describe('interrupted drills roll back', () => {
 
     const { openStore } = await import('../../../src/store/open-store.js');
     const reopened = await openStore({ driver: 'sqlite', sqlite: { path } });
-    const second = await newEngine(reopened, chat);
+    const second = await newEngine(reopened, chat, { staleAfterMs: 2000 });
+    // A run advanced moments ago may be driven by another replica: it is left alone...
+    expect(await second.resume()).toBe(0);
+    // ...until nobody has advanced it for staleAfterMs: then it is orphaned and rolled back.
+    await new Promise((r) => setTimeout(r, 2100));
     expect(await second.resume()).toBe(1);
     const done = await second.settled(id);
     expect(done?.state).toBe('rolled-back');

@@ -103,8 +103,16 @@ function kustomization(cluster: StackCluster, name: string): Kustomization {
   return kubectlJson<Kustomization>(env, cluster, ['get', 'kustomization', name, '-n', 'flux-system']);
 }
 
-function engineOn(store: Store, chat: RecordingChat): PhaseEngine {
-  const engine = new PhaseEngine({ store, clusters, chat, phases: loadPhases(), log: quietLog, tickMs: 150 });
+function engineOn(store: Store, chat: RecordingChat, staleAfterMs?: number): PhaseEngine {
+  const engine = new PhaseEngine({
+    store,
+    clusters,
+    chat,
+    phases: loadPhases(),
+    log: quietLog,
+    tickMs: 150,
+    ...(staleAfterMs === undefined ? {} : { staleAfterMs }),
+  });
   engines.push(engine);
   return engine;
 }
@@ -252,7 +260,9 @@ describe('phase pause and run', () => {
     await store.close();
 
     const reopened = await openStore({ driver: 'sqlite', sqlite: { path } });
-    const second = engineOn(reopened, chat);
+    const second = engineOn(reopened, chat, 1500);
+    expect(await second.resume()).toBe(0);
+    await new Promise((r) => setTimeout(r, 1600));
     expect(await second.resume()).toBe(1);
     controller.enabled = true;
     const done = await second.settled(id);
