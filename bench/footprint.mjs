@@ -38,17 +38,17 @@ export async function run({ rounds = 5 } = {}) {
     title: 'Footprint: start to ready, idle RSS',
     rows: [
       [
-        'start → /readyz 200 (p50 of ' + rounds + ')',
+        `start → /readyz 200 (p50 of ${rounds})`,
         ms(ready.p50),
         ms(readyFloor.p50),
-        (ready.p50 / readyFloor.p50).toFixed(1) + '×',
+        `${(ready.p50 / readyFloor.p50).toFixed(1)}×`,
         '≤ 1,500 ms',
       ],
       [
         'idle RSS after ready (p50)',
         `${rss.p50.toFixed(0)} MiB`,
         `${rssFloor.p50.toFixed(0)} MiB`,
-        (rss.p50 / rssFloor.p50).toFixed(1) + '×',
+        `${(rss.p50 / rssFloor.p50).toFixed(1)}×`,
         '≤ 80 MiB',
       ],
     ],

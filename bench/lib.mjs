@@ -56,4 +56,5 @@ export async function waitFor(check, timeoutMs = 20_000) {
   }
 }
 
-export const ms = (value) => (value < 0.1 ? `${(value * 1000).toFixed(1)} µs` : `${value.toFixed(value < 10 ? 2 : 0)} ms`);
+export const ms = (value) =>
+  value < 0.1 ? `${(value * 1000).toFixed(1)} µs` : `${value.toFixed(value < 10 ? 2 : 0)} ms`;

@@ -64,8 +64,8 @@ export async function run({ iterations = 4000 } = {}) {
     title: 'Router: one command through the whole chain',
     header: ['measure', 'full chain (audited to SQLite)', 'floor: tokenize + resolve', 'ratio'],
     rows: [
-      ['p50 per command', ms(a.p50), ms(b.p50), (a.p50 / b.p50).toFixed(0) + '×'],
-      ['p99 per command', ms(a.p99), ms(b.p99), (a.p99 / b.p99).toFixed(0) + '×'],
+      ['p50 per command', ms(a.p50), ms(b.p50), `${(a.p50 / b.p50).toFixed(0)}×`],
+      ['p99 per command', ms(a.p99), ms(b.p99), `${(a.p99 / b.p99).toFixed(0)}×`],
     ],
     note: `${iterations} commands cycling through ${LINES.length} lines (help, audit, drill plan, a typo, a silence), the first 10% discarded as warm-up. The audit write (SQLite, synchronous=FULL, in memory here) is most of the chain.`,
   };

@@ -21,8 +21,12 @@ export interface HttpOptions {
 export function createHttpServer(options: HttpOptions): FastifyInstance {
   const app = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast only picks fastify's HTTP/1 overload.
-    loggerInstance: options.log.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request lines are noise at 3 a.m.: fastify logs them at info, so HTTP logs from warn up
+    // (or quieter, if the whole log is).
+    loggerInstance: options.log.child(
+      { component: 'http' },
+      { level: options.log.levelVal > 40 ? options.log.level : 'warn' },
+    ) as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
   });
 

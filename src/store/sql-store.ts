@@ -216,7 +216,9 @@ export class SqlStore implements Store {
     if (ids.length === 0) return;
     await this.db.transaction(async (tx) => {
       for (const id of ids) {
-        await tx.run(`UPDATE alert_outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?`, [id]);
+        await tx.run(`UPDATE alert_outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?`, [
+          id,
+        ]);
       }
     });
   }
