@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
-// Four projects, by what a test needs to run:
+// Projects, by what a test needs to run:
 // - unit: nothing but this process;
 // - fuzz: property-based tests, bounded runs;
 // - servers: real servers the test starts itself (PostgreSQL, the built bot);
+// - rocketchat: the Rocket.Chat protocol double (no real server can run here);
+// - mattermost: the real Mattermost server on PostgreSQL, started once by its global setup;
 // - stack: the real test stack (two kube-apiservers, Alertmanager, Prometheus), started once by the global setup.
 export default defineConfig({
   test: {
