@@ -1,7 +1,8 @@
 /**
  * Alertmanager API v2 over fetch, with a timeout per request and retries with backoff for
- * network errors and 502/503/504. Writes are retried only when the request surely did not
- * arrive (connection refused/reset before a response), so a slow create is not duplicated.
+ * network errors and 502/503/504 (a proxy in front, or Alertmanager not ready yet). A write that
+ * failed without an answer is retried only when it surely did not arrive (connection refused or
+ * reset), so a create that timed out is not made twice.
  */
 import type { AlertmanagerApi, Silence, SilenceSpec } from '../../src/alerts/alertmanager-api.js';
 import type { Matcher } from '../../src/alerts/matchers.js';
