@@ -86,9 +86,14 @@ export async function meshReport(readers: readonly ClusterReader[], timeoutMs: n
     const kinds = state.kinds;
     const deployments = objectsOf(kinds, 'deployments');
     const endpoints = objectsOf(kinds, 'endpoints');
+    // What the bot may not read cannot be judged: say so instead of calling the path down for it.
+    const forbidden = [...kinds.values()].flatMap((k) => (!k.served && k.forbidden ? [k.forbidden] : []));
     for (const link of objectsOf(kinds, 'links')) {
       const target = String(link.spec?.targetClusterName ?? link.metadata.name);
-      const problems: string[] = [];
+      const problems: string[] = forbidden.map(
+        (what) =>
+          `cannot check: the bot may not list ${what} on ${state.cluster} (grant get, list and watch)`,
+      );
       const [mirrorReady] = readyOf(
         deployments.find((d) => d.metadata.name === `linkerd-service-mirror-${target}`),
       );

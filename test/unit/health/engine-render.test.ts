@@ -209,3 +209,23 @@ describe('workload fixtures', () => {
     ]);
   });
 });
+
+describe('mesh', () => {
+  const link = {
+    apiVersion: 'multicluster.linkerd.io/v1alpha3',
+    kind: 'Link',
+    metadata: { name: 'infra', namespace: 'linkerd-multicluster' },
+    spec: { targetClusterName: 'infra', gatewayAddress: '10.25.11.100', gatewayPort: '4143' },
+  } as KubeObject;
+
+  it('names a permission the bot lacks instead of blaming the path on it', async () => {
+    const apps = new MemoryReader('apps', objects({ links: [link], services: [] }));
+    apps.forbidden.add('endpoints');
+    const report = await engineOf(apps).mesh();
+    expect(report.paths[0]?.problems).toEqual([
+      'cannot check: the bot may not list endpoints on apps (grant get, list and watch)',
+      'service mirror linkerd-service-mirror-infra is not running on apps',
+      'no gateway probe endpoints (probe-gateway-infra)',
+    ]);
+  });
+});

@@ -15,7 +15,8 @@ export class MemoryReader implements ClusterReader {
     if (this.error) throw this.error;
     return new Map(
       kinds.map((k): [string, KindState] => {
-        if (this.forbidden.has(k.id)) return [k.id, { served: false, forbidden: `${k.plural}.${k.group}` }];
+        if (this.forbidden.has(k.id))
+          return [k.id, { served: false, forbidden: k.group ? `${k.plural}.${k.group}` : k.plural }];
         return [
           k.id,
           this.objects[k.id] ? { served: true, objects: this.objects[k.id] ?? [] } : { served: false },
