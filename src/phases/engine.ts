@@ -224,7 +224,7 @@ export class PhaseEngine {
     const plan = [
       ...steps.map(
         (s, i) =>
-          `${i + 1}. ${label(s)}: ${s.kind === 'Kustomization' ? 'resume if suspended, request a reconcile' : 'wait for Ready (resume if suspended)'}, wait for Ready`,
+          `${i + 1}. ${label(s)}: ${s.kind === 'Kustomization' ? 'resume if suspended, request a reconcile, wait for Ready' : 'wait for Ready (resume it if suspended)'}`,
       ),
       `then ${def.checks.length} success checks: ${def.checks.map((c) => c.name).join('; ') || 'none'}`,
     ];

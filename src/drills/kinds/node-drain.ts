@@ -70,6 +70,8 @@ export const nodeDrain: DrillKindHandler = {
       problems.push(`No other schedulable Ready node on ${params.cluster} would take the pods.`);
     const pods = await ops.reader.listPods({ nodeName: name });
     const moving = pods.filter(movable);
+    if (node.ready && moving.length === 0)
+      problems.push(`Node ${name} runs no pods a drain would move; pick a node that runs workloads.`);
     const staying = pods.filter((p) => !movable(p) && p.phase !== 'Succeeded' && p.phase !== 'Failed');
     return {
       lines: [
