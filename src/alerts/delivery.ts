@@ -279,12 +279,14 @@ export class AlertDelivery {
 
   private async refreshPosts(group: GroupState): Promise<void> {
     const { chat, store, router } = this.options;
-    const targets = router.route(groupLabelsForRouting(group), chat.platform);
+    // By channel id, as the posts were saved, so each keeps its route's mention.
+    const targets = new Map<string, RouteTarget>();
+    for (const target of router.route(groupLabelsForRouting(group), chat.platform)) {
+      targets.set((await chat.resolveChannel(target.channel)).channelId, target);
+    }
     for (const post of await store.findAlertPosts(group.groupKey)) {
       if (post.platform !== chat.platform) continue;
-      const target = targets.find((t) => t.channel.replace(/^#/, '') === post.channelId) ?? {
-        channel: post.channelId,
-      };
+      const target = targets.get(post.channelId) ?? { channel: post.channelId };
       const ref: PostRef = { platform: post.platform, channelId: post.channelId, postId: post.postId };
       await this.call(() => chat.update(ref, this.render(group, target)));
     }

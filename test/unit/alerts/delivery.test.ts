@@ -221,6 +221,20 @@ describe('alert delivery', () => {
     expect(await store.countOutbox()).toEqual({ pending: 0, delivered: 2, failed: 0 });
   });
 
+  it('keeps the on-call mention of a critical post when an acknowledgement updates it', async () => {
+    const d = delivery({
+      routes: [{ matchers: ['cluster="infra"'], channels: ['#infra'], mention: '@oncall-platform' }],
+    });
+    const p = payload([alert({ labels: { severity: 'critical' } })]);
+    await receive(p);
+    await d.runOnce();
+    await d.acknowledge(p.groupKey, 'olivia');
+    expect(chat.calls.map((c) => [c.kind, c.channelId, c.message.text.split('\n')[0]])).toEqual([
+      ['post', 'infra', '@oncall-platform critical alert'],
+      ['update', 'infra', '@oncall-platform critical alert'],
+    ]);
+  });
+
   it('shows acknowledgements and silences on the post', async () => {
     const d = delivery();
     const p = payload([alert()]);
