@@ -24,8 +24,11 @@ export class RecordingChat implements ChatPort {
   isReady(): boolean {
     return !this.failing;
   }
+  /** Channel names to ids, as a real platform has them; unlisted names are their own id. */
+  readonly channelIds = new Map<string, string>();
   async resolveChannel(name: string): Promise<Destination> {
-    return { channelId: name.replace(/^#/, '') };
+    const bare = name.replace(/^#/, '');
+    return { channelId: this.channelIds.get(bare) ?? bare };
   }
   async post(destination: Destination, message: Message): Promise<PostRef> {
     if (this.failing) throw new Error('chat is down');

@@ -225,13 +225,14 @@ describe('alert delivery', () => {
     const d = delivery({
       routes: [{ matchers: ['cluster="infra"'], channels: ['#infra'], mention: '@oncall-platform' }],
     });
+    chat.channelIds.set('infra', 'ch-7f3a');
     const p = payload([alert({ labels: { severity: 'critical' } })]);
     await receive(p);
     await d.runOnce();
     await d.acknowledge(p.groupKey, 'olivia');
     expect(chat.calls.map((c) => [c.kind, c.channelId, c.message.text.split('\n')[0]])).toEqual([
-      ['post', 'infra', '@oncall-platform critical alert'],
-      ['update', 'infra', '@oncall-platform critical alert'],
+      ['post', 'ch-7f3a', '@oncall-platform critical alert'],
+      ['update', 'ch-7f3a', '@oncall-platform critical alert'],
     ]);
   });
 
