@@ -3,18 +3,74 @@
  * chart's reader ClusterRole): everything it may read is checked; what it may not read is named
  * as a missing permission, never reported as an outage of the cluster.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import type { ClusterReader } from '../../../src/health/types.js';
 import { engine, env, k, reader } from './support.js';
 
 const NS = 'coxswain-health-identity';
 const ROLE = 'coxswain-health-identity-reader';
+const SHIPPED_ROLE = 'coxswain-health-identity-shipped';
 let kubeconfig = '';
+let shippedKubeconfig = '';
 const readers: ClusterReader[] = [];
 
+/** The read rules the chart ships (deploy/rbac/rbac.yaml is rendered from it and kept in step by a test). */
+function shippedReadRules(): unknown[] {
+  const path = new URL('../../../deploy/rbac/rbac.yaml', import.meta.url).pathname;
+  const docs = parseAllDocuments(readFileSync(path, 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
+  const role = docs.find(
+    (d) => d?.kind === 'ClusterRole' && String((d.metadata as { name: string }).name).endsWith('-read'),
+  );
+  if (!role) throw new Error('no reader ClusterRole in deploy/rbac/rbac.yaml');
+  return role.rules as unknown[];
+}
+
+/** A ServiceAccount bound to a ClusterRole with these rules, and a kubeconfig with its token. */
+function account(name: string, role: string, rules: unknown[]): string {
+  k('infra', ['create', 'serviceaccount', name, '-n', NS]);
+  k(
+    'infra',
+    ['create', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: role },
+      rules,
+    }),
+  );
+  k('infra', [
+    'create',
+    'clusterrolebinding',
+    role,
+    `--clusterrole=${role}`,
+    `--serviceaccount=${NS}:${name}`,
+  ]);
+  const token = k('infra', ['create', 'token', name, '-n', NS, '--duration=1h']).trim();
+  const path = join(tmpdir(), `coxswain-health-identity-${name}-${process.pid}.kubeconfig`);
+  writeFileSync(
+    path,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'infra',
+          cluster: { server: env.KUBE_APISERVER_URL_INFRA, 'certificate-authority': env.KUBE_CA_INFRA },
+        },
+      ],
+      users: [{ name, user: { token } }],
+      contexts: [{ name: 'coxswain@infra', context: { cluster: 'infra', user: name } }],
+      'current-context': 'coxswain@infra',
+    }),
+  );
+  return path;
+}
+
+/** Deliberately short of the shipped rules: no services, endpoints, ciliumnodes, BSLs, ClusterSecretStores. */
 const readRules = [
   { apiGroups: [''], resources: ['nodes', 'pods'] },
   { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'daemonsets'] },
@@ -31,52 +87,33 @@ const readRules = [
 
 beforeAll(() => {
   k('infra', ['create', 'namespace', NS]);
-  k('infra', ['create', 'serviceaccount', 'reader', '-n', NS]);
-  k(
-    'infra',
-    ['create', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRole',
-      metadata: { name: ROLE },
-      rules: readRules,
-    }),
-  );
-  k('infra', [
-    'create',
-    'clusterrolebinding',
-    ROLE,
-    `--clusterrole=${ROLE}`,
-    `--serviceaccount=${NS}:reader`,
-  ]);
-  const token = k('infra', ['create', 'token', 'reader', '-n', NS, '--duration=1h']).trim();
-  kubeconfig = join(tmpdir(), `coxswain-health-identity-${process.pid}.kubeconfig`);
-  writeFileSync(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: 'infra',
-          cluster: { server: env.KUBE_APISERVER_URL_INFRA, 'certificate-authority': env.KUBE_CA_INFRA },
-        },
-      ],
-      users: [{ name: 'reader', user: { token } }],
-      contexts: [{ name: 'coxswain@infra', context: { cluster: 'infra', user: 'reader' } }],
-      'current-context': 'coxswain@infra',
-    }),
-  );
+  kubeconfig = account('reader', ROLE, readRules);
+  shippedKubeconfig = account('shipped', SHIPPED_ROLE, shippedReadRules());
 });
 
 afterAll(() => {
   for (const r of readers) r.stop();
-  k('infra', ['delete', 'clusterrolebinding', ROLE, '--ignore-not-found']);
-  k('infra', ['delete', 'clusterrole', ROLE, '--ignore-not-found']);
+  for (const role of [ROLE, SHIPPED_ROLE]) {
+    k('infra', ['delete', 'clusterrolebinding', role, '--ignore-not-found']);
+    k('infra', ['delete', 'clusterrole', role, '--ignore-not-found']);
+  }
   k('infra', ['delete', 'namespace', NS, '--wait=false', '--ignore-not-found']);
 });
 
 describe('health as the bot’s read-only account', () => {
+  it('with the read rules the chart ships, every component of infra is ok', async () => {
+    const infra = reader('infra', { kubeconfig: shippedKubeconfig });
+    readers.push(infra);
+    const [report] = await engine([infra]).check({});
+    expect(report?.reachable).toBe(true);
+    const statuses = Object.fromEntries(report?.components.map((c) => [c.component, c.status]) ?? []);
+    expect(
+      Object.values(statuses).every((status) => status === 'ok'),
+      JSON.stringify(statuses),
+    ).toBe(true);
+    expect(Object.keys(statuses)).toHaveLength(11);
+  });
+
   it('checks what it may read and names each permission it lacks, without calling the cluster unreachable', async () => {
     const infra = reader('infra', { kubeconfig });
     readers.push(infra);
