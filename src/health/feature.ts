@@ -70,6 +70,9 @@ export function healthFeature(wiring: HealthWiring): Feature {
       elector = electorFor(ctx, wiring);
       observeLeadership(elector, ctx.metrics.registry, log);
       await elector.start();
+      // Every scheduled job (reminders, scheduled drills) asks the same elector.
+      const elected = elector;
+      ctx.services.isLeader = () => elected.isLeader();
       if (readers.length > 0 && config.schedules.length > 0) {
         const leader = elector;
         summaries = new HealthSummaries(config.schedules, {
