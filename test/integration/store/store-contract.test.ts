@@ -169,6 +169,50 @@ describe.each(backends)('Store contract: %s', (_name, open) => {
     expect(await store.countOutbox()).toEqual({ pending: 1, delivered: 1, failed: 1 });
   });
 
+  it('enqueues a whole webhook in one batch, dedupes inside and across batches, marks many delivered', async () => {
+    const item = (key: string, at: number) => ({
+      dedupeKey: key,
+      groupKey: 'g2',
+      payload: { k: key },
+      nextAttemptAt: at,
+      receivedAt: at,
+    });
+    expect(await store.enqueueOutboxBatch([item('x', 1), item('y', 2), item('x', 3)])).toEqual([
+      true,
+      true,
+      false,
+    ]);
+    expect(await store.enqueueOutboxBatch([item('y', 4), item('z', 5)])).toEqual([false, true]);
+    expect(await store.enqueueOutboxBatch([])).toEqual([]);
+    const due = await store.dueOutbox(10, 10);
+    expect(due.map((d) => d.dedupeKey)).toEqual(['x', 'y', 'z']);
+    await store.markOutboxDeliveredMany(due.slice(0, 2).map((d) => d.id));
+    await store.markOutboxDeliveredMany([]);
+    expect(await store.countOutbox()).toEqual({ pending: 1, delivered: 2, failed: 0 });
+    expect((await store.dueOutbox(10, 10)).map((d) => d.dedupeKey)).toEqual(['z']);
+  });
+
+  it('keeps the last state of an alert group, replaced on save', async () => {
+    expect(await store.getAlertGroup('g')).toBeUndefined();
+    await store.saveAlertGroup({
+      groupKey: 'g',
+      data: { status: 'firing', alerts: [{ f: '1' }] },
+      updatedAt: 10,
+    });
+    await store.saveAlertGroup({ groupKey: 'h', data: { status: 'firing' }, updatedAt: 11 });
+    await store.saveAlertGroup({
+      groupKey: 'g',
+      data: { status: 'resolved', ackedBy: 'olivia' },
+      updatedAt: 20,
+    });
+    expect(await store.getAlertGroup('g')).toEqual({
+      groupKey: 'g',
+      data: { status: 'resolved', ackedBy: 'olivia' },
+      updatedAt: 20,
+    });
+    expect(await store.getAlertGroup('h')).toMatchObject({ updatedAt: 11 });
+  });
+
   it('maps alert groups to posts, one per channel, updatable', async () => {
     await store.saveAlertPost({ groupKey: 'g', platform: 'mattermost', channelId: 'c1', postId: 'p1' });
     await store.saveAlertPost({ groupKey: 'g', platform: 'mattermost', channelId: 'c2', postId: 'p2' });
