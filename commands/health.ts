@@ -1,3 +1,4 @@
+import { COMPONENTS } from '../src/health/types.js';
 import type { CommandGroup } from '../src/router/spec.js';
 import { runHealth } from './health-run.js';
 import { clusterOption } from './options.js';
@@ -15,19 +16,7 @@ export const health: CommandGroup = {
           type: 'string',
           description: 'only this component',
           placeholder: 'X',
-          choices: [
-            'nodes',
-            'workloads',
-            'flux',
-            'cilium',
-            'linkerd',
-            'ceph',
-            'cnpg',
-            'velero',
-            'volsync',
-            'cert-manager',
-            'external-secrets',
-          ],
+          choices: COMPONENTS,
         },
         output: {
           type: 'string',

@@ -10,6 +10,7 @@ import { utcMinute } from '../src/alerts/format-duration.js';
 import { groupLabelsForRouting } from '../src/alerts/group.js';
 import { formatMatchers, type Matcher } from '../src/alerts/matchers.js';
 import { ALERT_ACTIONS } from '../src/alerts/render.js';
+import { auditAction } from '../src/audit/audit-action.js';
 import { allows } from '../src/auth/permissions.js';
 import { parseDuration } from '../src/duration.js';
 import type { FeatureContext } from '../src/feature.js';
@@ -26,26 +27,8 @@ export interface AlertActionDeps {
 export function registerAlertActions(ctx: FeatureContext, deps: AlertActionDeps): void {
   const say = (event: ActionEvent, text: string) => event.responder.reply({ text }, 'ephemeral');
 
-  const audit = async (event: ActionEvent, outcome: AuditOutcome, detail: string, startedAt: number) => {
-    await ctx.store
-      .appendAudit({
-        at: startedAt,
-        requestId: event.requestId,
-        platform: event.platform,
-        userId: event.user.id,
-        username: event.user.username,
-        channelId: event.channel.id,
-        channelName: event.channel.name,
-        command: `button ${event.action}`,
-        args: event.payload,
-        outcome,
-        detail,
-        durationMs: deps.now() - startedAt,
-      })
-      .catch((error: unknown) =>
-        ctx.log.error({ err: error, requestId: event.requestId }, 'audit write failed'),
-      );
-  };
+  const audit = (event: ActionEvent, outcome: AuditOutcome, detail: string, startedAt: number) =>
+    auditAction(ctx.store, ctx.log, event, { outcome, detail, startedAt, finishedAt: deps.now() });
 
   /** Runs a button as its clicker, if they may. */
   const guarded = (work: (event: ActionEvent) => Promise<{ outcome: AuditOutcome; detail: string }>) => {

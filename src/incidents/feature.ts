@@ -4,6 +4,7 @@
  * (also after a restart) and posts the on-call handover reminders on their cron schedules.
  */
 import { type ScheduledTask, schedule } from 'node-cron';
+import { auditAction } from '../audit/audit-action.js';
 import { allows } from '../auth/permissions.js';
 import type { Feature, FeatureContext } from '../feature.js';
 import type { MessageButton } from '../message.js';
@@ -116,24 +117,7 @@ async function openFromButton(
   const startedAt = ctx.services.now();
   const say = (text: string) => event.responder.reply({ text }, 'ephemeral');
   const audit = (outcome: AuditOutcome, detail: string) =>
-    ctx.store
-      .appendAudit({
-        at: startedAt,
-        requestId: event.requestId,
-        platform: event.platform,
-        userId: event.user.id,
-        username: event.user.username,
-        channelId: event.channel.id,
-        channelName: event.channel.name,
-        command: `button ${event.action}`,
-        args: event.payload,
-        outcome,
-        detail,
-        durationMs: ctx.services.now() - startedAt,
-      })
-      .catch((error: unknown) =>
-        ctx.log.error({ err: error, requestId: event.requestId }, 'audit write failed'),
-      );
+    auditAction(ctx.store, ctx.log, event, { outcome, detail, startedAt, finishedAt: ctx.services.now() });
 
   const role = ctx.services.roles?.roleOf(event.user, event.channel);
   if (!allows(role, 'incident:write')) {
