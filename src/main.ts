@@ -6,11 +6,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { AlertmanagerClient } from '../adapters/alertmanager/client.js';
-import { MattermostAdapter } from '../adapters/chat/mattermost/mattermost-adapter.js';
-import { RocketChatAdapter } from '../adapters/chat/rocketchat/rocketchat-adapter.js';
 import { ShellAdapter } from '../adapters/chat/shell/shell-adapter.js';
-import { createOperatorClusters } from '../adapters/kube/operator-client.js';
-import { kubeHealthWiring } from '../adapters/kube/wiring.js';
 import { allGroups } from '../commands/index.js';
 import { ActionRegistry } from '../handlers/actions.js';
 import { registerAlertActions } from '../handlers/alert-actions.js';
@@ -65,8 +61,22 @@ export interface Bot {
 
 export class StartError extends Error {}
 
-/** The features, in start order. Each issue's feature is added here and nowhere else. */
-function features(): Feature[] {
+/**
+ * The features, in start order. Each issue's feature is added here and nowhere else. The
+ * Kubernetes adapters load @kubernetes/client-node (about 85 MiB and 0.7 s to import), so they are
+ * imported only when the config names clusters; without clusters no feature calls them.
+ */
+async function features(config: Config): Promise<Feature[]> {
+  const kube =
+    config.clusters.length > 0
+      ? {
+          health: (await import('../adapters/kube/wiring.js')).kubeHealthWiring,
+          createClusters: (await import('../adapters/kube/operator-client.js')).createOperatorClusters,
+        }
+      : undefined;
+  const noClusters = (): never => {
+    throw new Error('no clusters are configured');
+  };
   return [
     alertsFeature({
       createAlertmanager: (am) =>
@@ -75,9 +85,53 @@ function features(): Feature[] {
       registerActions: registerAlertActions,
     }),
     incidentsFeature(),
-    healthFeature(kubeHealthWiring),
-    operationsFeature({ createClusters: createOperatorClusters }),
+    healthFeature(kube?.health ?? { reader: noClusters, leaseElector: noClusters }),
+    operationsFeature({ createClusters: kube?.createClusters ?? noClusters }),
   ];
+}
+
+interface ChatChoice {
+  chat: ChatPort;
+  /** Resolves when the adapter has ended by itself (the shell's input ran out) or was stopped. */
+  ended: Promise<void>;
+  /** The platform's callback routes (slash commands, buttons), added before HTTP listens. */
+  routes?: (http: FastifyInstance) => void;
+}
+
+/** The chat platform the config names; its client library is imported only then. */
+async function createChat(
+  config: Config,
+  useShell: boolean,
+  options: StartOptions,
+  signer: ActionSigner,
+  log: Logger,
+): Promise<ChatChoice> {
+  const mattermost = useShell ? undefined : config.chat.mattermost;
+  const rocketchat = useShell ? undefined : config.chat.rocketchat;
+  if (mattermost) {
+    const { MattermostAdapter } = await import('../adapters/chat/mattermost/mattermost-adapter.js');
+    const chat = new MattermostAdapter({
+      ...mattermost,
+      trigger: config.command,
+      groups: allGroups(),
+      signer,
+      log,
+    });
+    return { chat, ended: chat.ended, routes: (http) => chat.registerRoutes(http) };
+  }
+  if (rocketchat) {
+    const { RocketChatAdapter } = await import('../adapters/chat/rocketchat/rocketchat-adapter.js');
+    const chat = new RocketChatAdapter({ ...rocketchat, trigger: config.command, signer, log });
+    return { chat, ended: chat.ended, routes: (http) => chat.registerRoutes(http) };
+  }
+  const chat = new ShellAdapter({
+    input: options.input ?? process.stdin,
+    output: options.output ?? process.stdout,
+    interactive: options.interactive ?? (process.stdin.isTTY === true && options.input === undefined),
+    trigger: config.command,
+    signer,
+  });
+  return { chat, ended: chat.ended };
 }
 
 export async function startBot(options: StartOptions = {}): Promise<Bot> {
@@ -102,19 +156,7 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
     log.debug('no security.signingKey set: button signatures are valid for this process only');
 
   const store = await openStore(config.store);
-  const rocketchat = useShell ? undefined : config.chat.rocketchat;
-  const mattermost = useShell ? undefined : config.chat.mattermost;
-  const chat = mattermost
-    ? new MattermostAdapter({ ...mattermost, trigger: config.command, groups: allGroups(), signer, log })
-    : rocketchat
-      ? new RocketChatAdapter({ ...rocketchat, trigger: config.command, signer, log })
-      : new ShellAdapter({
-          input: options.input ?? process.stdin,
-          output: options.output ?? process.stdout,
-          interactive: options.interactive ?? (process.stdin.isTTY === true && options.input === undefined),
-          trigger: config.command,
-          signer,
-        });
+  const { chat, ended, routes: chatRoutes } = await createChat(config, useShell, options, signer, log);
 
   const roles = useShell
     ? new FixedRoleResolver(options.role ?? 'viewer')
@@ -162,10 +204,9 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
     registerAction: (action, handler) => actions.register(action, handler),
   };
   if (http) featureContext.http = http;
-  if (http && chat instanceof RocketChatAdapter) chat.registerRoutes(http);
-  if (http && chat instanceof MattermostAdapter) chat.registerRoutes(http);
+  if (http && chatRoutes) chatRoutes(http);
   const started: Feature[] = [];
-  for (const feature of features()) {
+  for (const feature of await features(config)) {
     await feature.start(featureContext);
     started.push(feature);
   }
@@ -196,7 +237,7 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
     return stopping;
   };
 
-  const done = chat.ended.then(stop);
+  const done = ended.then(stop);
   const bot: Bot = { config, store, router, chat, done, stop };
   if (http) bot.http = http;
   if (url) bot.url = url;

@@ -40,7 +40,8 @@ describe('coxswain --shell from a pipe', () => {
     expect(result.stdout).toContain('Run `/ops phase pause foundation`?');
     expect(result.stdout).toMatch(/\[1\] Confirm {2}\[2\] Cancel/);
     expect(result.stdout).toContain('Confirmed by @local');
-    expect(result.stdout).toContain('`/ops phase pause` is not available yet');
+    // The confirmed command ran: with no clusters configured, it says what it needs.
+    expect(result.stdout).toContain('Phases need the clusters they change: add `clusters:`');
     expect(result.stdout).toContain('That request was already used.');
     expect(result.status).toBe(0);
   });
