@@ -21,7 +21,7 @@ import { statusOf } from '../../../adapters/kube/operator-client.js';
 import { loadDrills } from '../../../src/drills/definitions.js';
 import { type DrillData, DrillEngine } from '../../../src/drills/engine.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
-import { kubectl, kubectlRun } from '../../stack/kubectl.js';
+import { kubectl, kubectlJson, kubectlRun } from '../../stack/kubectl.js';
 import { auditEvents, botDirectory } from '../rbac/identities.js';
 import { quietLog, RecordingChat, tempStore } from './helpers.js';
 
@@ -38,6 +38,23 @@ const HEALTHY = 'Cluster in healthy state';
 let env: StackEnv;
 let core: CoreV1Api;
 let custom: CustomObjectsApi;
+/** The instance pods the seed made (pinned to infra-01..03), put back after the test. */
+let seeded: Record<string, unknown>[] = [];
+const INSTANCES = ['postgres-1', 'postgres-2', 'postgres-3'];
+
+/** A pod as it can be created again: no server-set fields. */
+function recreatable(pod: {
+  metadata: Record<string, unknown>;
+  spec: Record<string, unknown>;
+}): Record<string, unknown> {
+  const { name, namespace, labels, annotations } = pod.metadata;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels, annotations },
+    spec: pod.spec,
+  };
+}
 
 function instancePod(name: string, role: 'primary' | 'replica'): string {
   return JSON.stringify({
@@ -99,9 +116,16 @@ beforeAll(async () => {
   kc.loadFromFile(env.KUBECONFIG_INFRA);
   core = kc.makeApiClient(CoreV1Api);
   custom = kc.makeApiClient(CustomObjectsApi);
-  kubectl(env, 'infra', ['apply', '-f', '-'], instancePod('postgres-1', 'primary'));
-  kubectl(env, 'infra', ['apply', '-f', '-'], instancePod('postgres-2', 'replica'));
-  kubectl(env, 'infra', ['apply', '-f', '-'], instancePod('postgres-3', 'replica'));
+  const existing = kubectlJson<{
+    items: { metadata: Record<string, unknown>; spec: Record<string, unknown> }[];
+  }>(env, 'infra', ['-n', NS, 'get', 'pods', '-l', 'cnpg.io/cluster=postgres']).items;
+  seeded = existing.map(recreatable);
+  // Only the instances the seed lacks are made here; the seed's own pods are used as they are.
+  const have = new Set(existing.map((p) => String(p.metadata.name)));
+  for (const [index, name] of INSTANCES.entries()) {
+    if (!have.has(name))
+      kubectl(env, 'infra', ['apply', '-f', '-'], instancePod(name, index === 0 ? 'primary' : 'replica'));
+  }
   await setStatus({
     phase: HEALTHY,
     currentPrimary: 'postgres-1',
@@ -118,16 +142,31 @@ afterAll(async () => {
     targetPrimary: 'postgres-1',
     readyInstances: 3,
   });
+  // Put the instances back as the seed had them, so later suites see the seeded cluster.
   kubectlRun(env, 'infra', [
     'delete',
     'pod',
-    'postgres-1',
-    'postgres-2',
-    'postgres-3',
+    ...INSTANCES,
     '-n',
     NS,
-    '--wait=false',
+    '--force',
+    '--grace-period=0',
+    '--ignore-not-found',
+    '--wait=true',
   ]);
+  for (const pod of seeded) kubectl(env, 'infra', ['create', '-f', '-'], JSON.stringify(pod));
+  if (seeded.length > 0) {
+    kubectlRun(env, 'infra', [
+      'wait',
+      '-n',
+      NS,
+      '--for=condition=Ready',
+      'pod',
+      '-l',
+      'cnpg.io/cluster=postgres',
+      '--timeout=60s',
+    ]);
+  }
 });
 
 describe('cnpg-failover', () => {
