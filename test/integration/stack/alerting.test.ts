@@ -95,9 +95,24 @@ describe('Alertmanager webhook to the bot port', () => {
       true,
     );
     try {
+      // A fresh alert of our own: Alertmanager sends a group it has already delivered only after
+      // repeat_interval (1h), so waiting for the rule's alert would depend on which test ran first.
+      const probe = `probe-${process.pid}-${Date.now()}`;
+      const posted = await fetch(`${env.ALERTMANAGER_URL}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([
+          {
+            labels: { alertname: 'CoxswainStackWebhookProbe', probe, cluster: 'apps', severity: 'info' },
+            annotations: { summary: 'webhook path check' },
+            startsAt: new Date().toISOString(),
+          },
+        ]),
+      });
+      expect(posted.status).toBe(200);
       const hit = await waitFor(
         'a webhook delivery',
-        () => received.find((r) => r.body.includes('CoxswainStackAlwaysFiring')),
+        () => received.find((r) => r.body.includes(probe)),
         45_000,
         250,
       );
