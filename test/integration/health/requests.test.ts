@@ -77,9 +77,18 @@ beforeAll(async () => {
   }
 }, 600_000);
 
-afterAll(() => {
+afterAll(async () => {
+  // Suites after this one need a cluster that is not still deleting thousands of pods (a
+  // replacement pod would queue behind them), so wait until they are gone. Polling, because
+  // kubectl's own --wait stalled for minutes on 5,000 pods that were already deleted.
+  k('apps', ['delete', 'pods', '--all', '-n', NAMESPACE, '--force', '--grace-period=0', '--wait=false']);
+  const deadline = Date.now() + 300_000;
+  while (k('apps', ['get', 'pods', '-n', NAMESPACE, '--no-headers', '--ignore-not-found']).trim() !== '') {
+    if (Date.now() > deadline) throw new Error(`pods of ${NAMESPACE} still there after 5 min`);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
   k('apps', ['delete', 'namespace', NAMESPACE, '--wait=false', '--ignore-not-found']);
-});
+}, 600_000);
 
 describe('API requests of a health check', () => {
   it('cold: one list per kind and one watch per served kind; warm: none; the same with thousands more pods', async () => {
