@@ -38,3 +38,42 @@ export function kubectl(env: StackEnv, cluster: StackCluster, args: string[], in
 export function kubectlJson<T = unknown>(env: StackEnv, cluster: StackCluster, args: string[]): T {
   return JSON.parse(kubectl(env, cluster, [...args, '-o', 'json'])) as T;
 }
+
+/**
+ * Deletes a namespace and waits until it is gone, so the next suite sees the cluster as seeded.
+ * Pods are force-deleted first (kwok plays the kubelet; nothing runs in them), then the
+ * namespace is polled: kubectl's own --wait has stalled for minutes on large namespaces.
+ */
+export async function deleteNamespaceAndWait(
+  env: StackEnv,
+  cluster: StackCluster,
+  namespace: string,
+  timeoutMs = 120_000,
+): Promise<void> {
+  kubectlRun(env, cluster, [
+    'delete',
+    'pods',
+    '--all',
+    '-n',
+    namespace,
+    '--force',
+    '--grace-period=0',
+    '--wait=false',
+  ]);
+  kubectlRun(env, cluster, ['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']);
+  const deadline = Date.now() + timeoutMs;
+  while (
+    kubectlRun(env, cluster, [
+      'get',
+      'namespace',
+      namespace,
+      '--ignore-not-found',
+      '-o',
+      'name',
+    ]).stdout.trim()
+  ) {
+    if (Date.now() > deadline)
+      throw new Error(`namespace ${namespace} on ${cluster} still there after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}

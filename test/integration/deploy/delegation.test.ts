@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
-import { kubectl, kubectlRun } from '../../stack/kubectl.js';
+import { deleteNamespaceAndWait, kubectl, kubectlRun } from '../../stack/kubectl.js';
 import {
   type ApiCall,
   allFeaturesValues,
@@ -139,7 +139,7 @@ beforeAll(() => {
   apps = { ...clusterOf(env.KUBECONFIG_APPS), token };
 });
 
-afterAll(() => {
+afterAll(async () => {
   if (!env) return;
   for (const m of fixtures())
     kubectlRun(env, 'apps', [
@@ -150,7 +150,7 @@ afterAll(() => {
       '--ignore-not-found',
       '--wait=false',
     ]);
-  kubectlRun(env, 'apps', ['delete', 'namespace', FIXTURES, '--ignore-not-found', '--wait=false']);
+  await deleteNamespaceAndWait(env, 'apps', FIXTURES);
 });
 
 const kustomization = `/apis/kustomize.toolkit.fluxcd.io/v1/namespaces/flux-system/kustomizations/${PROBE}`;

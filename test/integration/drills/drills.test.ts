@@ -13,7 +13,7 @@ import { type DrillData, DrillEngine, type DrillEngineOptions } from '../../../s
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
 import type { Store } from '../../../src/store/store.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
-import { kubectl, kubectlJson, kubectlRun } from '../../stack/kubectl.js';
+import { deleteNamespaceAndWait, kubectl, kubectlJson, kubectlRun } from '../../stack/kubectl.js';
 import { auditEvents, botDirectory } from '../rbac/identities.js';
 import { quietLog, RecordingChat, tempStore, waitFor } from './helpers.js';
 
@@ -101,8 +101,8 @@ afterEach(async () => {
   }
 });
 
-afterAll(() => {
-  if (env) kubectlRun(env, 'apps', ['delete', 'namespace', NS, '--wait=false']);
+afterAll(async () => {
+  if (env) await deleteNamespaceAndWait(env, 'apps', NS);
 });
 
 describe('pod-kill', () => {

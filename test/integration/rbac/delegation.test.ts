@@ -22,7 +22,7 @@ import {
 } from '../../../adapters/kube/operator-client.js';
 import { KubeError } from '../../../src/kube/cluster-ops.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
-import { kubectl, kubectlRun } from '../../stack/kubectl.js';
+import { deleteNamespaceAndWait, kubectl, kubectlRun } from '../../stack/kubectl.js';
 import { applyRbac, botKubeConfig, mintToken } from './identities.js';
 
 const NS = 'coxswain-rbac-test';
@@ -63,8 +63,8 @@ beforeAll(() => {
   botKc = botKubeConfig(env, 'apps', mintToken(env, 'apps'));
 });
 
-afterAll(() => {
-  if (env) kubectlRun(env, 'apps', ['delete', 'namespace', NS, '--wait=false']);
+afterAll(async () => {
+  if (env) await deleteNamespaceAndWait(env, 'apps', NS);
 });
 
 describe("the bot's own account", () => {
