@@ -120,11 +120,9 @@ beforeAll(async () => {
     items: { metadata: Record<string, unknown>; spec: Record<string, unknown> }[];
   }>(env, 'infra', ['-n', NS, 'get', 'pods', '-l', 'cnpg.io/cluster=postgres']).items;
   seeded = existing.map(recreatable);
-  // Only the instances the seed lacks are made here; the seed's own pods are used as they are.
-  const have = new Set(existing.map((p) => String(p.metadata.name)));
+  // Applied over the seed's pods too: this adds the cnpg.io/instanceRole labels the drill reads.
   for (const [index, name] of INSTANCES.entries()) {
-    if (!have.has(name))
-      kubectl(env, 'infra', ['apply', '-f', '-'], instancePod(name, index === 0 ? 'primary' : 'replica'));
+    kubectl(env, 'infra', ['apply', '-f', '-'], instancePod(name, index === 0 ? 'primary' : 'replica'));
   }
   await setStatus({
     phase: HEALTHY,
