@@ -6,6 +6,7 @@
  * rolled back too. The final report — measured recovery against the objective — is stored
  * with the run and posted.
  */
+
 import { randomUUID } from 'node:crypto';
 import { formatDuration } from '../duration.js';
 import type { ClusterDirectory } from '../kube/cluster-ops.js';
@@ -14,6 +15,7 @@ import type { Message } from '../message.js';
 import type { Destination, PostRef } from '../ports.js';
 import type { Run, Store } from '../store/store.js';
 import { escapeChat } from '../text/escape.js';
+import { WakeableSleeps } from '../wakeable-sleep.js';
 import type { DrillDefinition, DrillKind } from './definitions.js';
 import type { DrillKindHandler, DrillParams, KindState, Recovery, StepContext } from './kind.js';
 import { cnpgFailover } from './kinds/cnpg-failover.js';
@@ -106,7 +108,7 @@ export class DrillEngine {
   private readonly maxErrors: number;
   private readonly loops = new Map<string, Promise<void>>();
   private stopped = false;
-  private readonly wakers = new Set<() => void>();
+  private readonly sleeps = new WakeableSleeps();
   /** Serialises guard checks and run creation, so two starts cannot both pass "one per cluster". */
   private startLock: Promise<unknown> = Promise.resolve();
 
@@ -335,7 +337,7 @@ export class DrillEngine {
   }
 
   private wakeAll(): void {
-    for (const wake of [...this.wakers]) wake();
+    this.sleeps.wakeAll();
   }
 
   private drive(id: string): void {
@@ -358,15 +360,7 @@ export class DrillEngine {
       }
       if (this.stopped) return;
       if (run.finishedAt !== undefined) return;
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.wakers.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, this.tickMs);
-        this.wakers.add(wake);
-      });
+      await this.sleeps.sleep(this.tickMs);
     }
   }
 

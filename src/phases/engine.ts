@@ -5,6 +5,7 @@
  * Progress is one post, updated. An unfinished run found at start continues where it was:
  * every step re-reads the cluster, so repeating one is safe.
  */
+
 import { randomUUID } from 'node:crypto';
 import type { RunChat } from '../drills/engine.js';
 import { formatDuration } from '../duration.js';
@@ -21,6 +22,7 @@ import type { Message } from '../message.js';
 import type { PostRef } from '../ports.js';
 import type { Run, Store } from '../store/store.js';
 import { escapeChat } from '../text/escape.js';
+import { WakeableSleeps } from '../wakeable-sleep.js';
 import { type CheckResult, runChecks } from './checks.js';
 import type { FluxObjectSpec, PhaseDefinition, PhasesFile } from './definitions.js';
 
@@ -112,7 +114,7 @@ export class PhaseEngine {
   private readonly now: () => number;
   private readonly tickMs: number;
   private readonly loops = new Map<string, Promise<void>>();
-  private readonly wakers = new Set<() => void>();
+  private readonly sleeps = new WakeableSleeps();
   private stopped = false;
 
   constructor(private readonly options: PhaseEngineOptions) {
@@ -328,7 +330,7 @@ export class PhaseEngine {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const wake of [...this.wakers]) wake();
+    this.sleeps.wakeAll();
     await Promise.allSettled([...this.loops.values()]);
   }
 
@@ -381,15 +383,7 @@ export class PhaseEngine {
             this.options.log.warn({ err: error, run: id }, 'updating the phase post failed'),
           );
       if (run.finishedAt !== undefined || this.stopped) return;
-      await new Promise<void>((resolve) => {
-        const wake = () => {
-          clearTimeout(timer);
-          this.wakers.delete(wake);
-          resolve();
-        };
-        const timer = setTimeout(wake, this.tickMs);
-        this.wakers.add(wake);
-      });
+      await this.sleeps.sleep(this.tickMs);
     }
   }
 
