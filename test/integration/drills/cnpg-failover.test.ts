@@ -95,13 +95,15 @@ function playOperator(): { stop(): void; promotedAt(): number | undefined } {
         await setStatus({ phase: 'Failing over', targetPrimary: 'postgres-2', readyInstances: 2 });
         await new Promise((r) => setTimeout(r, 500));
         kubectl(env, 'infra', ['apply', '-f', '-'], instancePod('postgres-1', 'replica'));
+        // Marked before the write: the drill may see the new status (and settle) before this
+        // client has processed the PATCH response, so marking after would race.
+        promoted = Date.now();
         await setStatus({
           phase: HEALTHY,
           currentPrimary: 'postgres-2',
           targetPrimary: 'postgres-2',
           readyInstances: 3,
         });
-        promoted = Date.now();
       }
     } finally {
       busy = false;
