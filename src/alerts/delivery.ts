@@ -123,9 +123,17 @@ export class AlertDelivery {
           { err: error, groupKey, rows: items.length },
           'alert delivery failed; will retry',
         );
-        this.options.metrics.posts.inc({ outcome: 'retried' });
+        const maxAttempts = alerts.delivery.maxAttempts;
+        const giveUp = maxAttempts > 0 && items.some((item) => item.attempts + 1 >= maxAttempts);
+        this.options.metrics.posts.inc({ outcome: giveUp ? 'failed' : 'retried' });
+        if (giveUp) {
+          this.options.log.error(
+            { groupKey, rows: items.length, maxAttempts },
+            'alert delivery gave up after maxAttempts; the rows stay in the store as failed',
+          );
+        }
         for (const item of items) {
-          await store.markOutboxRetry(item.id, this.now() + this.backoff(item.attempts), message, false);
+          await store.markOutboxRetry(item.id, this.now() + this.backoff(item.attempts), message, giveUp);
         }
       }
     }
@@ -234,9 +242,12 @@ export class AlertDelivery {
         await this.call(() => chat.update(ref, this.render(group, target)));
         metrics.posts.inc({ outcome: 'updated' });
         await this.tellThread(group, status, ref);
-      } else if (group.folded.includes(destination.channelId)) {
+      } else if (group.folded.includes(destination.channelId) && this.inStorm(destination)) {
         this.countInStorm(destination, group, rows.length, false);
-      } else if (this.inStorm(destination)) {
+      } else if (group.folded.includes(destination.channelId) && status === 'resolved') {
+        // Folded into a storm that is over, and resolved since: the summary told of it, and a
+        // post now would only say that something nobody saw has ended.
+      } else if (!group.folded.includes(destination.channelId) && this.inStorm(destination)) {
         group.folded.push(destination.channelId);
         this.countInStorm(destination, group, Object.keys(group.alerts).length, true);
         metrics.posts.inc({ outcome: 'stormed' });
@@ -249,6 +260,8 @@ export class AlertDelivery {
           postId: ref.postId,
         });
         metrics.posts.inc({ outcome: 'posted' });
+        // A group folded into a storm that has ended gets its own post once it changes again.
+        group.folded = group.folded.filter((channelId) => channelId !== destination.channelId);
         this.noteNew(destination);
       }
     }

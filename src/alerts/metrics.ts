@@ -18,6 +18,14 @@ export function createAlertMetrics(registry: Registry, store: Store): AlertMetri
       this.set((await store.countOutbox()).pending);
     },
   });
+  new Gauge({
+    name: 'coxswain_outbox_failed',
+    help: 'Alerts kept in the outbox that delivery gave up on after alerts.delivery.maxAttempts (0 means never).',
+    registers: [registry],
+    async collect() {
+      this.set((await store.countOutbox()).failed);
+    },
+  });
   return {
     received: new Counter({
       name: 'coxswain_alerts_received_total',
@@ -27,7 +35,7 @@ export function createAlertMetrics(registry: Registry, store: Store): AlertMetri
     }),
     posts: new Counter({
       name: 'coxswain_alert_posts_total',
-      help: 'Alert group deliveries to chat by outcome: posted, updated, stormed (counted in a storm summary), retried, failed.',
+      help: 'Alert group deliveries to chat by outcome: posted, updated, stormed (counted in a storm summary), retried (a failed attempt that will be tried again), failed (given up after maxAttempts).',
       labelNames: ['outcome'],
       registers: [registry],
     }),

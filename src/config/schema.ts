@@ -155,6 +155,7 @@ export const configSchema = z.strictObject({
           ratePerSecond: z.number().positive().default(10),
           maxBackoff: duration().default('5m'),
           batchSize: z.number().int().positive().default(500),
+          maxAttempts: z.number().int().nonnegative().default(0),
         })
         .prefault({}),
     })

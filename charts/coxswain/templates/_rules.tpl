@@ -25,6 +25,14 @@ job label from app.kubernetes.io/instance, so `job` is the release name.
         summary: coxswain has alerts it cannot deliver to chat
         description: '{{ "{{" }} $value {{ "}}" }} alert notifications have waited in the outbox for over {{ $a.outboxBacklog.for }}; check the chat server and the bot''s logs.'
         runbook_url: {{ $a.runbookBaseUrl }}#coxswainoutboxbacklog
+    - alert: CoxswainAlertDeliveryFailed
+      expr: max by (namespace) (coxswain_outbox_failed{ {{- $job -}} }) > 0
+      labels:
+        severity: warning
+      annotations:
+        summary: coxswain gave up delivering alerts to chat
+        description: '{{ "{{" }} $value {{ "}}" }} alert notifications reached alerts.delivery.maxAttempts and are kept in the store as failed; check the bot''s logs for the chat error.'
+        runbook_url: {{ $a.runbookBaseUrl }}#coxswainalertdeliveryfailed
     - alert: CoxswainChatDisconnected
       expr: max by (namespace, platform) (coxswain_chat_connected{ {{- $job -}} }) == 0
       for: {{ $a.chatDisconnected.for }}

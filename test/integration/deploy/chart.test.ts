@@ -386,6 +386,7 @@ describe('the bot’s own alerts', () => {
     expect(alerts).toEqual([
       'CoxswainDown',
       'CoxswainOutboxBacklog',
+      'CoxswainAlertDeliveryFailed',
       'CoxswainChatDisconnected',
       'CoxswainLeaderMissing',
     ]);
@@ -395,6 +396,9 @@ describe('the bot’s own alerts', () => {
     expect(exprs.CoxswainOutboxBacklog).toContain(
       'coxswain_outbox_pending{job="coxswain", namespace="coxswain"}',
     );
+    expect(exprs.CoxswainAlertDeliveryFailed).toContain(
+      'coxswain_outbox_failed{job="coxswain", namespace="coxswain"}',
+    );
     expect(exprs.CoxswainChatDisconnected).toContain(
       'coxswain_chat_connected{job="coxswain", namespace="coxswain"}',
     );
@@ -403,7 +407,7 @@ describe('the bot’s own alerts', () => {
     const file = join(work, 'rules.json');
     writeFileSync(file, JSON.stringify({ groups: prom.spec.groups }));
     const r = run('promtool', ['check', 'rules', file]);
-    expect(r.stdout + r.stderr).toContain('SUCCESS: 4 rules found');
+    expect(r.stdout + r.stderr).toContain('SUCCESS: 5 rules found');
     expect(r.status).toBe(0);
   });
 

@@ -179,6 +179,56 @@ describe('alert delivery', () => {
     expect(chat.posts.at(-1)?.message.title).toBe('FIRING: Calm');
   });
 
+  it('gives a group folded into a storm its own post when it changes after the storm, not when it resolves', async () => {
+    const d = delivery({ storm: { threshold: 3, window: '1m' }, delivery: { ratePerSecond: 1000 } });
+    const alerts = Array.from({ length: 6 }, (_, i) => alert({ labels: { alertname: `A${i}` } }));
+    for (const [i, a] of alerts.entries()) await receive(payload([a], { groupKey: `g${i}` }));
+    await d.runOnce();
+    const titles = () => chat.posts.map((c) => c.message.title);
+    // Three posts reach the threshold; g3..g5 are folded into the summary.
+    expect(titles()).toEqual(['FIRING: A0', 'FIRING: A1', 'FIRING: A2', 'Alert storm']);
+
+    // The storm ends after a whole window without new groups.
+    clock.now += 61_000;
+    const more = alert({ labels: { alertname: 'A3', pod: 'second' } });
+    await receive(payload([alerts[3]!, more], { groupKey: 'g3' }));
+    await receive(
+      payload([{ ...alerts[4]!, status: 'resolved', endsAt: '2026-11-23T12:01:00Z' }], { groupKey: 'g4' }),
+    );
+    await d.runOnce();
+    expect(titles().slice(4)).toEqual(['FIRING (2): A3']);
+    expect(await store.countOutbox()).toEqual({ pending: 0, delivered: 8, failed: 0 });
+
+    // Posted now, so its next change updates that post.
+    await receive(
+      payload([{ ...more, status: 'resolved', endsAt: '2026-11-23T12:02:00Z' }, alerts[3]!], {
+        groupKey: 'g3',
+      }),
+    );
+    await d.runOnce();
+    expect(chat.calls.at(-1)).toMatchObject({ kind: 'update', postId: chat.posts.at(-1)?.postId });
+  });
+
+  it('retries forever by default, and with maxAttempts marks the rows failed, keeps them and counts it', async () => {
+    const d = delivery({ delivery: { maxBackoff: '1s', maxAttempts: 3 } });
+    chat.failing = true;
+    await receive(payload([alert()]));
+    for (let i = 0; i < 5; i++) {
+      await d.runOnce();
+      clock.now += 2_000;
+    }
+    expect(await store.countOutbox()).toEqual({ pending: 0, delivered: 0, failed: 1 });
+    const metrics = await registry.getMetricsAsJSON();
+    const posts = metrics.find((m) => m.name === 'coxswain_alert_posts_total');
+    const byOutcome = Object.fromEntries(posts?.values.map((v) => [v.labels.outcome, v.value]) ?? []);
+    expect(byOutcome).toEqual({ retried: 2, failed: 1 });
+    expect(metrics.find((m) => m.name === 'coxswain_outbox_failed')?.values[0]?.value).toBe(1);
+    // A failed row is not tried again.
+    chat.failing = false;
+    expect(await d.runOnce()).toBe(0);
+    expect(chat.posts).toHaveLength(0);
+  });
+
   it('retries through a chat outage with backoff and then delivers each group exactly once', async () => {
     const d = delivery({ delivery: { maxBackoff: '30s' } });
     chat.failing = true;
