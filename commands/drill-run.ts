@@ -1,6 +1,5 @@
 /** The handlers of `drill`: thin calls into the drill engine. */
 import type { DrillData } from '../src/drills/engine.js';
-import { DRILL_HANDLERS } from '../src/drills/engine.js';
 import { formatDuration } from '../src/duration.js';
 import type { CommandContext } from '../src/router/spec.js';
 import { escapeChat } from '../src/text/escape.js';
@@ -9,10 +8,15 @@ const NO_CLUSTERS =
   'Drills need the clusters they run on: add `clusters:` (name, kubeconfig and context, or inCluster) to the config.';
 
 function target(ctx: CommandContext) {
-  const request: { drill: string; cluster?: string; namespace?: string; workload?: string; node?: string } = {
-    drill: ctx.args.drill as string,
-  };
-  for (const key of ['cluster', 'namespace', 'workload', 'node'] as const) {
+  const request: {
+    drill: string;
+    cluster?: string;
+    namespace?: string;
+    workload?: string;
+    node?: string;
+    backup?: string;
+  } = { drill: ctx.args.drill as string };
+  for (const key of ['cluster', 'namespace', 'workload', 'node', 'backup'] as const) {
     const value = ctx.args[key];
     if (typeof value === 'string') request[key] = value;
   }
@@ -25,32 +29,17 @@ export async function drillList(ctx: CommandContext): Promise<void> {
   const rows = engine
     .definitions()
     .map(
-      (d) =>
-        `| ${d.name} | ${escapeChat(d.summary)} | ${formatDuration(d.objective)} | ${d.tier ?? '—'} | ${DRILL_HANDLERS[d.kind] ? 'yes' : 'plan only'} |`,
+      (d) => `| ${d.name} | ${escapeChat(d.summary)} | ${formatDuration(d.objective)} | ${d.tier ?? '—'} |`,
     );
   await ctx.reply({
     title: 'Failover drills',
-    text: ['| drill | what | objective | tier | runs |', '|---|---|---|---|---|', ...rows].join('\n'),
+    text: ['| drill | what | objective | tier |', '|---|---|---|---|', ...rows].join('\n'),
   });
 }
 
 export async function drillPlan(ctx: CommandContext): Promise<void> {
   const engine = ctx.services.drills;
   if (!engine) return void (await ctx.reply(NO_CLUSTERS));
-  const def = engine.definition(ctx.args.drill as string);
-  if (def && !DRILL_HANDLERS[def.kind]) {
-    await ctx.reply({
-      title: `Drill ${def.name}: what it will do (not built to run yet)`,
-      text: [
-        ...def.preconditions.map((p) => `precondition: ${p}`),
-        ...def.steps.map((s, i) => `${i + 1}. ${s}`),
-        `rollback: ${def.rollback}`,
-      ]
-        .map(escapeChat)
-        .join('\n'),
-    });
-    return;
-  }
   const plan = await engine.plan(target(ctx));
   if (typeof plan === 'string') return void (await ctx.reply(plan));
   await ctx.reply({

@@ -25,8 +25,14 @@ const drillOptions: Record<string, OptionSpec> = {
   },
   workload: {
     type: 'string',
-    description: 'the target Deployment or StatefulSet',
+    description: 'the target Deployment or StatefulSet (mesh-gateway: the gateway Deployment)',
     placeholder: 'W',
+    pattern: DNS1123_SUBDOMAIN,
+  },
+  backup: {
+    type: 'string',
+    description: 'backup-restore: the Velero Backup (default: the newest Completed one)',
+    placeholder: 'B',
     pattern: DNS1123_SUBDOMAIN,
   },
 };

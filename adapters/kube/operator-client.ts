@@ -20,6 +20,7 @@ import {
   type ClusterDirectory,
   type ClusterOps,
   type ClusterReader,
+  type CollectionRef,
   type EvictionResult,
   KubeError,
   type KubeObject,
@@ -135,6 +136,18 @@ class Reader implements ClusterReader {
           })) as unknown as KubeObject;
         if (ref.plural === 'nodes')
           return (await this.core.readNode({ name: ref.name })) as unknown as KubeObject;
+        if (ref.plural === 'namespaces')
+          return (await this.core.readNamespace({ name: ref.name })) as unknown as KubeObject;
+        if (ref.plural === 'services' && ref.namespace)
+          return (await this.core.readNamespacedService({
+            name: ref.name,
+            namespace: ref.namespace,
+          })) as unknown as KubeObject;
+        if (ref.plural === 'endpoints' && ref.namespace)
+          return (await this.core.readNamespacedEndpoints({
+            name: ref.name,
+            namespace: ref.namespace,
+          })) as unknown as KubeObject;
         throw new KubeError(`reading core ${ref.plural} is not supported`, undefined);
       }
       const object = ref.namespace
@@ -156,6 +169,46 @@ class Reader implements ClusterReader {
       if (error instanceof KubeError) throw error;
       if (statusOf(error) === 404) return undefined;
       throw wrap(this.cluster, `reading ${ref.plural}/${ref.name}`, error);
+    }
+  }
+
+  async list(ref: CollectionRef, labelSelector?: string): Promise<KubeObject[]> {
+    const selector = labelSelector ? { labelSelector } : {};
+    try {
+      if (ref.group === '') {
+        const { namespace } = ref;
+        let list: { items: unknown[] };
+        if (ref.plural === 'endpoints')
+          list = namespace
+            ? await this.core.listNamespacedEndpoints({ namespace, ...selector })
+            : await this.core.listEndpointsForAllNamespaces(selector);
+        else if (ref.plural === 'services')
+          list = namespace
+            ? await this.core.listNamespacedService({ namespace, ...selector })
+            : await this.core.listServiceForAllNamespaces(selector);
+        else throw new KubeError(`listing core ${ref.plural} is not supported`, undefined);
+        return list.items as KubeObject[];
+      }
+      const list = (
+        ref.namespace
+          ? await this.custom.listNamespacedCustomObject({
+              group: ref.group,
+              version: ref.version,
+              namespace: ref.namespace,
+              plural: ref.plural,
+              ...selector,
+            })
+          : await this.custom.listClusterCustomObject({
+              group: ref.group,
+              version: ref.version,
+              plural: ref.plural,
+              ...selector,
+            })
+      ) as { items?: KubeObject[] };
+      return list.items ?? [];
+    } catch (error) {
+      if (error instanceof KubeError) throw error;
+      throw wrap(this.cluster, `listing ${ref.plural}`, error);
     }
   }
 
@@ -277,6 +330,82 @@ class Writer implements OperatorWriter {
       return result as KubeObject;
     } catch (error) {
       throw wrap(this.cluster, `patching ${ref.plural} ${ref.namespace ?? ''}/${ref.name}`, error);
+    }
+  }
+
+  async scale(ref: ResourceRef, replicas: number): Promise<void> {
+    if (!ref.namespace)
+      throw new KubeError(`scaling needs a namespace (${ref.plural}/${ref.name})`, undefined);
+    try {
+      await this.custom.patchNamespacedCustomObjectScale(
+        {
+          group: ref.group,
+          version: ref.version,
+          namespace: ref.namespace,
+          plural: ref.plural,
+          name: ref.name,
+          body: { spec: { replicas } },
+        },
+        this.merge(),
+      );
+    } catch (error) {
+      throw wrap(this.cluster, `scaling ${ref.plural} ${ref.namespace}/${ref.name} to ${replicas}`, error);
+    }
+  }
+
+  async create(ref: CollectionRef, object: KubeObject): Promise<'created' | 'exists'> {
+    if (ref.group === '') throw new KubeError(`creating core ${ref.plural} is not supported`, undefined);
+    try {
+      if (ref.namespace)
+        await this.custom.createNamespacedCustomObject(
+          {
+            group: ref.group,
+            version: ref.version,
+            namespace: ref.namespace,
+            plural: ref.plural,
+            body: object,
+          },
+          this.options,
+        );
+      else
+        await this.custom.createClusterCustomObject(
+          { group: ref.group, version: ref.version, plural: ref.plural, body: object },
+          this.options,
+        );
+      return 'created';
+    } catch (error) {
+      if (statusOf(error) === 409) return 'exists';
+      throw wrap(this.cluster, `creating ${ref.plural} ${object.metadata?.name ?? ''}`, error);
+    }
+  }
+
+  async remove(ref: ResourceRef): Promise<'deleted' | 'gone'> {
+    try {
+      if (ref.group === '') {
+        if (ref.plural !== 'namespaces')
+          throw new KubeError(`deleting core ${ref.plural} is not supported`, undefined);
+        await this.core.deleteNamespace({ name: ref.name }, this.options);
+      } else if (ref.namespace)
+        await this.custom.deleteNamespacedCustomObject(
+          {
+            group: ref.group,
+            version: ref.version,
+            namespace: ref.namespace,
+            plural: ref.plural,
+            name: ref.name,
+          },
+          this.options,
+        );
+      else
+        await this.custom.deleteClusterCustomObject(
+          { group: ref.group, version: ref.version, plural: ref.plural, name: ref.name },
+          this.options,
+        );
+      return 'deleted';
+    } catch (error) {
+      if (error instanceof KubeError) throw error;
+      if (statusOf(error) === 404) return 'gone';
+      throw wrap(this.cluster, `deleting ${ref.plural} ${ref.namespace ?? ''}/${ref.name}`, error);
     }
   }
 }

@@ -33,6 +33,7 @@ const drillSchema = z.strictObject({
       namespace: z.string().optional(),
       workload: z.string().optional(),
       node: z.string().optional(),
+      backup: z.string().optional(),
     })
     .default({}),
   preconditions: z.array(z.string()).default([]),

@@ -9,7 +9,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { formatDuration } from '../duration.js';
-import type { ClusterDirectory } from '../kube/cluster-ops.js';
+import type { ClusterDirectory, ClusterOps } from '../kube/cluster-ops.js';
 import type { Logger } from '../log.js';
 import type { Message } from '../message.js';
 import type { Destination, PostRef } from '../ports.js';
@@ -17,16 +17,27 @@ import type { Run, Store } from '../store/store.js';
 import { escapeChat } from '../text/escape.js';
 import { WakeableSleeps } from '../wakeable-sleep.js';
 import type { DrillDefinition, DrillKind } from './definitions.js';
-import type { DrillKindHandler, DrillParams, KindState, Recovery, StepContext } from './kind.js';
+import {
+  DRILL_ARGS,
+  type DrillKindHandler,
+  type DrillParams,
+  type KindState,
+  type Recovery,
+  type StepContext,
+} from './kind.js';
+import { backupRestore } from './kinds/backup-restore.js';
 import { cnpgFailover } from './kinds/cnpg-failover.js';
+import { meshGateway } from './kinds/mesh-gateway.js';
 import { nodeDrain } from './kinds/node-drain.js';
 import { podKill } from './kinds/pod-kill.js';
 
-/** The kinds built so far; the others are listed and planned but refused on run. */
-export const DRILL_HANDLERS: Partial<Record<DrillKind, DrillKindHandler>> = {
+/** The code behind each kind of drill. */
+export const DRILL_HANDLERS: Record<DrillKind, DrillKindHandler> = {
   'pod-kill': podKill,
   'node-drain': nodeDrain,
   'cnpg-failover': cnpgFailover,
+  'mesh-gateway': meshGateway,
+  'backup-restore': backupRestore,
 };
 
 /** Where a drill's posts go: the chat port's post/update (ChatPort satisfies it). */
@@ -56,6 +67,13 @@ export interface DrillData extends Record<string, unknown> {
   rollbackReason?: string;
   abortRequestedBy?: string;
   override?: { by: string; reason: string };
+  /** The kind reported a failure (not the time limit): the rollback ends as `failed`. */
+  failed?: boolean;
+  /**
+   * Stored by a replica that is not the leader: only the leader drives drills, and its next
+   * `resume` sweep starts this one (see DrillEngineOptions.isLeader).
+   */
+  awaitingLeader?: boolean;
   report?: string;
   errors?: number;
 }
@@ -78,6 +96,12 @@ export interface DrillEngineOptions {
    * five ticks, whichever is longer.
    */
   staleAfterMs?: number;
+  /**
+   * Whether this replica leads (leader election). Only the leader drives drills and takes over
+   * orphaned runs; a start on another replica checks the guard rails, stores the run and leaves
+   * it to the leader, whose `resume` sweep picks it up. Unset: this replica leads.
+   */
+  isLeader?: () => boolean;
 }
 
 export interface StartRequest {
@@ -86,6 +110,7 @@ export interface StartRequest {
   namespace?: string;
   workload?: string;
   node?: string;
+  backup?: string;
   actor: string;
   isAdmin: boolean;
   override?: string;
@@ -141,7 +166,7 @@ export class DrillEngine {
     if (!this.options.clusters.get(cluster))
       return `There is no cluster ${cluster} in the config; the clusters are ${this.options.clusters.names().join(', ') || 'none'}.`;
     const params: DrillParams = { cluster };
-    for (const key of ['namespace', 'workload', 'node'] as const) {
+    for (const key of DRILL_ARGS) {
       const value = request[key] ?? def.defaults[key];
       if (value !== undefined) params[key] = value;
     }
@@ -158,7 +183,12 @@ export class DrillEngine {
     if (typeof resolved === 'string') return resolved;
     const ops = this.options.clusters.get(resolved.params.cluster);
     if (!ops) return `There is no cluster ${resolved.params.cluster}.`;
-    const inspection = await resolved.handler.inspect(resolved.params, ops, resolved.def);
+    const inspection = await resolved.handler.inspect(
+      resolved.params,
+      ops,
+      resolved.def,
+      this.peers(resolved.params.cluster),
+    );
     return {
       lines: [
         ...inspection.lines,
@@ -166,6 +196,18 @@ export class DrillEngine {
       ],
       problems: [...(await this.guardProblems(resolved.params.cluster)), ...inspection.problems],
     };
+  }
+
+  private peers(cluster: string): ClusterOps[] {
+    return this.options.clusters
+      .names()
+      .filter((name) => name !== cluster)
+      .map((name) => this.options.clusters.get(name))
+      .filter((ops): ops is ClusterOps => ops !== undefined);
+  }
+
+  private leads(): boolean {
+    return this.options.isLeader?.() ?? true;
   }
 
   private async guardProblems(cluster: string): Promise<string[]> {
@@ -228,7 +270,7 @@ export class DrillEngine {
       };
     if (blockers.length && !request.isAdmin)
       return { ok: false, reason: `Refused: ${blockers.join('; ')}. Only an admin may override.` };
-    const inspection = await handler.inspect(params, ops, def);
+    const inspection = await handler.inspect(params, ops, def, this.peers(params.cluster));
     if (inspection.problems.length) return { ok: false, reason: inspection.problems.join(' ') };
     if (request.dryRun) return { ok: true, plan: inspection.lines };
 
@@ -242,6 +284,14 @@ export class DrillEngine {
       kindState: {},
       steps: [],
     };
+    const leads = this.leads();
+    if (!leads) {
+      data.awaitingLeader = true;
+      data.steps.push({
+        at: now,
+        text: 'This replica is not the leader: the run is stored and the leader replica starts it within seconds.',
+      });
+    }
     if (blockers.length && reason) {
       data.override = { by: request.actor, reason };
       data.steps.push({
@@ -267,7 +317,7 @@ export class DrillEngine {
       await this.options.store.saveRun(run);
       for (const step of data.steps) await this.say(run, { text: step.text });
     }
-    this.drive(run.id);
+    if (leads) this.drive(run.id);
     return { ok: true, run, plan: inspection.lines };
   }
 
@@ -303,14 +353,21 @@ export class DrillEngine {
    * and periodically, so a run orphaned by another replica is found too.
    */
   async resume(): Promise<number> {
-    if (this.stopped) return 0;
+    if (this.stopped || !this.leads()) return 0;
     const staleAfter = this.options.staleAfterMs ?? Math.max(30_000, 5 * this.tickMs);
     const unfinished = (await this.options.store.listRuns({ kind: 'drill', unfinished: true })).filter(
-      (r) => !this.loops.has(r.id) && this.now() - r.updatedAt >= staleAfter,
+      (r) =>
+        !this.loops.has(r.id) &&
+        ((r.data as DrillData).awaitingLeader === true || this.now() - r.updatedAt >= staleAfter),
     );
     for (const run of unfinished) {
       const data = run.data as DrillData;
-      if (run.state === 'running') {
+      if (data.awaitingLeader) {
+        // Handed over by a replica that is not the leader: never started, so start it now.
+        delete data.awaitingLeader;
+        run.updatedAt = this.now();
+        await this.options.store.saveRun(run);
+      } else if (run.state === 'running') {
         run.state = 'rolling-back';
         data.rollbackReason = 'coxswain restarted while the drill was running';
         data.steps.push({ at: this.now(), text: 'coxswain restarted mid-drill; rolling back.' });
@@ -384,6 +441,7 @@ export class DrillEngine {
       definition: def,
       params: data.params,
       ops,
+      peers: this.peers(data.params.cluster),
       writer: ops.writer(run.startedBy),
       state: data.kindState,
       now: this.now,
@@ -400,6 +458,11 @@ export class DrillEngine {
         recovery.ms = recovery.recoveredAt - recovery.startedAt;
         data.recovery = recovery;
       },
+      fail: (reason) => {
+        if (run.state !== 'running') return;
+        data.failed = true;
+        this.beginRollback(run, reason, fresh);
+      },
     };
 
     if (run.state === 'running') {
@@ -415,7 +478,7 @@ export class DrillEngine {
       if (run.state === 'running') {
         await handler.step(ctx);
         data.errors = 0;
-        if (data.kindState.stage === 'done') {
+        if (run.state === 'running' && data.kindState.stage === 'done') {
           const ms = data.recovery?.ms ?? 0;
           this.finish(run, ms <= data.objectiveMs ? 'passed' : 'failed');
         }
@@ -426,7 +489,7 @@ export class DrillEngine {
             run,
             data.abortRequestedBy
               ? 'aborted'
-              : reason.startsWith('the time limit')
+              : data.failed || reason.startsWith('the time limit')
                 ? 'failed'
                 : 'rolled-back',
           );

@@ -11,7 +11,13 @@ export interface DrillParams {
   namespace?: string;
   workload?: string;
   node?: string;
+  /** The Velero Backup a restore drill restores (unset: the newest Completed one). */
+  backup?: string;
 }
+
+/** The arguments a person may give a drill (besides the cluster). */
+export const DRILL_ARGS = ['namespace', 'workload', 'node', 'backup'] as const;
+export type DrillArg = (typeof DRILL_ARGS)[number];
 
 /** The measured recovery: from the disruption to the moment recovery was observed. */
 export interface Recovery {
@@ -27,6 +33,8 @@ export interface StepContext {
   definition: DrillDefinition;
   params: DrillParams;
   ops: ClusterOps;
+  /** The other configured clusters (the mesh drill watches their mirrored services). */
+  peers: readonly ClusterOps[];
   writer: OperatorWriter;
   state: KindState;
   now(): number;
@@ -36,6 +44,8 @@ export interface StepContext {
   disrupted(): void;
   /** Marks recovery observed; the engine finishes the drill after this stage. */
   recovered(): void;
+  /** The drill failed for a reason other than time (e.g. Velero reports the Restore Failed): roll back, then report it failed. */
+  fail(reason: string): void;
 }
 
 export interface Inspection {
@@ -47,8 +57,13 @@ export interface Inspection {
 
 export interface DrillKindHandler {
   /** Arguments the kind needs (after defaults). */
-  required: readonly ('namespace' | 'workload' | 'node')[];
-  inspect(params: DrillParams, ops: ClusterOps, definition: DrillDefinition): Promise<Inspection>;
+  required: readonly DrillArg[];
+  inspect(
+    params: DrillParams,
+    ops: ClusterOps,
+    definition: DrillDefinition,
+    peers: readonly ClusterOps[],
+  ): Promise<Inspection>;
   /** Advances the forward path by at most one stage; sets `state.stage = 'done'` at the end. */
   step(ctx: StepContext): Promise<void>;
   /** Undoes what the forward path changed; true when nothing is left to undo. */

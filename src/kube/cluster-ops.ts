@@ -53,9 +53,15 @@ export interface NodeInfo {
   unschedulable: boolean;
 }
 
+/** A collection to list: `namespace` unset means every namespace. */
+export type CollectionRef = Omit<ResourceRef, 'name'>;
+
 /** Reads with the bot's own (read-only) identity. */
 export interface ClusterReader {
+  /** One object; core-group objects: pods, nodes, services, endpoints, namespaces. */
   get(ref: ResourceRef): Promise<KubeObject | undefined>;
+  /** The objects of a collection matching a label selector (core group: services, endpoints). */
+  list(ref: CollectionRef, labelSelector?: string): Promise<KubeObject[]>;
   listPods(query: { namespace?: string; labelSelector?: string; nodeName?: string }): Promise<PodInfo[]>;
   getNode(name: string): Promise<NodeInfo | undefined>;
   listNodes(): Promise<NodeInfo[]>;
@@ -72,8 +78,14 @@ export interface OperatorWriter {
   deletePod(namespace: string, name: string): Promise<'deleted' | 'gone'>;
   evictPod(namespace: string, name: string): Promise<EvictionResult>;
   setUnschedulable(node: string, unschedulable: boolean): Promise<void>;
-  /** JSON merge patch of an object (Flux suspend/resume, reconcile requests, scale). */
+  /** JSON merge patch of an object (Flux suspend/resume, reconcile requests). */
   mergePatch(ref: ResourceRef, patch: Record<string, unknown>): Promise<KubeObject>;
+  /** Sets `spec.replicas` through the scale subresource (the mesh drill's gateway). */
+  scale(ref: ResourceRef, replicas: number): Promise<void>;
+  /** Creates an object (a Velero Restore); `exists` when one of that name is already there. */
+  create(ref: CollectionRef, object: KubeObject): Promise<'created' | 'exists'>;
+  /** Deletes an object (a Restore, the scratch namespace); `gone` when it no longer exists. */
+  remove(ref: ResourceRef): Promise<'deleted' | 'gone'>;
 }
 
 export interface ClusterOps {

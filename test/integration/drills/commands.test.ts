@@ -67,8 +67,9 @@ describe('/ops drill', () => {
   it('lists the drills with their objectives', async () => {
     const text = (await run('drill list', 'viewer')).answers[0]?.message.text ?? '';
     expect(text).toContain('| pod-kill |');
-    expect(text).toMatch(/\| node-drain \| .* \| 5m \| monthly \| yes \|/);
-    expect(text).toMatch(/\| backup-restore \| .* \| plan only \|/);
+    expect(text).toMatch(/^\| node-drain \| .* \| 5m \| monthly \|$/m);
+    expect(text).toMatch(/^\| mesh-gateway \| .* \| 1m \| monthly \|$/m);
+    expect(text).toMatch(/^\| backup-restore \| .* \| 4h \| weekly \|$/m);
   });
 
   it('plans a node drain from the live cluster, changing nothing', async () => {
