@@ -208,6 +208,66 @@ describe('the operator account, impersonated with the chat user as extra', () =>
   });
 });
 
+describe('the drills added for the mesh gateway and restores', () => {
+  it('the operator may scale only the gateway through the scale subresource, and delete only the restore scratch namespace', async () => {
+    const infraKc = botKubeConfig(env, 'infra', mintToken(env, 'infra'));
+    const infra = createClusterOps('infra', infraKc);
+    const writer = infra.writer('alice');
+    const gateway = {
+      group: 'apps',
+      version: 'v1',
+      plural: 'deployments',
+      namespace: 'linkerd-multicluster',
+      name: 'linkerd-gateway',
+    };
+    // Scaled to what it already has: allowed, and changes nothing.
+    await writer.scale(gateway, 1);
+    expect((await infra.reader.get(gateway))?.spec?.replicas).toBe(1);
+    // A Deployment outside linkerd-multicluster: refused.
+    await expect(
+      writer.scale({ ...gateway, namespace: 'monitoring', name: 'grafana' }, 1),
+    ).rejects.toMatchObject({ status: 403 });
+
+    const apps = createClusterOps('apps', botKc).writer('alice');
+    kubectlRun(env, 'apps', ['create', 'namespace', 'coxswain-drill-restore']);
+    expect(
+      await apps.remove({ group: '', version: 'v1', plural: 'namespaces', name: 'coxswain-drill-restore' }),
+    ).toBe('deleted');
+    // Any other namespace: refused (here the test's own).
+    await expect(
+      apps.remove({ group: '', version: 'v1', plural: 'namespaces', name: NS }),
+    ).rejects.toMatchObject({ status: 403 });
+    await deleteNamespaceAndWait(env, 'apps', 'coxswain-drill-restore');
+  });
+
+  it('the bot reads Velero Restores and namespaces, and may not create a Restore itself', async () => {
+    const ops = createClusterOps('apps', botKc);
+    expect(
+      await ops.reader.get({ group: '', version: 'v1', plural: 'namespaces', name: 'velero' }),
+    ).toBeDefined();
+    expect(
+      await ops.reader.list({ group: 'velero.io', version: 'v1', plural: 'restores', namespace: 'velero' }),
+    ).toEqual(expect.any(Array));
+    const custom = botKc.makeApiClient(CustomObjectsApi);
+    expect(
+      await statusOfCall(() =>
+        custom.createNamespacedCustomObject({
+          group: 'velero.io',
+          version: 'v1',
+          namespace: 'velero',
+          plural: 'restores',
+          body: {
+            apiVersion: 'velero.io/v1',
+            kind: 'Restore',
+            metadata: { name: 'direct' },
+            spec: { backupName: 'x' },
+          },
+        }),
+      ),
+    ).toBe(403);
+  });
+});
+
 describe('impersonating anyone but the operator', () => {
   it.each([
     ['a service account in another namespace', 'system:serviceaccount:kube-system:default'],
