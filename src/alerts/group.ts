@@ -56,7 +56,9 @@ export function mergeAlert(group: GroupState, item: OutboxAlert): void {
   group.groupLabels = item.groupLabels;
   group.commonLabels = item.commonLabels;
   group.commonAnnotations = item.commonAnnotations;
-  const known = group.alerts[item.alert.fingerprint];
+  const fingerprint = item.alert.fingerprint;
+  // Own keys only: a fingerprint such as `toString` or `__proto__` is a key like any other.
+  const known = Object.hasOwn(group.alerts, fingerprint) ? group.alerts[fingerprint] : undefined;
   // A stale "firing" for the same episode must not undo its resolution.
   if (
     known &&
@@ -65,7 +67,13 @@ export function mergeAlert(group: GroupState, item: OutboxAlert): void {
     known.startsAt === item.alert.startsAt
   )
     return;
-  group.alerts[item.alert.fingerprint] = item.alert;
+  // Defined, not assigned: assigning to `__proto__` would replace the object's prototype and lose the alert.
+  Object.defineProperty(group.alerts, fingerprint, {
+    value: item.alert,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 export function groupStatus(group: GroupState): 'firing' | 'resolved' {
