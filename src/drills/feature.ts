@@ -1,7 +1,9 @@
 /**
  * The operations feature: phases and drills. It builds both engines over the configured clusters
  * (the cluster adapter comes from main.ts), sets them on the services for the commands, and at
- * start picks up runs a previous process left: phases continue, drills roll back.
+ * start picks up runs a previous process left: phases continue, drills roll back. With leader
+ * election, only the leader drives runs: a run started on another replica is stored and picked
+ * up by the leader's next sweep; the leader also runs the scheduled drills.
  */
 import type { AlertmanagerApi } from '../alerts/alertmanager-api.js';
 import type { Config } from '../config/schema.js';
@@ -13,6 +15,7 @@ import { PhaseEngine } from '../phases/engine.js';
 import { alertmanagerCriticalAlerts } from './critical-alerts.js';
 import { loadDrills } from './definitions.js';
 import { DrillEngine } from './engine.js';
+import { DrillSchedules, scheduleProblems } from './schedules.js';
 
 export interface OperationsDeps {
   /** Reads as the bot, writes as the operator: adapters/kube/operator-client.ts. */
@@ -23,6 +26,7 @@ export function operationsFeature(deps: OperationsDeps): Feature {
   let phases: PhaseEngine | undefined;
   let drills: DrillEngine | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let schedules: DrillSchedules | undefined;
   return {
     name: 'operations',
     async start(ctx) {
@@ -36,6 +40,12 @@ export function operationsFeature(deps: OperationsDeps): Feature {
       const log = ctx.log.child({ feature: 'operations' });
       const phaseDefs = ops.phases.definitions ? loadPhases(ops.phases.definitions) : loadPhases();
       const drillDefs = ops.drills.definitions ? loadDrills(ops.drills.definitions) : loadDrills();
+      const unknown = scheduleProblems(ops.drills.schedules, (name) =>
+        drillDefs.some((d) => d.name === name),
+      );
+      if (unknown.length) throw new Error(unknown.join('; '));
+      // Set by the health feature's elector, which starts before this one; absent: this replica leads.
+      const isLeader = () => ctx.services.isLeader?.() ?? true;
       const firing = () => {
         const directory = ctx.services.alertmanagers;
         if (!directory) return [];
@@ -51,6 +61,7 @@ export function operationsFeature(deps: OperationsDeps): Feature {
         log,
         now: ctx.services.now,
         tickMs: parseDuration(ops.phases.interval) as number,
+        isLeader,
       });
       drills = new DrillEngine({
         store: ctx.store,
@@ -61,25 +72,40 @@ export function operationsFeature(deps: OperationsDeps): Feature {
         alerts: alertmanagerCriticalAlerts(firing),
         now: ctx.services.now,
         tickMs: parseDuration(ops.drills.interval) as number,
+        isLeader,
       });
       ctx.services.phases = phases;
       ctx.services.drills = drills;
       // Runs a dead process (this one before a restart, or another replica) left behind: phases
       // continue, drills roll back. Checked now and then, since a run is only taken over once
-      // nobody has advanced it for a while.
+      // nobody has advanced it for a while; runs another replica stored for the leader are
+      // started at once. Only the leader sweeps (the engines check too).
       const sweep = async () => {
+        if (!isLeader()) return;
         const continued = (await phases?.resume()) ?? 0;
         const rolledBack = (await drills?.resume()) ?? 0;
         if (continued || rolledBack)
           log.info({ continued, rolledBack }, 'picked up orphaned phase and drill runs');
       };
       await sweep();
+      // As often as a drill advances, so a run handed over by another replica starts within a tick or two.
+      const every = Math.max(2000, parseDuration(ops.drills.interval) as number);
       timer = setInterval(() => {
         sweep().catch((error: unknown) => log.warn({ err: error }, 'looking for orphaned runs failed'));
-      }, 10_000);
+      }, every);
       timer.unref();
+      if (ops.drills.schedules.length > 0) {
+        schedules = new DrillSchedules(ops.drills.schedules, {
+          engine: drills,
+          chat: ctx.chat,
+          isLeader,
+          log,
+        });
+        schedules.start();
+      }
     },
     async stop() {
+      schedules?.stop();
       if (timer) clearInterval(timer);
       await Promise.all([phases?.stop(), drills?.stop()]);
     },

@@ -63,6 +63,8 @@ export interface PhaseData extends Record<string, unknown> {
   timeoutMs: number;
   post?: PostRef;
   reason?: string;
+  /** Stored by a replica that is not the leader; the leader's next `resume` starts it. */
+  awaitingLeader?: boolean;
 }
 
 export interface PhaseEngineOptions {
@@ -75,6 +77,8 @@ export interface PhaseEngineOptions {
   tickMs?: number;
   /** A run nobody has advanced for this long is orphaned and taken over (see DrillEngine). */
   staleAfterMs?: number;
+  /** Whether this replica leads; only the leader drives runs (see DrillEngineOptions.isLeader). */
+  isLeader?: () => boolean;
 }
 
 export type PhaseStartResult =
@@ -251,6 +255,8 @@ export class PhaseEngine {
       return { ok: false, reason, run };
     }
     if (request.dryRun) return { ok: true, plan };
+    const leads = this.options.isLeader?.() ?? true;
+    if (!leads) data.awaitingLeader = true;
     const run = this.newRun(def.name, request.actor, now, data, steps.length ? 'reconciling' : 'verifying');
     await this.options.store.saveRun(run);
     const post = await request.open(this.render(run));
@@ -258,7 +264,8 @@ export class PhaseEngine {
       data.post = post;
       await this.options.store.saveRun(run);
     }
-    this.drive(run.id);
+    // Another replica leads: the run is stored and its next sweep (resume) starts it.
+    if (leads) this.drive(run.id);
     return { ok: true, run, plan };
   }
 
@@ -319,12 +326,22 @@ export class PhaseEngine {
 
   /** Continues runs a previous process left unfinished. */
   async resume(): Promise<number> {
-    if (this.stopped) return 0;
+    if (this.stopped || !(this.options.isLeader?.() ?? true)) return 0;
     const staleAfter = this.options.staleAfterMs ?? Math.max(30_000, 5 * this.tickMs);
     const unfinished = (await this.options.store.listRuns({ kind: 'phase', unfinished: true })).filter(
-      (r) => !this.loops.has(r.id) && this.now() - r.updatedAt >= staleAfter,
+      (r) =>
+        !this.loops.has(r.id) &&
+        ((r.data as PhaseData).awaitingLeader === true || this.now() - r.updatedAt >= staleAfter),
     );
-    for (const run of unfinished) this.drive(run.id);
+    for (const run of unfinished) {
+      const data = run.data as PhaseData;
+      if (data.awaitingLeader) {
+        delete data.awaitingLeader;
+        run.updatedAt = this.now();
+        await this.options.store.saveRun(run);
+      }
+      this.drive(run.id);
+    }
     return unfinished.length;
   }
 

@@ -32,6 +32,18 @@ export class RecordingChat {
     this.updates.push({ ref, message });
   }
 
+  /** Channel names resolve to ids that differ from them, as on a real platform. */
+  async resolveChannel(name: string): Promise<Destination> {
+    return { channelId: `id-${name}` };
+  }
+
+  /** Top-level posts (not thread replies) in a channel. */
+  topLevel(channelId: string): Message[] {
+    return this.posts
+      .filter((p) => p.destination.channelId === channelId && p.destination.threadId === undefined)
+      .map((p) => p.message);
+  }
+
   thread(rootPostId: string): string[] {
     return this.posts.filter((p) => p.destination.threadId === rootPostId).map((p) => p.message.text);
   }
