@@ -1,0 +1,123 @@
+/** The pure parts of the mesh-gateway and backup-restore drills. */
+import { describe, expect, it } from 'vitest';
+import {
+  backupCovers,
+  newestCompleted,
+  RESTORE_NAMESPACE,
+  restoreObject,
+} from '../../../src/drills/kinds/backup-restore.js';
+import {
+  endpointAddresses,
+  goDurationMs,
+  mirrorSelector,
+  noticeWindowMs,
+} from '../../../src/drills/kinds/mesh-gateway.js';
+import type { KubeObject } from '../../../src/kube/cluster-ops.js';
+
+function backup(
+  name: string,
+  phase: string,
+  completed: string | undefined,
+  spec: Record<string, unknown> = {},
+) {
+  return {
+    metadata: { name },
+    spec,
+    status: { phase, ...(completed ? { completionTimestamp: completed } : {}) },
+  } as KubeObject;
+}
+
+describe('mesh-gateway', () => {
+  it('counts ready and not-ready addresses over all subsets', () => {
+    expect(endpointAddresses(undefined)).toEqual({ ready: 0, notReady: 0 });
+    expect(endpointAddresses({ subsets: [] } as KubeObject)).toEqual({ ready: 0, notReady: 0 });
+    expect(
+      endpointAddresses({
+        subsets: [
+          { addresses: [{ ip: '10.0.0.1' }, { ip: '10.0.0.2' }] },
+          { notReadyAddresses: [{ ip: '10.0.0.3' }] },
+        ],
+      } as KubeObject),
+    ).toEqual({ ready: 2, notReady: 1 });
+  });
+
+  it('selects the mirrors of one cluster, leaving out remote-discovery mirrors (no endpoints by design)', () => {
+    expect(mirrorSelector('infra')).toBe(
+      'mirror.linkerd.io/mirrored-service=true,mirror.linkerd.io/cluster-name=infra,!mirror.linkerd.io/remote-discovery',
+    );
+  });
+
+  it('waits for the peers as long as their Links probe: period × failure threshold + 30s, the longest', () => {
+    expect(goDurationMs('3s')).toBe(3000);
+    expect(goDurationMs('1m0s')).toBe(60_000);
+    expect(goDurationMs(7)).toBeUndefined();
+    const link = (period: string, failureThreshold?: string) =>
+      ({ spec: { probeSpec: { period, ...(failureThreshold ? { failureThreshold } : {}) } } }) as KubeObject;
+    expect(noticeWindowMs([])).toBe(60_000);
+    expect(noticeWindowMs([link('3s', '3')])).toBe(39_000);
+    // Unset threshold: Linkerd's default of 3.
+    expect(noticeWindowMs([link('10s')])).toBe(60_000);
+    expect(noticeWindowMs([link('3s', '3'), link('1m0s', '2')])).toBe(150_000);
+    expect(noticeWindowMs([link('soon', '3')])).toBe(60_000);
+  });
+});
+
+describe('backup-restore', () => {
+  it('knows which namespaces a Backup includes', () => {
+    expect(backupCovers(backup('a', 'Completed', undefined), 'harbor')).toBe(true);
+    expect(backupCovers(backup('a', 'Completed', undefined, { includedNamespaces: ['*'] }), 'harbor')).toBe(
+      true,
+    );
+    expect(
+      backupCovers(
+        backup('a', 'Completed', undefined, { includedNamespaces: ['*'], excludedNamespaces: ['harbor'] }),
+        'harbor',
+      ),
+    ).toBe(false);
+    expect(
+      backupCovers(backup('a', 'Completed', undefined, { includedNamespaces: ['gitlab'] }), 'harbor'),
+    ).toBe(false);
+    expect(
+      backupCovers(
+        backup('a', 'Completed', undefined, { includedNamespaces: ['gitlab', 'harbor'] }),
+        'harbor',
+      ),
+    ).toBe(true);
+  });
+
+  it('picks the newest Completed Backup that includes the namespace', () => {
+    const backups = [
+      backup('old', 'Completed', '2026-11-20T02:00:00Z'),
+      backup('failed-newer', 'Failed', '2026-11-23T02:00:00Z'),
+      backup('other-ns', 'Completed', '2026-11-23T03:00:00Z', { includedNamespaces: ['gitlab'] }),
+      backup('newest', 'Completed', '2026-11-22T02:00:00Z'),
+      backup('running', 'InProgress', undefined),
+    ];
+    expect(newestCompleted(backups, 'harbor')?.metadata?.name).toBe('newest');
+    expect(newestCompleted(backups, 'gitlab')?.metadata?.name).toBe('other-ns');
+    expect(newestCompleted([backup('x', 'Failed', '2026-11-23T02:00:00Z')], 'harbor')).toBeUndefined();
+  });
+
+  it('restores one namespace of the backup into the scratch namespace', () => {
+    expect(restoreObject('coxswain-drill-1', 'apps-daily-1', 'harbor')).toEqual({
+      apiVersion: 'velero.io/v1',
+      kind: 'Restore',
+      metadata: {
+        name: 'coxswain-drill-1',
+        namespace: 'velero',
+        labels: { 'app.kubernetes.io/managed-by': 'coxswain', 'coxswain.dev/drill': 'backup-restore' },
+      },
+      spec: {
+        backupName: 'apps-daily-1',
+        includedNamespaces: ['harbor'],
+        namespaceMapping: { harbor: RESTORE_NAMESPACE },
+      },
+    });
+  });
+
+  it('the chart lets the operator delete the same scratch namespace the drill restores into', async () => {
+    const { readFileSync } = await import('node:fs');
+    const values = readFileSync(new URL('../../../charts/coxswain/values.yaml', import.meta.url), 'utf8');
+    expect(values).toMatch(new RegExp(`^  restoreNamespace: ${RESTORE_NAMESPACE}$`, 'm'));
+  });
+});
