@@ -3,7 +3,13 @@
  * and refuses new work once shutdown has begun.
  */
 import type { Logger } from '../src/log.js';
-import type { ActionEvent, InboundHandlers, Invocation } from '../src/ports.js';
+import type {
+  ActionEvent,
+  DialogAnswer,
+  DialogSubmission,
+  InboundHandlers,
+  Invocation,
+} from '../src/ports.js';
 import type { Router } from '../src/router/router.js';
 import type { ActionRegistry } from './actions.js';
 
@@ -36,6 +42,23 @@ export class Inbound implements InboundHandlers {
           .catch(() => undefined);
       }),
     );
+  }
+
+  async onDialogSubmit(submission: DialogSubmission): Promise<DialogAnswer | undefined> {
+    if (this.closing) return { error: 'coxswain is restarting; submit again in a moment.' };
+    let answer: DialogAnswer | undefined;
+    await this.track(submission.responder, async () => {
+      try {
+        answer = await this.actions.submit(submission);
+      } catch (error) {
+        this.log.error(
+          { err: error, action: submission.action, requestId: submission.requestId },
+          'dialog handler failed',
+        );
+        answer = { error: `That did not work: the failure is logged under request ${submission.requestId}.` };
+      }
+    });
+    return answer;
   }
 
   /** Stops taking new work and waits for what is running. */

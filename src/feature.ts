@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
-import type { ActionEvent, ChatPort } from './ports.js';
+import type { ActionEvent, ChatPort, DialogAnswer, DialogSubmission } from './ports.js';
 import type { ActionSigner } from './security/signing.js';
 import type { Services } from './services.js';
 import type { Store } from './store/store.js';
@@ -25,6 +25,11 @@ export interface FeatureContext {
   /** Engines for command handlers; a feature sets its own member. */
   services: Services;
   registerAction(action: string, handler: (event: ActionEvent) => Promise<void>): void;
+  /** A dialog's submissions (the Dialog's `action`); field errors in the answer keep it open. */
+  registerDialog(
+    action: string,
+    handler: (submission: DialogSubmission) => Promise<DialogAnswer | undefined>,
+  ): void;
 }
 
 export interface Feature {

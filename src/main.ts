@@ -202,6 +202,7 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
     signer,
     services,
     registerAction: (action, handler) => actions.register(action, handler),
+    registerDialog: (action, handler) => actions.registerDialog(action, handler),
   };
   if (http) featureContext.http = http;
   if (http && chatRoutes) chatRoutes(http);

@@ -55,6 +55,8 @@ export interface Invocation {
   /** Correlates logs, audit entries and replies. */
   requestId: string;
   responder: Responder;
+  /** Present where the platform can open a dialog for this invoker now (see DialogCapability). */
+  trigger?: DialogTrigger;
 }
 
 /** A button click, after the adapter verified the payload's signature. */
@@ -67,12 +69,32 @@ export interface ActionEvent {
   post?: PostRef;
   requestId: string;
   responder: Responder;
+  /** Present where the platform can open a dialog for this clicker now (see DialogCapability). */
+  trigger?: DialogTrigger;
+}
+
+/**
+ * A submitted dialog, after the adapter verified its signed state: `action` and `payload` are
+ * what the bot put in when it opened the dialog; `values` is what the person typed (untrusted,
+ * every field as a string, absent ones as ''). `user` is who submitted, as the platform vouches.
+ */
+export interface DialogSubmission extends ActionEvent {
+  values: Record<string, string>;
+}
+
+/** A dialog handler's answer: field errors keep the dialog open with the message under the field. */
+export interface DialogAnswer {
+  errors?: Record<string, string>;
+  /** An error about the whole form, shown in the dialog. */
+  error?: string;
 }
 
 /** What adapters call when something arrives. */
 export interface InboundHandlers {
   onCommand(invocation: Invocation): Promise<void>;
   onAction(event: ActionEvent): Promise<void>;
+  /** A dialog was submitted; undefined (or no errors) closes it. */
+  onDialogSubmit?(submission: DialogSubmission): Promise<DialogAnswer | undefined>;
 }
 
 /** One chat platform. */
@@ -86,8 +108,63 @@ export interface ChatPort {
   resolveChannel(name: string): Promise<Destination>;
   post(destination: Destination, message: Message): Promise<PostRef>;
   update(ref: PostRef, message: Message): Promise<void>;
+  /** A link people can follow to one post (its permalink); absent where the platform has none. */
+  permalink?(ref: PostRef): string | undefined;
   /** Incident rooms; absent where the platform (or this adapter) cannot make channels. */
   rooms?: RoomsCapability;
+  /** Forms (Mattermost interactive dialogs); absent where the platform cannot show them. */
+  dialogs?: DialogCapability;
+}
+
+/**
+ * A form for one person: title, fields, and the handler (`action`) its submission goes to.
+ * `payload` travels signed and expiring in the dialog's state, like a button's, and comes back
+ * unchanged; the state is also bound to the person and channel it was opened for.
+ */
+export interface Dialog {
+  /** At most 24 characters on Mattermost. */
+  title: string;
+  /** Markdown by coxswain shown above the fields; outside strings must be escaped. */
+  introduction?: string;
+  submitLabel?: string;
+  action: string;
+  payload: Record<string, string>;
+  /** Epoch ms after which a submission is refused; adapters default to an hour. */
+  expiresAt?: number;
+  elements: DialogElement[];
+}
+
+/** One field. Labels at most 24 characters, help at most 150 (Mattermost's limits). */
+export interface DialogElement {
+  name: string;
+  label: string;
+  type: 'text' | 'textarea' | 'select';
+  default?: string;
+  placeholder?: string;
+  help?: string;
+  /** Fields are required unless optional. */
+  optional?: boolean;
+  maxLength?: number;
+  /** For select: the choices; a submitted value outside them is refused. */
+  options?: { label: string; value: string }[];
+}
+
+/**
+ * The platform's short-lived handle for showing a dialog to the person who just clicked or typed
+ * (Mattermost: the `trigger_id`, valid for the server's integration timeout), with where they did.
+ * Opaque to the core: handlers pass it from the event to `open`.
+ */
+export interface DialogTrigger {
+  platform: string;
+  id: string;
+  userId: string;
+  channelId: string;
+  postId?: string;
+}
+
+export interface DialogCapability {
+  /** Shows the dialog to the trigger's person; rejects when the trigger is stale or the platform refuses. */
+  open(trigger: DialogTrigger, dialog: Dialog): Promise<void>;
 }
 
 /** A channel the bot created: the platform's id and the name as it was asked for. */

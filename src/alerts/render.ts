@@ -19,6 +19,8 @@ import type { WebhookAlert } from './payload.js';
 
 export const ALERT_ACTIONS = {
   silence: 'alert.silence',
+  /** `Silence…`: opens the silence form (silence-dialog.ts) where the platform has dialogs. */
+  silenceForm: 'alert.silence.form',
   acknowledge: 'alert.ack',
 } as const;
 
@@ -148,6 +150,7 @@ function buttons(groupKey: string): MessageButton[] {
   return [
     { label: 'Silence 1h', action: ALERT_ACTIONS.silence, payload: { group: groupKey, for: '1h' } },
     { label: 'Silence 4h', action: ALERT_ACTIONS.silence, payload: { group: groupKey, for: '4h' } },
+    { label: 'Silence…', action: ALERT_ACTIONS.silenceForm, payload: { group: groupKey } },
     {
       label: 'Acknowledge',
       action: ALERT_ACTIONS.acknowledge,

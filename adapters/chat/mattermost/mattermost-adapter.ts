@@ -8,7 +8,11 @@
  *   (websocket.ts);
  * - button clicks arrive as Mattermost's JSON POST to `/hooks/mattermost/action`; the action's
  *   context carries the ActionSigner token, which is verified before anything runs, and the
- *   click runs as the clicking user (action-ack.ts answers with `update` / `ephemeral_text`).
+ *   click runs as the clicking user (action-ack.ts answers with `update` / `ephemeral_text`);
+ * - dialog submissions arrive as Mattermost's JSON POST to `/hooks/mattermost/dialog`; the
+ *   dialog's state is a signed token bound to the person and channel it was opened for
+ *   (dialog.ts), and field errors go back on the response for Mattermost to show.
+ * Dialogs open with the `trigger_id` of the click or command that asked for them.
  * Everything the bot says goes out through the REST API (rest-client.ts).
  */
 import { randomUUID } from 'node:crypto';
@@ -20,7 +24,13 @@ import {
   type ChatPort,
   type ChatUser,
   type Destination,
+  type Dialog,
+  type DialogAnswer,
+  type DialogCapability,
+  type DialogSubmission,
+  type DialogTrigger,
   type InboundHandlers,
+  type Invocation,
   type PostRef,
   type Responder,
   type Room,
@@ -29,8 +39,10 @@ import {
 } from '../../../src/ports.js';
 import type { CommandGroup } from '../../../src/router/spec.js';
 import type { ActionSigner } from '../../../src/security/signing.js';
+import { escapeChat } from '../../../src/text/escape.js';
 import { ActionAck } from './action-ack.js';
 import { commandRegistration } from './autocomplete.js';
+import { type DialogRequest, dialogState, renderDialog, verifySubmission } from './dialog.js';
 import { renderPost, renderText } from './render.js';
 import { MattermostRest, statusOf } from './rest-client.js';
 import { CommandTokens } from './verify-request.js';
@@ -39,6 +51,7 @@ import { MattermostSocket, type PostedMeta, type PostedPost } from './websocket.
 export const PLATFORM = 'mattermost';
 export const COMMAND_HOOK = '/hooks/mattermost/command';
 export const ACTION_HOOK = '/hooks/mattermost/action';
+export const DIALOG_HOOK = '/hooks/mattermost/dialog';
 
 export interface MattermostAdapterOptions {
   url: string;
@@ -59,6 +72,11 @@ export interface MattermostAdapterOptions {
   jitterMs?: number;
   /** How long a button click may take to answer on the HTTP response itself. */
   actionWindowMs?: number;
+  /**
+   * How long a dialog submission may take to answer (field errors) on the HTTP response; keep it
+   * under the server's OutgoingIntegrationRequestsTimeout (30 s by default).
+   */
+  dialogWindowMs?: number;
   maxRetries?: number;
   onRateLimited?: (waitMs: number) => void;
 }
@@ -99,9 +117,11 @@ export class MattermostAdapter implements ChatPort {
   readonly socket: MattermostSocket;
   readonly tokens = new CommandTokens();
   readonly rooms: RoomsCapability;
+  /** Present with a publicUrl: Mattermost posts submissions there. */
+  readonly dialogs?: DialogCapability;
   me?: { id: string; username: string };
   /** Hook requests refused (bad command token, bad button token); logged and counted. */
-  refused = { commands: 0, actions: 0 };
+  refused = { commands: 0, actions: 0, dialogs: 0 };
   private handlers?: InboundHandlers;
   private teamIds: { name: string; id: string }[] = [];
   private readonly channels = new Map<string, string>();
@@ -144,6 +164,7 @@ export class MattermostAdapter implements ChatPort {
       archive: (room) => this.archive(room),
       attach: (room, file, message) => this.attach(room, file, message),
     };
+    if (options.publicUrl) this.dialogs = { open: (trigger, dialog) => this.openDialog(trigger, dialog) };
   }
 
   private get now(): number {
@@ -255,6 +276,16 @@ export class MattermostAdapter implements ChatPort {
     } as never);
   }
 
+  /**
+   * `<url>/<team>/pl/<post id>`, which Mattermost opens in the post's own team and channel. Built
+   * from chat.mattermost.url, the address the bot reaches Mattermost at.
+   */
+  permalink(ref: PostRef): string | undefined {
+    const team = this.teamIds[0];
+    if (!team) return undefined;
+    return `${this.options.url.replace(/\/+$/, '')}/${team.name}/pl/${ref.postId}`;
+  }
+
   /** Opens (or finds) the DM with a user and posts there. */
   async directMessage(username: string, message: Message): Promise<PostRef> {
     const me = this.requireMe();
@@ -311,6 +342,13 @@ export class MattermostAdapter implements ChatPort {
           .finally(() => ack.send());
         return reply.send(await ack.response);
       });
+      scope.post(DIALOG_HOOK, async (request, reply) => {
+        const body = request.body;
+        if (body === null || typeof body !== 'object' || Array.isArray(body))
+          return reply.code(400).send({ error: 'expected a JSON dialog submission' });
+        // Refusals answer 200 with `error`: Mattermost shows only that to the person.
+        return reply.send(await this.submitDialog(body as DialogRequest));
+      });
     });
   }
 
@@ -332,14 +370,22 @@ export class MattermostAdapter implements ChatPort {
       replyInThread: (message) => this.post(here, message),
       update: (ref, message) => this.update(ref, message),
     };
-    await this.handlers?.onCommand({
+    const invocation: Invocation = {
       platform: PLATFORM,
       user: await this.chatUser(form.user_id as string, form.user_name ?? ''),
       channel,
       text: (form.text ?? '').trim(),
       requestId: randomUUID(),
       responder,
-    });
+    };
+    if (form.trigger_id)
+      invocation.trigger = {
+        platform: PLATFORM,
+        id: form.trigger_id,
+        userId: invocation.user.id,
+        channelId: channel.id,
+      };
+    await this.handlers?.onCommand(invocation);
   }
 
   /** Answers a slash command through its response_url (valid 30 minutes, a few uses). */
@@ -427,7 +473,102 @@ export class MattermostAdapter implements ChatPort {
       },
     };
     if (postId) event.post = { platform: PLATFORM, channelId, postId };
+    if (body.trigger_id) {
+      const trigger: DialogTrigger = {
+        platform: PLATFORM,
+        id: body.trigger_id,
+        userId: event.user.id,
+        channelId,
+      };
+      if (postId) trigger.postId = postId;
+      event.trigger = trigger;
+    }
     return event;
+  }
+
+  /** Shows a dialog to the person behind a click or command, through their trigger_id. */
+  private async openDialog(trigger: DialogTrigger, dialog: Dialog): Promise<void> {
+    const base = this.base;
+    if (!base)
+      throw new Error('chat.mattermost.publicUrl is not set: Mattermost has nowhere to send the form');
+    if (trigger.platform !== PLATFORM)
+      throw new Error(`a ${trigger.platform} trigger cannot open a Mattermost dialog`);
+    const binding = trigger.postId
+      ? { userId: trigger.userId, channelId: trigger.channelId, postId: trigger.postId }
+      : { userId: trigger.userId, channelId: trigger.channelId };
+    const state = dialogState(this.options.signer, dialog, binding, this.now);
+    await this.rest.openInteractiveDialog({
+      trigger_id: trigger.id,
+      url: `${base}${DIALOG_HOOK}`,
+      dialog: renderDialog(dialog, state),
+    });
+  }
+
+  /** A verified submission: runs its handler as the submitter and answers within the window. */
+  private async submitDialog(body: DialogRequest): Promise<DialogAnswer> {
+    const verified = verifySubmission(body, this.options.signer, this.now);
+    if ('refused' in verified) {
+      this.refused.dialogs++;
+      this.options.log.warn({ why: verified.refused, user: body.user_id }, 'mattermost dialog refused');
+      const again =
+        verified.refused === 'expired' ? 'it has expired' : `it is not valid (${verified.refused})`;
+      return { error: `coxswain refused this form: ${again}. Press the button again for a new one.` };
+    }
+    // Mattermost only says so when asked (notify_on_cancel); a cancel never runs anything.
+    if (verified.cancelled) return {};
+    const handlers = this.handlers;
+    if (!handlers?.onDialogSubmit) return { error: 'coxswain is restarting; submit again in a moment.' };
+    const { channelId, postId } = verified.binding;
+    const thread: Destination = postId ? { channelId, threadId: postId } : { channelId };
+    const submission: DialogSubmission = {
+      platform: PLATFORM,
+      user: await this.chatUser(verified.userId, ''),
+      channel: { id: channelId, name: await this.channelName(channelId) },
+      action: verified.action,
+      payload: verified.payload,
+      values: verified.values,
+      requestId: randomUUID(),
+      responder: {
+        // A dialog's answer cannot carry a message and bots cannot post ephemeral messages by
+        // default, so what a handler says goes to the thread of the post the dialog came from.
+        reply: (message) => this.post(thread, message),
+        replyInThread: (message) => this.post(thread, message),
+        update: (ref, message) => this.update(ref, message),
+      },
+    };
+    if (postId) submission.post = { platform: PLATFORM, channelId, postId };
+    const work = handlers.onDialogSubmit(submission);
+    const late = Symbol('late');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const answer = await Promise.race([
+      work,
+      new Promise<typeof late>((resolve) => {
+        timer = setTimeout(() => resolve(late), this.options.dialogWindowMs ?? 20_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (answer === late) {
+      // Too slow for Mattermost's timeout: close the dialog; a late error goes to the thread.
+      void work
+        .then((result) => {
+          const text = result?.error ?? (result?.errors ? Object.values(result.errors).join(' ') : undefined);
+          if (text)
+            return this.post(thread, { text: `@${submission.user.username}: ${escapeChat(text)}` }).then(
+              () => undefined,
+            );
+          return undefined;
+        })
+        .catch((error: unknown) => this.options.log.error({ err: error }, 'mattermost dialog failed'));
+      return {};
+    }
+    return answer ?? {};
+  }
+
+  private async channelName(channelId: string): Promise<string> {
+    try {
+      return (await this.rest.getChannel(channelId)).name;
+    } catch {
+      return channelId;
+    }
   }
 
   /**

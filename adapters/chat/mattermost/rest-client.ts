@@ -6,6 +6,7 @@
  * caller (or the alert outbox) retries later. Nothing is dropped silently.
  */
 import { Client4, ClientError } from '@mattermost/client';
+import type { MattermostDialog } from './dialog.js';
 
 export interface RestOptions {
   url: string;
@@ -44,6 +45,17 @@ export class MattermostRest extends Client4 {
   /** Where the server is, for logs and the WebSocket URL. */
   get baseUrl(): string {
     return this.getUrl();
+  }
+
+  /**
+   * `POST /api/v4/actions/dialogs/open`: shows an interactive dialog to the person whose
+   * `trigger_id` it carries (Client4 of this version has no method for it).
+   */
+  openInteractiveDialog(request: { trigger_id: string; url: string; dialog: MattermostDialog }) {
+    return this.doFetch<{ status: string }>(`${this.getBaseRoute()}/actions/dialogs/open`, {
+      method: 'post',
+      body: JSON.stringify(request),
+    });
   }
 
   private async withRetry(inner: FetchWithResponse, url: string, options: Record<string, unknown>) {

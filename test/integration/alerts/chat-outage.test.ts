@@ -104,6 +104,7 @@ beforeAll(async () => {
     http,
     services: { config, store, now: Date.now, groups: allGroups, roles: new FixedRoleResolver('operator') },
     registerAction: () => undefined,
+    registerDialog: () => undefined,
   });
   await http.listen({ host: '127.0.0.1', port: Number(env.BOT_PORT) });
 });

@@ -56,6 +56,7 @@ describe('rendering an alert group', () => {
     expect(m.buttons?.map((b) => b.label)).toEqual([
       'Silence 1h',
       'Silence 4h',
+      'Silence…',
       'Acknowledge',
       'Open incident',
     ]);
