@@ -278,6 +278,7 @@ describe('delegation RBAC', () => {
         'patch apps/deployments/scale in linkerd-multicluster',
         'create velero.io/restores in velero',
         'delete velero.io/restores in velero',
+        'delete core/namespaces named coxswain-drill-restore',
         'create volsync.backube/replicationdestinations in coxswain-drills',
         'delete volsync.backube/replicationdestinations in coxswain-drills',
         'patch postgresql.cnpg.io/clusters in databases',
