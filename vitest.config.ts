@@ -33,7 +33,10 @@ export default defineConfig({
         // The real Mattermost 11.4 server on a fresh PostgreSQL, built once and started by its setup.
         test: {
           name: 'mattermost',
-          include: ['test/integration/mattermost/**/*.test.ts'],
+          include: [
+            'test/integration/mattermost/**/*.test.ts',
+            'test/integration/incidents/mattermost.test.ts',
+          ],
           globalSetup: ['test/stack/mattermost/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 900_000,
@@ -48,6 +51,7 @@ export default defineConfig({
             'test/integration/store/**',
             'test/integration/rocketchat/**',
             'test/integration/mattermost/**',
+            'test/integration/incidents/mattermost.test.ts',
           ],
           globalSetup: ['test/stack/global-setup.ts'],
           testTimeout: 120_000,

@@ -256,12 +256,28 @@ export class IncidentEngine {
         this.health.get(incident.id) ??
         'The health snapshot was taken when the room opened; ask `health` for a fresh one.',
     };
-    const message = summaryMessage(origin ? { ...input, origin } : input);
+    const alertPost = this.alertPostLink(incident);
+    const message = summaryMessage({
+      ...input,
+      ...(origin ? { origin } : {}),
+      ...(alertPost ? { alertPost } : {}),
+    });
     if (incident.state === 'resolved') {
       message.title = `[resolved] ${message.title}`;
       message.severity = 'ok';
     }
     return message;
+  }
+
+  /** The room's way back to the alert post it was opened from, where the platform has permalinks. */
+  private alertPostLink(incident: Incident): string | undefined {
+    const { chat } = this.deps;
+    if (!incident.originThreadId || !incident.originChannelId || !chat.permalink) return undefined;
+    return chat.permalink({
+      platform: incident.platform,
+      channelId: incident.originChannelId,
+      postId: incident.originThreadId,
+    });
   }
 
   /** Rewrites the pinned summary after a change; a failure only costs freshness. */

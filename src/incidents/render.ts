@@ -43,6 +43,8 @@ export interface SummaryInput {
   health: string;
   /** Where it was opened from, as a channel name. */
   origin?: string;
+  /** A link to the alert post it was opened from (the platform's permalink), when there is one. */
+  alertPost?: string;
 }
 
 /** The summary pinned in the room. */
@@ -66,7 +68,11 @@ export function summaryMessage(input: SummaryInput): Message {
     text: lines.join('\n'),
     severity: messageSeverity(incident.severity),
   };
-  if (input.runbooks.length > 0) message.links = input.runbooks;
+  const links = [
+    ...(input.alertPost ? [{ label: 'Alert post', url: input.alertPost }] : []),
+    ...input.runbooks,
+  ];
+  if (links.length > 0) message.links = links;
   return message;
 }
 
@@ -91,9 +97,12 @@ export function postmortemMarkdown(
   timeZone: string,
 ): string {
   const resolvedAt = incident.resolvedAt ?? incident.createdAt;
+  // Both sides of every change count: an incident opened as SEV1 and lowered to SEV2 was at worst SEV1.
   const worst = Math.min(
     incident.severity,
-    ...timeline.filter((e) => e.kind === 'severity').map((e) => Number(/→ SEV(\d)/.exec(e.text)?.[1] ?? 9)),
+    ...timeline
+      .filter((e) => e.kind === 'severity')
+      .flatMap((e) => [...e.text.matchAll(/SEV(\d)/g)].map((m) => Number(m[1]))),
   );
   const firstAlert = alerts[0];
   const detection = firstAlert

@@ -103,6 +103,18 @@ describe('postmortem skeleton', () => {
     expect(doc).toContain('fixed by @\u200bchannel, see http:\u200b//x.example');
   });
 
+  it('counts the severity it was opened with: opened SEV1, lowered to SEV2, was at worst SEV1', () => {
+    const lowered: TimelineEntry[] = [
+      { incidentId: 7, at: t0 + 60_000, author: 'alice', kind: 'severity', text: 'SEV1 → SEV2' },
+    ];
+    expect(postmortemMarkdown(incident, [], lowered, 'UTC')).toContain(
+      '- Severity: SEV2 at resolution, worst SEV1',
+    );
+    expect(postmortemMarkdown(incident, [], [], 'UTC')).toContain(
+      '- Severity: SEV2 at resolution, worst SEV2',
+    );
+  });
+
   it('says so when no alert was linked', () => {
     expect(postmortemMarkdown(incident, [], timeline, 'UTC')).toContain(
       'Opened by hand by @carol at 2026-11-23 20:00; no alert was linked.',
@@ -127,6 +139,20 @@ describe('summary and status', () => {
     expect(message.text).toContain('- CNPG@\u200ball `a1b2ˋc3` on infra: **firing**');
     expect(message.text).toContain('**Health of infra**\n- ✔ flux: ok');
     expect(message.links).toEqual([{ label: 'Process', url: 'https://wiki.example/process' }]);
+  });
+
+  it('links the alert post it was opened from, before the runbooks', () => {
+    const message = summaryMessage({
+      incident: { ...incident, state: 'open' },
+      alerts: [alert],
+      runbooks: [{ label: 'Process', url: 'https://wiki.example/process' }],
+      health: '',
+      alertPost: 'https://chat.example/ops/pl/p1',
+    });
+    expect(message.links).toEqual([
+      { label: 'Alert post', url: 'https://chat.example/ops/pl/p1' },
+      { label: 'Process', url: 'https://wiki.example/process' },
+    ]);
   });
 
   it('shows state and the recent timeline', () => {
