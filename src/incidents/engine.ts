@@ -76,6 +76,8 @@ export class IncidentEngine {
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Health snapshots taken at opening, so a refreshed summary does not query the clusters again. */
   private readonly health = new Map<number, string>();
+  /** Where each was opened, by channel name, so a refreshed summary still says so (not in the store). */
+  private readonly origins = new Map<number, string>();
   private readonly archiveAfterMs: number;
 
   constructor(private readonly deps: IncidentEngineDeps) {
@@ -140,7 +142,8 @@ export class IncidentEngine {
 
     if (request.alert) await this.link(incident, request.by, request.alert);
     this.health.set(incident.id, await this.snapshot(request.cluster));
-    const summaryRef = await chat.post(room, await this.summary(incident, request.origin.channelName));
+    this.origins.set(incident.id, request.origin.channelName);
+    const summaryRef = await chat.post(room, await this.summary(incident));
     await store.updateIncident(incident.id, { summaryPostId: summaryRef.postId });
     incident.summaryPostId = summaryRef.postId;
     await rooms
@@ -246,7 +249,8 @@ export class IncidentEngine {
       .map((r) => ({ label: r.label, url: r.url }));
   }
 
-  private async summary(incident: Incident, origin?: string): Promise<Message> {
+  private async summary(incident: Incident): Promise<Message> {
+    const origin = this.origins.get(incident.id);
     const alerts = await this.deps.store.listIncidentAlerts(incident.id);
     const input = {
       incident,
