@@ -208,6 +208,37 @@ describe('phase pause and run', () => {
     await store.close();
   });
 
+  it('a run started on a replica that is not the leader is stored; only the leader (same store) runs it', async () => {
+    const { store } = await tempStore();
+    const chat = new RecordingChat();
+    const options = { store, clusters, chat, phases: loadPhases(), log: quietLog, tickMs: 150 };
+    const follower = new PhaseEngine({ ...options, isLeader: () => false });
+    const leader = new PhaseEngine({ ...options, isLeader: () => true });
+    engines.push(follower, leader);
+    await follower.pause('storage-backup', 'alice');
+    controller = new FluxControllerPlay();
+    controller.start();
+
+    const started = await follower.start({ phase: 'storage-backup', actor: 'alice', open: open(chat) });
+    if (!started.ok || !started.run) throw new Error(started.ok ? 'no run' : started.reason);
+    const id = started.run.id;
+    expect(await follower.resume()).toBe(0);
+    await new Promise((r) => setTimeout(r, 600));
+    // Stored, not driven: nothing was resumed on the clusters.
+    expect((await store.getRun(id))?.finishedAt).toBeUndefined();
+    for (const cluster of ['infra', 'apps'] as StackCluster[])
+      expect(kustomization(cluster, 'rook-ceph').spec.suspend).toBe(true);
+
+    // The leader's sweep starts it at once and runs it to the end.
+    expect(await leader.resume()).toBe(1);
+    const done = await leader.settled(id);
+    expect(done?.state).toBe('succeeded');
+    expect((done?.data as PhaseData | undefined)?.awaitingLeader).toBeUndefined();
+    for (const cluster of ['infra', 'apps'] as StackCluster[])
+      for (const name of STORAGE) expect(kustomization(cluster, name).spec.suspend).toBe(false);
+    await store.close();
+  });
+
   it('refuses to run when a dependency phase fails its checks', async () => {
     const { store } = await tempStore();
     const chat = new RecordingChat();
