@@ -19,7 +19,7 @@ const drillOptions: Record<string, OptionSpec> = {
   },
   namespace: {
     type: 'string',
-    description: 'the namespace of the target workload',
+    description: 'the namespace of the target workload (backup-restore: the namespace to restore)',
     placeholder: 'NS',
     pattern: DNS1123_LABEL,
   },

@@ -159,8 +159,6 @@ export class DrillEngine {
     if (!def)
       return `There is no drill ${request.drill}; the drills are ${this.options.drills.map((d) => d.name).join(', ')}.`;
     const handler = DRILL_HANDLERS[def.kind];
-    if (!handler)
-      return `The ${def.name} drill can be planned but not run yet: its ${def.kind} steps are not built in this version.`;
     const cluster = request.cluster ?? def.defaults.cluster;
     if (!cluster) return `Say which cluster with --cluster (${this.options.clusters.names().join(', ')}).`;
     if (!this.options.clusters.get(cluster))
