@@ -102,7 +102,8 @@ export function readSilenceForm(
   else if (matcherText.length > MATCHERS_MAX) errors.matchers = `At most ${MATCHERS_MAX} characters.`;
   else {
     const parsed = parseMatchers(matcherText);
-    if ('error' in parsed) errors.matchers = capitalise(parsed.error);
+    // Not capitalised: the message may start with a label name, and those are case-sensitive.
+    if ('error' in parsed) errors.matchers = `${parsed.error}.`;
     else if (matchesEverything(parsed.matchers))
       errors.matchers =
         'These would silence every alert. Narrow them (e.g. add alertname="..."); an admin can silence everything with silence add.';
@@ -133,8 +134,4 @@ export function silenceCommand(input: {
   const am = input.alertmanager ? ` --am ${input.alertmanager}` : '';
   const duration = formatDuration(input.forMs ?? (parseDuration(DEFAULT_SILENCE_FOR) as number));
   return `${input.command} silence add ${matchers} --for ${duration} --comment "why"${am}`;
-}
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
