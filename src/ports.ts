@@ -192,6 +192,11 @@ export interface RoomsCapability {
     file: { name: string; content: string; mimeType: string },
     message: Message,
   ): Promise<PostRef>;
+  /**
+   * How message text links to a room on this platform (Rocket.Chat `#name`); absent means the
+   * Mattermost form `~name`, which still reads as a name elsewhere.
+   */
+  mention?(room: { name: string }): string;
 }
 
 /** Thrown by RoomsCapability.create when a channel of that name exists (also an archived one). */

@@ -25,6 +25,8 @@ const ENV_ALIASES: Record<string, string> = {
   COXSWAIN_ALERT_WEBHOOK_TOKEN: 'alerts.webhook.token',
   COXSWAIN_MATTERMOST_TOKEN: 'chat.mattermost.token',
   COXSWAIN_ROCKETCHAT_PASSWORD: 'chat.rocketchat.password',
+  COXSWAIN_ROCKETCHAT_TOKEN: 'chat.rocketchat.token',
+  COXSWAIN_ROCKETCHAT_USER_ID: 'chat.rocketchat.userId',
   COXSWAIN_SIGNING_KEY: 'security.signingKey',
   COXSWAIN_DATABASE_URL: 'store.postgres.url',
   COXSWAIN_LOG_LEVEL: 'log.level',

@@ -39,17 +39,46 @@ const mattermost = z.strictObject({
   publicUrl: url().optional(),
 });
 
-const rocketchat = z.strictObject({
-  url: url(),
-  user: nonEmpty(),
-  password: nonEmpty(),
-  publicUrl: url().optional(),
-  // The coxswain Rocket.Chat App (adapters/chat/rocketchat/app): its id, and the secret it
-  // shares with the bot to sign /ops invocations, button clicks and notices. Without them the
-  // bot answers mentions and DMs, and buttons make the clicker post the command.
-  appId: nonEmpty().optional(),
-  appSecret: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
-});
+const rocketchat = z
+  .strictObject({
+    url: url(),
+    // A personal access token of the bot user (recommended): its user id and the token.
+    userId: nonEmpty().optional(),
+    token: nonEmpty().optional(),
+    // Or a password login.
+    user: nonEmpty().optional(),
+    password: nonEmpty().optional(),
+    publicUrl: url().optional(),
+    // The coxswain Rocket.Chat App (adapters/chat/rocketchat/app): its id, and the secret it
+    // shares with the bot to sign /ops invocations, button clicks and notices. Without them the
+    // bot answers mentions and DMs, and buttons make the clicker post the command.
+    appId: nonEmpty().optional(),
+    appSecret: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+  })
+  .superRefine((rc, context) => {
+    const pat = rc.userId !== undefined || rc.token !== undefined;
+    const login = rc.user !== undefined || rc.password !== undefined;
+    const need = (key: string, why: string) =>
+      context.addIssue({ code: 'custom', path: [key], message: `is required ${why}` });
+    if (pat && login)
+      context.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'set userId and token (a personal access token) or user and password, not both',
+      });
+    else if (pat) {
+      if (rc.userId === undefined) need('userId', 'with token (the id of the user the token belongs to)');
+      if (rc.token === undefined) need('token', 'with userId (a personal access token of that user)');
+    } else if (login) {
+      if (rc.user === undefined) need('user', 'with password');
+      if (rc.password === undefined) need('password', 'with user');
+    } else
+      context.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'needs a login: userId and token (a personal access token), or user and password',
+      });
+  });
 
 const matcherList = () =>
   z.array(

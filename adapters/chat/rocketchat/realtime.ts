@@ -187,6 +187,16 @@ export class Realtime {
     this.lastMessageAt = Math.max(this.lastMessageAt, Date.now());
   }
 
+  /**
+   * Calls a server method over the live connection (a Meteor method, e.g. `updateMessage`, which
+   * can do what REST cannot); rejects at once when the stream is down, or after the call timeout.
+   */
+  async call(method: string, ...params: unknown[]): Promise<unknown> {
+    const driver = this.driver;
+    if (!driver || !this.connected) throw new Error(`rocket.chat realtime is not connected for ${method}`);
+    return bounded(driver.methodCall(method, ...params), this.options.callTimeoutMs ?? 10_000, method);
+  }
+
   /** Hands a message on once, however many times it arrives (stream, resubscription, resync). */
   deliver(message: StreamMessage, meta: StreamMeta): void {
     if (typeof message._id !== 'string' || this.seen.has(message._id)) return;

@@ -25,7 +25,9 @@ import type { ActionSigner } from '../../../src/security/signing.js';
 import { signHookBody, verifyHookBody } from './hook-signature.js';
 import { Realtime, type StreamMessage, type StreamMeta } from './realtime.js';
 import { renderMessage, renderText } from './render.js';
-import { RocketChatRest } from './rest-client.js';
+import { type RestCredentials, RocketChatRest } from './rest-client.js';
+import { RocketChatRooms } from './rooms.js';
+import { UserGroups } from './user-groups.js';
 
 export const PLATFORM = 'rocketchat';
 export const COMMAND_HOOK = '/hooks/rocketchat/command';
@@ -33,8 +35,12 @@ export const ACTION_HOOK = '/hooks/rocketchat/action';
 
 export interface RocketChatAdapterOptions {
   url: string;
-  user: string;
-  password: string;
+  /** A personal access token (recommended): the bot user's id and the token. */
+  userId?: string | undefined;
+  token?: string | undefined;
+  /** Or a password login. */
+  user?: string | undefined;
+  password?: string | undefined;
   /** The coxswain App's id, when it is installed: buttons are rendered as UIKit blocks. */
   appId?: string;
   /** Shared with the App; signs hook requests both ways. Hooks are off without it. */
@@ -71,6 +77,8 @@ export class RocketChatAdapter implements ChatPort {
   readonly platform = PLATFORM;
   readonly rest: RocketChatRest;
   readonly realtime: Realtime;
+  readonly rooms: RocketChatRooms;
+  private readonly groups: UserGroups;
   private handlers?: InboundHandlers;
   private readonly channels = new Map<string, string>();
   private resolveEnded!: () => void;
@@ -80,7 +88,18 @@ export class RocketChatAdapter implements ChatPort {
   });
 
   constructor(private readonly options: RocketChatAdapterOptions) {
-    this.rest = new RocketChatRest({ url: options.url, user: options.user, password: options.password });
+    const log = options.log.child({ component: 'rocketchat' });
+    this.rest = new RocketChatRest({
+      url: options.url,
+      credentials: credentialsOf(options),
+      onTokenRejected: (endpoint) =>
+        log.error(
+          { endpoint },
+          'rocket.chat refused the personal access token (401); it cannot be renewed by logging in, so coxswain is not ready until chat.rocketchat.token holds a valid token (create a new one under My Account → Personal Access Tokens)',
+        ),
+    });
+    this.rooms = new RocketChatRooms(this.rest, PLATFORM, (name, id) => this.channels.set(name, id));
+    this.groups = new UserGroups(this.rest, log, () => this.now);
     const realtime: ConstructorParameters<typeof Realtime>[0] = {
       url: options.url,
       token: async (fresh) => (fresh || !this.rest.me ? await this.rest.login() : this.rest.me).authToken,
@@ -90,7 +109,7 @@ export class RocketChatAdapter implements ChatPort {
         );
       },
       onResync: (since) => this.resync(since),
-      log: options.log.child({ component: 'rocketchat' }),
+      log,
     };
     if (options.initialBackoffMs !== undefined) realtime.initialBackoffMs = options.initialBackoffMs;
     if (options.maxBackoffMs !== undefined) realtime.maxBackoffMs = options.maxBackoffMs;
@@ -102,7 +121,7 @@ export class RocketChatAdapter implements ChatPort {
   }
 
   private get botUsername(): string {
-    return this.rest.me?.username ?? this.options.user;
+    return this.rest.me?.username || this.options.user || '';
   }
 
   async start(handlers: InboundHandlers): Promise<void> {
@@ -118,7 +137,7 @@ export class RocketChatAdapter implements ChatPort {
   }
 
   isReady(): boolean {
-    return this.rest.me !== undefined && this.realtime.isConnected();
+    return this.rest.me !== undefined && !this.rest.tokenRejected && this.realtime.isConnected();
   }
 
   async resolveChannel(name: string): Promise<Destination> {
@@ -141,32 +160,57 @@ export class RocketChatAdapter implements ChatPort {
     return ref;
   }
 
+  /**
+   * Replaces text and attachments through the Meteor method `updateMessage` over the realtime
+   * connection: REST `chat.update` takes only the text (rest-typings' `isChatUpdateProps` refuses
+   * `attachments`), so buttons would outlive an update that removes them. `attachments: []` is
+   * sent explicitly when the new message has none. UIKit blocks are not editable that way (the
+   * method refuses `blocks`); they stay, and a second click on a used token is refused by the store.
+   * While the stream is down, REST `chat.update` changes the text at least, and says so in the log.
+   */
   async update(ref: PostRef, message: Message): Promise<void> {
-    await this.rest.updateMessage(ref.channelId, ref.postId, renderText(message));
+    const rendered = renderMessage(message, { ...this.renderOptions(), appId: undefined });
+    if (this.realtime.isConnected()) {
+      try {
+        await this.realtime.call('updateMessage', {
+          _id: ref.postId,
+          rid: ref.channelId,
+          msg: rendered.msg,
+          attachments: rendered.attachments ?? [],
+        });
+        return;
+      } catch (error) {
+        this.options.log.warn(
+          { err: error, postId: ref.postId },
+          'rocket.chat updateMessage over the realtime connection failed; updating the text over REST',
+        );
+      }
+    } else {
+      this.options.log.warn(
+        { postId: ref.postId },
+        'rocket.chat realtime is down: updating only the text over REST (old buttons stay until the next update)',
+      );
+    }
+    await this.rest.updateMessage(ref.channelId, ref.postId, rendered.msg);
   }
 
   /** Pins a post (an incident's summary, say). */
   async pin(ref: PostRef): Promise<void> {
-    await this.rest.pinMessage(ref.postId);
+    await this.rooms.pin(ref);
   }
 
   /** Creates a public channel or a private group with these members; returns its id. */
   async createRoom(name: string, options: { private: boolean; members?: string[] }): Promise<string> {
-    const kind = options.private ? 'group' : 'channel';
-    const created = await this.rest.createRoom(kind, name, options.members ?? []);
-    const room = (created.channel ?? created.group) as { _id: string } | undefined;
-    if (!room) throw new Error(`Rocket.Chat created ${name} but did not say its id`);
-    this.channels.set(name, room._id);
-    return room._id;
+    return this.rooms.createRoom(name, options);
   }
 
-  async invite(roomId: string, username: string, options: { private: boolean }): Promise<void> {
-    const { user } = await this.rest.userInfo(username);
-    await this.rest.invite(options.private ? 'group' : 'channel', roomId, user._id);
+  async invite(roomId: string, username: string): Promise<void> {
+    const { skipped } = await this.rooms.invite({ channelId: roomId }, { users: [username], groups: [] });
+    if (skipped.length > 0) throw new Error(`Rocket.Chat has no user ${username}`);
   }
 
-  async archive(roomId: string, options: { private: boolean }): Promise<void> {
-    await this.rest.archive(options.private ? 'group' : 'channel', roomId);
+  async archive(roomId: string): Promise<void> {
+    await this.rooms.archive({ channelId: roomId });
   }
 
   /** Opens (or finds) the DM with a user and posts there. */
@@ -224,11 +268,13 @@ export class RocketChatAdapter implements ChatPort {
           this.options.log.warn({ why, user: body.user?.username }, 'rocket.chat button refused');
           return reply.code(403).send({ error: `That button is not valid (${why}).` });
         }
-        const event = this.actionEvent(body.user, body.room, verified.action, verified.payload);
-        if (body.messageId)
-          event.post = { platform: PLATFORM, channelId: body.room.id, postId: body.messageId };
-        void this.handlers
-          ?.onAction(event)
+        // Acknowledge now; the clicker's groups are looked up and the action run meanwhile.
+        void this.actionEvent(body.user, body.room, verified.action, verified.payload)
+          .then((event) => {
+            if (body.messageId)
+              event.post = { platform: PLATFORM, channelId: body.room.id, postId: body.messageId };
+            return this.handlers?.onAction(event);
+          })
           .catch((error: unknown) => this.options.log.error({ err: error }, 'rocket.chat action failed'));
         return reply.send({ ok: true });
       });
@@ -282,7 +328,7 @@ export class RocketChatAdapter implements ChatPort {
       : { channelId: room.id };
     await this.handlers.onCommand({
       platform: PLATFORM,
-      user: this.chatUser(user),
+      user: await this.chatUser(user),
       channel: room,
       text: command,
       requestId: randomUUID(),
@@ -304,14 +350,14 @@ export class RocketChatAdapter implements ChatPort {
       );
       return;
     }
-    await this.handlers?.onAction(this.actionEvent(user, room, verified.action, verified.payload));
+    await this.handlers?.onAction(await this.actionEvent(user, room, verified.action, verified.payload));
   }
 
   private async dispatchCommand(body: CommandHookBody, here: Destination): Promise<void> {
     const replyTo: Destination = body.threadId ? { ...here, threadId: body.threadId } : here;
     await this.handlers?.onCommand({
       platform: PLATFORM,
-      user: this.chatUser(body.user),
+      user: await this.chatUser(body.user),
       channel: { id: body.room.id, name: body.room.name ?? body.room.id },
       text: body.text.trim(),
       requestId: randomUUID(),
@@ -319,15 +365,15 @@ export class RocketChatAdapter implements ChatPort {
     });
   }
 
-  private actionEvent(
+  private async actionEvent(
     user: { id: string; username: string },
     room: { id: string; name?: string },
     action: string,
     payload: Record<string, string>,
-  ): ActionEvent {
+  ): Promise<ActionEvent> {
     return {
       platform: PLATFORM,
-      user: this.chatUser(user),
+      user: await this.chatUser(user),
       channel: { id: room.id, name: room.name ?? room.id },
       action,
       payload,
@@ -385,8 +431,9 @@ export class RocketChatAdapter implements ChatPort {
     if (!response.ok) throw new Error(`the coxswain App refused a notice (${response.status})`);
   }
 
-  private chatUser(user: { id: string; username: string }): ChatUser {
-    return { id: user.id, username: user.username, groups: [] };
+  /** The user as role bindings see them: their roles and teams (user-groups.ts). */
+  private async chatUser(user: { id: string; username: string }): Promise<ChatUser> {
+    return { id: user.id, username: user.username, groups: await this.groups.of(user.id) };
   }
 
   private renderOptions() {
@@ -402,4 +449,13 @@ export class RocketChatAdapter implements ChatPort {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** The REST credentials from the config: a personal access token wins; else user and password. */
+function credentialsOf(options: RocketChatAdapterOptions): RestCredentials {
+  if (options.userId && options.token) return { userId: options.userId, token: options.token };
+  if (options.user && options.password) return { user: options.user, password: options.password };
+  throw new Error(
+    'chat.rocketchat needs a login: userId and token (a personal access token), or user and password',
+  );
 }

@@ -98,10 +98,10 @@ describe('Rocket.Chat rooms and threads (protocol double)', () => {
     const room = double.rooms.get(roomId);
     expect(room?.t).toBe('p');
     expect(room?.members.has(alice._id)).toBe(true);
-    await adapter.invite(roomId, 'bob', { private: true });
+    await adapter.invite(roomId, 'bob');
     expect(room?.members.has(bob._id)).toBe(true);
     await adapter.post({ channelId: roomId }, { text: 'war room' });
-    await adapter.archive(roomId, { private: true });
+    await adapter.archive(roomId);
     expect(room?.archived).toBe(true);
     expect(double.calls).toEqual(
       expect.arrayContaining([
@@ -114,8 +114,8 @@ describe('Rocket.Chat rooms and threads (protocol double)', () => {
 
   it('creates and archives a public channel', async () => {
     const roomId = await adapter.createRoom('inc-8-mesh', { private: false });
-    await adapter.invite(roomId, 'alice', { private: false });
-    await adapter.archive(roomId, { private: false });
+    await adapter.invite(roomId, 'alice');
+    await adapter.archive(roomId);
     expect(double.rooms.get(roomId)).toMatchObject({ t: 'c', archived: true });
   });
 

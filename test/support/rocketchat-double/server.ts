@@ -2,11 +2,14 @@
  * A Rocket.Chat protocol double. No real Rocket.Chat can run here (it needs MongoDB as a replica
  * set and a Meteor build, neither reachable: shared/notes/chat-servers.md), so this speaks the
  * two wire protocols the bot's real client code uses:
- * - REST v1 (`/api/v1/...`, `X-Auth-Token` / `X-User-Id`), every request checked against the
- *   OpenAPI files and the rest-typings validators (validate.ts); a request that fails is answered
- *   400 and recorded in `violations`, which every test asserts is empty;
- * - DDP over WebSocket at `/websocket` (connect, ping/pong, method `login` with `resume`, `sub`
- *   to `stream-room-messages` `__my_messages__`, `changed` events), as Meteor frames it.
+ * - REST v1 (`/api/v1/...`, `X-Auth-Token` / `X-User-Id` from a password login or a personal
+ *   access token, checked on every call), every request checked against the OpenAPI files and
+ *   the rest-typings validators (validate.ts); a request that fails is answered 400 and recorded
+ *   in `violations`, which every test asserts is empty. File uploads (`rooms.media`) are
+ *   multipart, parsed as the server's busboy does;
+ * - DDP over WebSocket at `/websocket` (connect, ping/pong, method `login` with `resume` (a login
+ *   token or a personal access token), method `updateMessage` with the server's allowed fields,
+ *   `sub` to `stream-room-messages` `__my_messages__`, `changed` events), as Meteor frames it.
  * It also plays the coxswain Rocket.Chat App: it forwards `/ops` and block button clicks to the
  * bot's hooks signed with the shared secret, and serves the App's `notify` endpoint.
  */
@@ -22,6 +25,24 @@ export interface DoubleUser {
   username: string;
   password: string;
   token?: string;
+  /** Personal access tokens: valid until revoked, never issued by `login`. */
+  personalTokens: Set<string>;
+  /** Global roles, as `users.info` shows them to a caller allowed to see full fields. */
+  roles: string[];
+}
+
+export interface DoubleTeam {
+  _id: string;
+  name: string;
+  members: Set<string>;
+}
+
+export interface DoubleUpload {
+  _id: string;
+  rid: string;
+  name: string;
+  type: string;
+  content: string;
 }
 
 export interface DoubleRoom {
@@ -40,6 +61,7 @@ export interface DoubleMessage {
   ts: Date;
   u: { _id: string; username: string };
   attachments?: unknown[];
+  file?: { _id: string; name: string; type: string };
   blocks?: Array<{ type: string; blockId?: string; elements?: Array<Record<string, unknown>> }>;
   editedAt?: Date;
   pinned?: boolean;
@@ -62,6 +84,8 @@ export class RocketChatDouble {
   readonly users = new Map<string, DoubleUser>();
   readonly rooms = new Map<string, DoubleRoom>();
   readonly messages: DoubleMessage[] = [];
+  readonly teams = new Map<string, DoubleTeam>();
+  readonly uploads = new Map<string, DoubleUpload>();
   /** Every request that broke the published API. Tests assert this stays empty. */
   readonly violations: string[] = [];
   /** Every REST call, as `METHOD /path`. */
@@ -100,10 +124,34 @@ export class RocketChatDouble {
     await new Promise<void>((resolve) => this.http?.close(() => resolve()));
   }
 
-  addUser(username: string, password = 'secret-password'): DoubleUser {
-    const user: DoubleUser = { _id: this.id('u'), username, password };
+  addUser(username: string, password = 'secret-password', roles: string[] = ['user']): DoubleUser {
+    const user: DoubleUser = {
+      _id: this.id('u'),
+      username,
+      password,
+      personalTokens: new Set(),
+      roles: [...roles],
+    };
     this.users.set(user._id, user);
     return user;
+  }
+
+  /** What My Account → Personal Access Tokens → Add does: a token that needs no login. */
+  addPersonalToken(user: DoubleUser): string {
+    const token = randomBytes(32).toString('base64url');
+    user.personalTokens.add(token);
+    return token;
+  }
+
+  /** Removes a user's personal access tokens (as an admin or the user would). */
+  revokePersonalTokens(user: DoubleUser): void {
+    user.personalTokens.clear();
+  }
+
+  addTeam(name: string, members: DoubleUser[]): DoubleTeam {
+    const team: DoubleTeam = { _id: this.id('t'), name, members: new Set(members.map((m) => m._id)) };
+    this.teams.set(team._id, team);
+    return team;
   }
 
   addRoom(name: string, t: 'c' | 'p', members: DoubleUser[]): DoubleRoom {
@@ -229,12 +277,16 @@ export class RocketChatDouble {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', this.url);
-    const raw = await readBody(request);
+    const bytes = await readBody(request);
+    const raw = bytes.toString('utf8');
     const method = request.method ?? 'GET';
     this.calls.push(`${method} ${url.pathname}`);
     if (this.app && url.pathname === `/api/apps/public/${this.app.id}/notify`) {
       return this.appNotify(request, raw, response);
     }
+    const media = /^\/api\/v1\/rooms\.media\/([^/]+)$/.exec(url.pathname);
+    if (media && method === 'POST')
+      return this.roomsMedia(request, bytes, decodeURIComponent(media[1] as string), response);
     let body: unknown;
     if (raw.length > 0) {
       if (!String(request.headers['content-type']).startsWith('application/json')) {
@@ -270,10 +322,19 @@ export class RocketChatDouble {
     }
     const endpoint = url.pathname.replace(/^\/api\/v1\//, '');
     if (endpoint === 'login') return this.login(body as { user: string; password: string }, response);
-    const me = this.authenticate(request);
+    const me = this.authenticate(request, `${method} ${url.pathname}`);
     if (!me)
       return this.send(response, 401, { status: 'error', message: 'You must be logged in to do this.' });
     const b = (body ?? {}) as Record<string, unknown>;
+    const confirm = /^rooms\.mediaConfirm\/([^/]+)\/([^/]+)$/.exec(endpoint);
+    if (confirm && method === 'POST')
+      return this.mediaConfirm(
+        me,
+        decodeURIComponent(confirm[1] as string),
+        decodeURIComponent(confirm[2] as string),
+        b,
+        response,
+      );
     switch (endpoint) {
       case 'me':
         return this.send(response, 200, { _id: me._id, username: me.username, success: true });
@@ -296,8 +357,13 @@ export class RocketChatDouble {
       case 'channels.create':
       case 'groups.create': {
         const kind = endpoint === 'channels.create' ? 'c' : 'p';
+        // Archived rooms keep their names.
         if ([...this.rooms.values()].some((r) => r.name === b.name))
-          return this.send(response, 400, { success: false, error: 'error-duplicate-channel-name' });
+          return this.send(response, 400, {
+            success: false,
+            error: `A channel with name '${String(b.name)}' exists [error-duplicate-channel-name]`,
+            errorType: 'error-duplicate-channel-name',
+          });
         const members = ((b.members as string[] | undefined) ?? [])
           .map((name) => [...this.users.values()].find((u) => u.username === name))
           .filter((u): u is DoubleUser => u !== undefined);
@@ -361,9 +427,50 @@ export class RocketChatDouble {
         return this.send(response, 200, { success: true, result: { updated, deleted: [] } });
       }
       case 'users.info': {
-        const user = [...this.users.values()].find((u) => u.username === url.searchParams.get('username'));
+        const userId = url.searchParams.get('userId');
+        const username = url.searchParams.get('username');
+        const user = [...this.users.values()].find((u) =>
+          userId !== null ? u._id === userId : u.username === username,
+        );
         if (!user) return this.send(response, 400, { success: false, error: 'User not found.' });
-        return this.send(response, 200, { success: true, user: { _id: user._id, username: user.username } });
+        // `roles` is one of the full fields (view-full-other-user-info); the bot is given it here.
+        return this.send(response, 200, {
+          success: true,
+          user: { _id: user._id, username: user.username, type: 'user', active: true, roles: user.roles },
+        });
+      }
+      case 'users.listTeams': {
+        const userId = String(url.searchParams.get('userId'));
+        const teams = [...this.teams.values()]
+          .filter((t) => t.members.has(userId))
+          .map((t) => ({ _id: t._id, name: t.name, type: 0, roomId: `room-${t._id}` }));
+        return this.send(response, 200, { success: true, teams });
+      }
+      case 'teams.members': {
+        const team = [...this.teams.values()].find((t) => t.name === url.searchParams.get('teamName'));
+        if (!team) return this.send(response, 400, { success: false, error: 'team-does-not-exist' });
+        const all = [...team.members].map((id) => this.users.get(id) as DoubleUser);
+        const page = this.page(all, url.searchParams);
+        return this.send(response, 200, {
+          success: true,
+          members: page.items.map((u) => ({ user: { _id: u._id, username: u.username }, roles: ['member'] })),
+          total: all.length,
+          count: page.items.length,
+          offset: page.offset,
+        });
+      }
+      case 'roles.getUsersInRole': {
+        const role = String(url.searchParams.get('role'));
+        const known = new Set([...this.users.values()].flatMap((u) => u.roles));
+        if (!known.has(role))
+          return this.send(response, 400, { success: false, error: 'error-invalid-roleId' });
+        const all = [...this.users.values()].filter((u) => u.roles.includes(role));
+        const page = this.page(all, url.searchParams);
+        return this.send(response, 200, {
+          success: true,
+          users: page.items.map((u) => ({ _id: u._id, username: u.username })),
+          total: all.length,
+        });
       }
       default:
         this.violations.push(`the double does not implement ${method} ${url.pathname}`);
@@ -382,9 +489,119 @@ export class RocketChatDouble {
     });
   }
 
-  private authenticate(request: IncomingMessage): DoubleUser | undefined {
-    const user = this.users.get(String(request.headers['x-user-id']));
-    return user?.token && user.token === request.headers['x-auth-token'] ? user : undefined;
+  /** Every call but login must carry both headers; a call without them is a client bug. */
+  private authenticate(request: IncomingMessage, what: string): DoubleUser | undefined {
+    const userId = request.headers['x-user-id'];
+    const token = request.headers['x-auth-token'];
+    if (typeof userId !== 'string' || typeof token !== 'string' || !userId || !token) {
+      this.violations.push(`${what} without X-Auth-Token and X-User-Id`);
+      return undefined;
+    }
+    const user = this.users.get(userId);
+    if (!user) return undefined;
+    return (user.token && user.token === token) || user.personalTokens.has(token) ? user : undefined;
+  }
+
+  private page<T>(all: T[], query: URLSearchParams): { items: T[]; offset: number } {
+    const offset = Number(query.get('offset') ?? 0);
+    const count = Number(query.get('count') ?? 50);
+    return { items: all.slice(offset, offset + count), offset };
+  }
+
+  /**
+   * `POST rooms.media/:rid`: multipart with one file in the field `file`, as the server's
+   * getUploadFormData wants it; stores it until mediaConfirm posts it. rest-typings 8.8.1 types
+   * the route (`{ file: File }`) but ships no validator for it, and the OpenAPI files copied here
+   * do not have it, so the checks are these.
+   */
+  private async roomsMedia(request: IncomingMessage, bytes: Buffer, rid: string, response: ServerResponse) {
+    const me = this.authenticate(request, `POST /api/v1/rooms.media/${rid}`);
+    if (!me)
+      return this.send(response, 401, { status: 'error', message: 'You must be logged in to do this.' });
+    const type = String(request.headers['content-type'] ?? '');
+    if (!type.startsWith('multipart/form-data; boundary=')) {
+      this.violations.push(`POST rooms.media: body sent as ${type}, not multipart/form-data`);
+      return this.send(response, 400, { success: false, error: 'invalid-content-type' });
+    }
+    const form = await new Request('http://double.invalid/', {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body: new Uint8Array(bytes),
+    }).formData();
+    const fields = [...form.keys()];
+    const file = form.get('file');
+    if (fields.length !== 1 || !(file instanceof File) || !file.name) {
+      this.violations.push(
+        `POST rooms.media: want exactly one part, a file named "file"; got ${fields.join(', ')}`,
+      );
+      return this.send(response, 400, { success: false, error: '[invalid-field]' });
+    }
+    const room = this.rooms.get(rid);
+    if (!room?.members.has(me._id))
+      return this.send(response, 403, { success: false, error: 'unauthorized' });
+    const upload: DoubleUpload = {
+      _id: this.id('f'),
+      rid,
+      name: file.name,
+      type: file.type,
+      content: await file.text(),
+    };
+    this.uploads.set(upload._id, upload);
+    return this.send(response, 200, {
+      success: true,
+      file: { _id: upload._id, url: `/file-upload/${upload._id}/${encodeURIComponent(upload.name)}` },
+    });
+  }
+
+  /** `POST rooms.mediaConfirm/:rid/:fileId`: posts the stored file as a message. */
+  private mediaConfirm(
+    me: DoubleUser,
+    rid: string,
+    fileId: string,
+    body: Record<string, unknown>,
+    response: ServerResponse,
+  ) {
+    // The body keys rest-typings 8.8.1 types for this route (it has no validator for it).
+    const allowed = new Set([
+      'description',
+      'avatar',
+      'emoji',
+      'alias',
+      'groupable',
+      'msg',
+      'tmid',
+      'customFields',
+      't',
+      'content',
+      'fileName',
+      'fileContent',
+    ]);
+    const extra = Object.keys(body).filter((key) => !allowed.has(key));
+    if (extra.length > 0) {
+      this.violations.push(`POST rooms.mediaConfirm: keys rest-typings does not type: ${extra.join(', ')}`);
+      return this.send(response, 400, { success: false, error: 'invalid-params' });
+    }
+    const upload = this.uploads.get(fileId);
+    const room = this.rooms.get(rid);
+    if (!upload || upload.rid !== rid)
+      return this.send(response, 400, { success: false, error: 'invalid-file' });
+    if (!room?.members.has(me._id) || room.archived)
+      return this.send(response, 400, { success: false, error: 'error-not-allowed' });
+    const message: DoubleMessage = {
+      _id: this.id('m'),
+      rid,
+      msg: typeof body.msg === 'string' ? body.msg : '',
+      ts: new Date(),
+      u: { _id: me._id, username: me.username },
+      file: { _id: upload._id, name: upload.name, type: upload.type },
+      attachments: [
+        { title: upload.name, type: 'file', title_link: `/file-upload/${upload._id}/${upload.name}` },
+      ],
+    };
+    if (typeof body.tmid === 'string') message.tmid = body.tmid;
+    this.messages.push(message);
+    this.broadcast(message);
+    return this.send(response, 200, { success: true, message: this.wire(message) });
   }
 
   private sendMessage(me: DoubleUser, input: Partial<DoubleMessage>, response: ServerResponse) {
@@ -426,6 +643,45 @@ export class RocketChatDouble {
     message.editedAt = new Date();
     this.broadcast(message);
     this.send(response, 200, { success: true, message: this.wire(message) });
+  }
+
+  /**
+   * The Meteor method `updateMessage` as executeUpdateMessage does it: only these fields may
+   * differ from the stored message (else `error-invalid-update-key`), only the author may edit,
+   * and the given fields are set, so `attachments: []` removes the old ones.
+   */
+  private updateByMethod(session: Session, input: unknown): string | undefined {
+    if (!session.userId) return 'error-invalid-user';
+    if (!input || typeof input !== 'object' || typeof (input as { _id?: unknown })._id !== 'string') {
+      this.violations.push(`updateMessage called with ${JSON.stringify(input)}`);
+      return 'match-error';
+    }
+    const edit = input as Record<string, unknown> & { _id: string };
+    const message = this.messages.find((m) => m._id === edit._id);
+    if (!message) return undefined;
+    const allowed = [
+      'tshow',
+      'alias',
+      'attachments',
+      'avatar',
+      'emoji',
+      'msg',
+      'customFields',
+      'content',
+      'e2eMentions',
+    ];
+    for (const [key, value] of Object.entries(edit)) {
+      if (!allowed.includes(key) && value !== (message as unknown as Record<string, unknown>)[key]) {
+        this.violations.push(`updateMessage may not change ${key}`);
+        return 'error-invalid-update-key';
+      }
+    }
+    if (message.u._id !== session.userId) return 'error-action-not-allowed';
+    if (typeof edit.msg === 'string') message.msg = edit.msg;
+    if (Array.isArray(edit.attachments)) message.attachments = edit.attachments;
+    message.editedAt = new Date();
+    this.broadcast(message);
+    return undefined;
   }
 
   private appNotify(request: IncomingMessage, raw: string, response: ServerResponse) {
@@ -482,7 +738,11 @@ export class RocketChatDouble {
       case 'method': {
         if (frame.method === 'login') {
           const resume = (frame.params?.[0] as { resume?: string } | undefined)?.resume;
-          const user = [...this.users.values()].find((u) => u.token !== undefined && u.token === resume);
+          const user = [...this.users.values()].find(
+            (u) =>
+              resume !== undefined &&
+              ((u.token !== undefined && u.token === resume) || u.personalTokens.has(resume)),
+          );
           if (!user)
             return reply({
               msg: 'result',
@@ -504,6 +764,14 @@ export class RocketChatDouble {
               type: 'resume',
             },
           });
+        }
+        if (frame.method === 'updateMessage') {
+          const error = this.updateByMethod(session, frame.params?.[0]);
+          return reply(
+            error
+              ? { msg: 'result', id: frame.id, error: { error, reason: error, errorType: 'Meteor.Error' } }
+              : { msg: 'result', id: frame.id },
+          );
         }
         return reply({
           msg: 'result',
@@ -595,11 +863,11 @@ export class RocketChatDouble {
   }
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
+function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('end', () => resolve(Buffer.concat(chunks)));
     request.on('error', reject);
   });
 }

@@ -60,8 +60,39 @@ confirmations:
   it('names missing and mistyped values', () => {
     expect(problems('chat:\n  rocketchat:\n    url: https://rc.example\n    user: 7\n')).toEqual([
       'chat.rocketchat.user: must be a string',
-      'chat.rocketchat.password: is required',
     ]);
+    expect(problems('chat:\n  rocketchat:\n    url: https://rc.example\n    user: coxswain\n')).toEqual([
+      'chat.rocketchat.password: is required with user',
+    ]);
+  });
+
+  it('takes a Rocket.Chat personal access token or a password login, and says what is missing', () => {
+    const rc = (body: string, env: NodeJS.ProcessEnv = {}) =>
+      problems(`chat:\n  rocketchat:\n    url: https://rc.example\n${body}`, env);
+    expect(rc('')).toEqual([
+      'chat.rocketchat: needs a login: userId and token (a personal access token), or user and password',
+    ]);
+    expect(rc('    userId: abc\n')).toEqual([
+      'chat.rocketchat.token: is required with userId (a personal access token of that user)',
+    ]);
+    expect(rc('    token: t0k\n')).toEqual([
+      'chat.rocketchat.userId: is required with token (the id of the user the token belongs to)',
+    ]);
+    expect(rc('    userId: abc\n    token: t0k\n    user: coxswain\n    password: pw\n')).toEqual([
+      'chat.rocketchat: set userId and token (a personal access token) or user and password, not both',
+    ]);
+    expect(rc('    userId: abc\n    token: t0k\n')).toEqual([]);
+    expect(rc('    user: coxswain\n    password: pw\n')).toEqual([]);
+    // The token from the environment (short name) or a file, never written in the file itself.
+    expect(rc('    userId: abc\n', { COXSWAIN_ROCKETCHAT_TOKEN: 't0k' })).toEqual([]);
+    const tokenFile = file('t0k-from-a-file\n');
+    const config = loadConfig({
+      path: file(
+        `chat:\n  rocketchat:\n    url: https://rc.example\n    userId: abc\n    tokenFile: ${tokenFile}\n`,
+      ),
+      env: {},
+    });
+    expect(config.chat.rocketchat?.token).toBe('t0k-from-a-file');
   });
 
   it('reports YAML syntax errors with line and column', () => {
@@ -155,8 +186,10 @@ describe('the example config', () => {
 
   it('documents every key of the schema', () => {
     const text = readExample(examplePath);
+    // A key that excludes another (chat.rocketchat's password login beside its token) is
+    // documented as a commented-out alternative: `#   user: coxswain`.
     const missing = schemaKeys(configSchema).filter(
-      (key) => !new RegExp(`^[\\s-]*${key}(File)?:`, 'm').test(text),
+      (key) => !new RegExp(`^[\\s-]*(#\\s+)?${key}(File)?:`, 'm').test(text),
     );
     expect(missing).toEqual([]);
   });
