@@ -82,7 +82,11 @@ export const silence: CommandGroup = {
       },
       permission: 'silence:write',
       visibility: 'in_channel',
-      examples: ['silence add alertname="CephHealthWarning" --for 2h --comment "planned OSD swap"'],
+      examples: [
+        'silence add alertname="CephHealthWarning" --for 2h --comment "planned OSD swap"',
+        // The form the Silence… button offers where the chat has no dialogs (shell, Rocket.Chat).
+        `silence add 'alertname="PostgresDown", cluster="apps"' --for 4h --comment "failover drill" --am infra`,
+      ],
       dangerous: silencesEverything,
       // Matchers are checked in run, after authorization, so someone without the role learns
       // that first rather than how to spell a matcher.
