@@ -1,5 +1,4 @@
 import { IncidentError } from '../src/incidents/engine.js';
-import { roomLink } from '../src/incidents/render.js';
 import { DNS1123_LABEL } from '../src/kube/names.js';
 import type { CommandContext, CommandGroup, OptionSpec } from '../src/router/spec.js';
 import type { Incident } from '../src/store/store.js';
@@ -209,7 +208,9 @@ function target(ctx: CommandContext, mustBeOpen: boolean): Promise<Incident> {
 async function done(ctx: CommandContext, incident: Incident, what: string): Promise<void> {
   if (incident.channelId === ctx.invocation.channel.id) return;
   await ctx.invocation.responder.reply(
-    { text: `${what}: see ${roomLink(incident.channelName)} (incident ${incident.id}).` },
+    {
+      text: `${what}: see ${(ctx.services.incidents as Engine).mention(incident.channelName)} (incident ${incident.id}).`,
+    },
     'ephemeral',
   );
 }

@@ -78,6 +78,8 @@ export class IncidentEngine {
   private readonly health = new Map<number, string>();
   /** Where each was opened, by channel name, so a refreshed summary still says so (not in the store). */
   private readonly origins = new Map<number, string>();
+  /** The summary rewrite in progress per incident; the next one waits for it. */
+  private readonly refreshing = new Map<number, Promise<void>>();
   private readonly archiveAfterMs: number;
 
   constructor(private readonly deps: IncidentEngineDeps) {
@@ -86,6 +88,11 @@ export class IncidentEngine {
 
   get timeZone(): string {
     return this.deps.incidents.timeZone;
+  }
+
+  /** A channel as a link in message text, the way this platform writes one (Mattermost `~name`). */
+  mention(name: string): string {
+    return this.deps.chat.rooms?.mention?.({ name }) ?? roomLink(name);
   }
 
   /** Opens a room; one at a time per process, so two opens of one title get two names. */
@@ -170,7 +177,7 @@ export class IncidentEngine {
   /** The notice in the originating channel or thread that links to the room. */
   openedNotice(incident: Incident): Message {
     return {
-      text: `Incident room ${roomLink(incident.channelName)} is open: **${sevLabel(incident.severity)}** ${escapeChat(incident.title)} (commander @${incident.commander}). Join it for updates.`,
+      text: `Incident room ${this.mention(incident.channelName)} is open: **${sevLabel(incident.severity)}** ${escapeChat(incident.title)} (commander @${incident.commander}). Join it for updates.`,
       severity: messageSeverity(incident.severity),
     };
   }
@@ -263,6 +270,7 @@ export class IncidentEngine {
     const alertPost = this.alertPostLink(incident);
     const message = summaryMessage({
       ...input,
+      link: (name) => this.mention(name),
       ...(origin ? { origin } : {}),
       ...(alertPost ? { alertPost } : {}),
     });
@@ -284,19 +292,34 @@ export class IncidentEngine {
     });
   }
 
-  /** Rewrites the pinned summary after a change; a failure only costs freshness. */
-  private async refreshSummary(incident: Incident): Promise<void> {
-    if (!incident.summaryPostId || !incident.channelId) return;
-    const ref: PostRef = {
-      platform: incident.platform,
-      channelId: incident.channelId,
-      postId: incident.summaryPostId,
-    };
-    await this.deps.chat
-      .update(ref, await this.summary(incident))
-      .catch((error: unknown) =>
-        this.deps.log.warn({ err: error, incident: incident.id }, 'could not update the summary'),
-      );
+  /**
+   * Rewrites the pinned summary after a change; a failure only costs freshness. Rewrites of one
+   * incident run one after another, each from the store as it is then, so two commands in quick
+   * succession cannot leave the older picture pinned.
+   */
+  private refreshSummary(incident: Incident): Promise<void> {
+    const id = incident.id;
+    const run = (this.refreshing.get(id) ?? Promise.resolve()).then(() => this.refreshSummaryNow(id));
+    this.refreshing.set(id, run);
+    void run.finally(() => {
+      if (this.refreshing.get(id) === run) this.refreshing.delete(id);
+    });
+    return run;
+  }
+
+  private async refreshSummaryNow(id: number): Promise<void> {
+    try {
+      const incident = await this.deps.store.getIncident(id);
+      if (!incident?.summaryPostId || !incident.channelId) return;
+      const ref: PostRef = {
+        platform: incident.platform,
+        channelId: incident.channelId,
+        postId: incident.summaryPostId,
+      };
+      await this.deps.chat.update(ref, await this.summary(incident));
+    } catch (error) {
+      this.deps.log.warn({ err: error, incident: id }, 'could not update the summary');
+    }
   }
 
   private async announce(incident: Incident): Promise<void> {
@@ -306,7 +329,7 @@ export class IncidentEngine {
       const destination = await this.deps.chat.resolveChannel(channel);
       await this.deps.chat.post(destination, {
         title: `${sevLabel(incident.severity)} incident: ${escapeChat(incident.title)}`,
-        text: `Opened by @${incident.createdBy}${incident.cluster ? ` on cluster ${escapeChat(incident.cluster)}` : ''}. Room: ${roomLink(incident.channelName)}; commander @${incident.commander}.`,
+        text: `Opened by @${incident.createdBy}${incident.cluster ? ` on cluster ${escapeChat(incident.cluster)}` : ''}. Room: ${this.mention(incident.channelName)}; commander @${incident.commander}.`,
         severity: messageSeverity(incident.severity),
       });
       await this.record(incident, 'coxswain', 'announced', `in #${channel}`);
@@ -492,7 +515,7 @@ export class IncidentEngine {
       if (incident.originThreadId) origin.threadId = incident.originThreadId;
       await this.deps.chat
         .post(origin, {
-          text: `Incident ${roomLink(incident.channelName)} is resolved: ${escapeChat(summary)}`,
+          text: `Incident ${this.mention(incident.channelName)} is resolved: ${escapeChat(summary)}`,
           severity: 'ok',
         })
         .catch((error: unknown) => this.deps.log.warn({ err: error }, 'could not tell the origin channel'));
@@ -541,7 +564,9 @@ export class IncidentEngine {
       this.deps.store.listTimeline(incident.id),
       this.deps.store.listIncidentAlerts(incident.id),
     ]);
-    return statusMessage(incident, alerts, timeline, this.timeZone, this.deps.now());
+    return statusMessage(incident, alerts, timeline, this.timeZone, this.deps.now(), (name) =>
+      this.mention(name),
+    );
   }
 
   async timeline(incident: Incident): Promise<TimelineEntry[]> {
@@ -551,7 +576,7 @@ export class IncidentEngine {
   async list(query: { open?: boolean; cluster?: string }): Promise<Message> {
     let incidents = await this.deps.store.listIncidents(query.open ? { state: 'open' } : {});
     if (query.cluster) incidents = incidents.filter((i) => i.cluster === query.cluster);
-    return listMessage(incidents, this.timeZone, query.open === true);
+    return listMessage(incidents, this.timeZone, query.open === true, (name) => this.mention(name));
   }
 
   private shifts(teams?: readonly string[]): ShiftView[] {

@@ -14,7 +14,6 @@ import { inlineCode } from '../text/escape.js';
 import type { OncallConfig } from './config-schema.js';
 import { IncidentEngine, IncidentError, type OpenRequest } from './engine.js';
 import { isHealthSource, renderSnapshot } from './health-snapshot.js';
-import { roomLink } from './render.js';
 
 export const INCIDENT_ACTIONS = { open: 'incident.open' } as const;
 
@@ -137,7 +136,7 @@ async function openFromButton(
   for (const link of await ctx.store.findAlertIncidents(fingerprint)) {
     const existing = await ctx.store.getIncident(link.incidentId);
     if (existing?.state === 'open' && existing.platform === event.platform) {
-      await say(`This alert already has an open incident: ${roomLink(existing.channelName)}.`);
+      await say(`This alert already has an open incident: ${engine.mention(existing.channelName)}.`);
       await audit('ok', `already open as incident ${existing.id}`);
       return;
     }
@@ -162,7 +161,7 @@ async function openFromButton(
   if (cluster) request.cluster = cluster;
   try {
     const { incident } = await engine.open(request);
-    await say(`Opened ${roomLink(incident.channelName)} for this alert; you are its commander.`);
+    await say(`Opened ${engine.mention(incident.channelName)} for this alert; you are its commander.`);
     await audit('ok', `incident ${incident.id} in ${incident.channelName}`);
   } catch (error) {
     if (error instanceof IncidentError) {

@@ -23,6 +23,9 @@ export function roomLink(name: string): string {
   return `~${name}`;
 }
 
+/** How a channel name becomes a link on the platform at hand (RoomsCapability.mention); roomLink by default. */
+export type RoomLinker = (name: string) => string;
+
 /** A chat username as a mention; anything not shaped like a username is escaped instead. */
 function who(username: string | undefined): string {
   if (!username) return '—';
@@ -45,13 +48,15 @@ export interface SummaryInput {
   origin?: string;
   /** A link to the alert post it was opened from (the platform's permalink), when there is one. */
   alertPost?: string;
+  link?: RoomLinker;
 }
 
 /** The summary pinned in the room. */
 export function summaryMessage(input: SummaryInput): Message {
   const { incident } = input;
+  const link = input.link ?? roomLink;
   const lines = [
-    `**${sevLabel(incident.severity)}**${incident.cluster ? ` on cluster **${escapeChat(incident.cluster)}**` : ''}, opened by ${who(incident.createdBy)}${input.origin ? ` from ${roomLink(input.origin)}` : ''}.`,
+    `**${sevLabel(incident.severity)}**${incident.cluster ? ` on cluster **${escapeChat(incident.cluster)}**` : ''}, opened by ${who(incident.createdBy)}${input.origin ? ` from ${link(input.origin)}` : ''}.`,
     `Commander: ${who(incident.commander)} · Comms: ${who(incident.comms)}`,
     '',
     '**Linked alerts**',
@@ -153,6 +158,7 @@ export function statusMessage(
   timeline: readonly TimelineEntry[],
   timeZone: string,
   now: number,
+  link: RoomLinker = roomLink,
 ): Message {
   const recent = timeline.slice(-10);
   const state =
@@ -163,7 +169,7 @@ export function statusMessage(
     title: `${sevLabel(incident.severity)} · ${escapeChat(incident.title)}`,
     severity: incident.state === 'open' ? messageSeverity(incident.severity) : 'ok',
     text: [
-      `Incident ${incident.id} in ${roomLink(incident.channelName)}: ${state}.`,
+      `Incident ${incident.id} in ${link(incident.channelName)}: ${state}.`,
       `Commander: ${who(incident.commander)} · Comms: ${who(incident.comms)}${incident.cluster ? ` · Cluster: ${escapeChat(incident.cluster)}` : ''}`,
       ...(incident.summary ? [`Summary: ${escapeChat(incident.summary)}`] : []),
       '',
@@ -176,11 +182,16 @@ export function statusMessage(
   };
 }
 
-export function listMessage(incidents: readonly Incident[], timeZone: string, onlyOpen: boolean): Message {
+export function listMessage(
+  incidents: readonly Incident[],
+  timeZone: string,
+  onlyOpen: boolean,
+  link: RoomLinker = roomLink,
+): Message {
   if (incidents.length === 0) return { text: onlyOpen ? 'No open incidents.' : 'No incidents yet.' };
   const rows = incidents.map(
     (i) =>
-      `| ${i.id} | ${roomLink(i.channelName)} | ${sevLabel(i.severity)} | ${i.state}${i.archivedAt ? ' (archived)' : ''} | ${escapeChat(i.title)} | ${who(i.commander)} | ${formatStamp(i.createdAt, timeZone)} |`,
+      `| ${i.id} | ${link(i.channelName)} | ${sevLabel(i.severity)} | ${i.state}${i.archivedAt ? ' (archived)' : ''} | ${escapeChat(i.title)} | ${who(i.commander)} | ${formatStamp(i.createdAt, timeZone)} |`,
   );
   return {
     title: onlyOpen ? 'Open incidents' : 'Incidents',

@@ -264,6 +264,54 @@ describe('IncidentEngine', () => {
     const announced = chat.posts.filter((p) => p.channelId === 'id-incidents');
     expect(announced.map((p) => p.message.title)).toEqual(['SEV2 incident: Slow']);
   });
+
+  it('leaves the latest picture pinned when two changes rewrite the summary at once', async () => {
+    const e = engine();
+    const { incident } = await e.open({ title: 'DB down', severity: 2, by: 'alice', origin });
+    const pinned: string[] = [];
+    let slow = true;
+    chat.update = async (_ref: PostRef, message: Message) => {
+      // The first rewrite takes longer on the wire than the second.
+      if (slow) {
+        slow = false;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      pinned.push(message.text ?? '');
+    };
+    // Two commands, each with the incident as it read it from the store.
+    const [forSev, forAssign] = await Promise.all([
+      store.getIncident(incident.id),
+      store.getIncident(incident.id),
+    ]);
+    await Promise.all([
+      e.setSeverity(forSev as typeof incident, 'bob', 1),
+      e.assign(forAssign as typeof incident, 'bob', '@carol', 'comms'),
+    ]);
+    expect(pinned.at(-1)).toContain('**SEV1**');
+    expect(pinned.at(-1)).toContain('Comms: @carol');
+  });
+
+  it('links rooms the way the platform does (rooms.mention), and as ~name where it says nothing', async () => {
+    const plain = engine({ incidents: { announceChannel: 'incidents' } });
+    const first = await plain.open({ title: 'DB down', severity: 1, by: 'alice', origin });
+    expect(plain.openedNotice(first.incident).text).toContain('Incident room ~inc-20261123-db-down is open');
+
+    const rooms = chat.rooms as RoomsCapability;
+    chat.rooms = { ...rooms, mention: (room) => `#${room.name}` };
+    chat.posts.length = 0;
+    const hashed = engine({ incidents: { announceChannel: 'incidents' } });
+    const { incident } = await hashed.open({ title: 'Web down', severity: 1, by: 'alice', origin });
+    const texts = () => chat.posts.map((p) => `${p.message.title ?? ''} ${p.message.text ?? ''}`).join('\n');
+    expect(hashed.openedNotice(incident).text).toContain('Incident room #inc-20261123-web-down is open');
+    // The summary's origin, the announcement, status, list and the resolve notice alike.
+    expect(texts()).toContain('from #ops.');
+    expect(texts()).toContain('Room: #inc-20261123-web-down;');
+    expect((await hashed.status(incident)).text).toContain('in #inc-20261123-web-down:');
+    expect((await hashed.list({})).text).toContain('| #inc-20261123-web-down |');
+    await hashed.resolve(incident, 'alice', 'fixed');
+    expect(texts()).toContain('Incident #inc-20261123-web-down is resolved: fixed');
+    expect(texts()).not.toContain('~inc-20261123-web-down');
+  });
 });
 
 describe('handover reminders', () => {
