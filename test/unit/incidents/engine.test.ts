@@ -68,7 +68,7 @@ class RecordingChat implements ChatPort {
     this.posts.push({ ...destination, message });
     return { platform: this.platform, channelId: destination.channelId, postId: `p${this.next++}` };
   }
-  async update(ref: PostRef): Promise<void> {
+  async update(ref: PostRef, _message: Message): Promise<void> {
     this.calls.push(`update ${ref.postId}`);
   }
 }
