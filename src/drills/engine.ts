@@ -519,7 +519,8 @@ export class DrillEngine {
     const data = run.data as DrillData;
     run.state = 'rolling-back';
     data.rollbackReason = reason;
-    const text = `Rolling back: ${reason}.`;
+    // Reasons carry outside text (a chat username, an API server's error message): escaped here.
+    const text = `Rolling back: ${escapeChat(reason)}.`;
     data.steps.push({ at: this.now(), text });
     fresh.push({ text, severity: 'warning' });
   }
@@ -566,7 +567,7 @@ export class DrillEngine {
       measured === undefined
         ? `no recovery measured (${against})`
         : `recovered in ${formatDuration(measured)} (${against})`;
-    const why = data.rollbackReason ? `; ${data.rollbackReason}` : '';
+    const why = data.rollbackReason ? `; ${escapeChat(data.rollbackReason)}` : '';
     return `${run.state.toUpperCase()}: ${recovery}${why}`;
   }
 

@@ -11,6 +11,7 @@
  */
 import { formatDuration } from '../../duration.js';
 import { type ClusterReader, fieldAt, type KubeObject, type ResourceRef } from '../../kube/cluster-ops.js';
+import { escapeChat } from '../../text/escape.js';
 import type { DrillKindHandler, DrillParams, StepContext } from '../kind.js';
 
 /** Where restores go; the chart's operator.restoreNamespace must name the same. */
@@ -154,7 +155,7 @@ export const backupRestore: DrillKindHandler = {
       state.restore = `coxswain-drill-${ctx.now().toString(36)}`;
       state.stage = 'create';
       ctx.note(
-        `Restoring namespace ${source} from Velero Backup \`${state.backup}\` (completed ${String(fieldAt(backup, 'status.completionTimestamp'))}) into \`${RESTORE_NAMESPACE}\`.`,
+        `Restoring namespace ${source} from Velero Backup \`${state.backup}\` (completed ${escapeChat(fieldAt(backup, 'status.completionTimestamp'))}) into \`${RESTORE_NAMESPACE}\`.`,
       );
       return;
     }
@@ -178,7 +179,8 @@ export const backupRestore: DrillKindHandler = {
       if (!restore) throw new Error(`the Restore ${VELERO_NAMESPACE}/${state.restore} disappeared`);
       const phase = String(fieldAt(restore, 'status.phase') ?? 'New');
       if (phase !== state.lastPhase) {
-        if (state.lastPhase !== undefined || phase !== 'New') ctx.note(`The Restore is ${phase}.`);
+        if (state.lastPhase !== undefined || phase !== 'New')
+          ctx.note(`The Restore is ${escapeChat(phase)}.`);
         state.lastPhase = phase;
       }
       const errors = fieldAt(restore, 'status.errors');

@@ -100,8 +100,20 @@ function gateway(): { replicas?: number; readyReplicas?: number } {
   return { replicas: d.spec.replicas, readyReplicas: d.status.readyReplicas };
 }
 
-function newEngine(store: Awaited<ReturnType<typeof tempStore>>['store'], chat: RecordingChat): DrillEngine {
-  const engine = new DrillEngine({ store, clusters, chat, drills: loadDrills(), log: quietLog, tickMs: 200 });
+function newEngine(
+  store: Awaited<ReturnType<typeof tempStore>>['store'],
+  chat: RecordingChat,
+  staleAfterMs?: number,
+): DrillEngine {
+  const engine = new DrillEngine({
+    store,
+    clusters,
+    chat,
+    drills: loadDrills(),
+    log: quietLog,
+    tickMs: 200,
+    ...(staleAfterMs === undefined ? {} : { staleAfterMs }),
+  });
   engines.push(engine);
   return engine;
 }
@@ -234,5 +246,38 @@ describe('mesh-gateway', () => {
     expect(gateway().replicas).toBe(1);
     await waitFor('the gateway to be Ready again', () => (gateway().readyReplicas === 1 ? true : undefined));
     await store.close();
+  });
+
+  it('a restart while the gateway is down: a new engine on the same store scales it back', async () => {
+    const { store, path } = await tempStore();
+    const chat = new RecordingChat();
+    const first = newEngine(store, chat);
+    const started = await first.start({
+      drill: 'mesh-gateway',
+      actor: 'alice',
+      isAdmin: true,
+      open: (m) => chat.post({ channelId: 'ops' }, m),
+    });
+    if (!started.ok || !started.run) throw new Error(started.ok ? 'dry run' : started.reason);
+    const root = (started.run.data as DrillData).post?.postId as string;
+    await waitFor('the gateway to be down', () =>
+      chat.thread(root).some((t) => t.startsWith('The gateway has no Ready replicas')) ? true : undefined,
+    );
+    await first.stop();
+    await store.close();
+    // The bot is gone with the gateway at zero.
+    expect(gateway().replicas).toBe(0);
+
+    const { openStore } = await import('../../../src/store/open-store.js');
+    const reopened = await openStore({ driver: 'sqlite', sqlite: { path } });
+    const second = newEngine(reopened, chat, 1000);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await second.resume()).toBe(1);
+    const done = await second.settled(started.run.id);
+    expect(done?.state).toBe('rolled-back');
+    expect(chat.thread(root)).toContain('coxswain restarted mid-drill; rolling back.');
+    expect(gateway().replicas).toBe(1);
+    await waitFor('the gateway to be Ready again', () => (gateway().readyReplicas === 1 ? true : undefined));
+    await reopened.close();
   });
 });
