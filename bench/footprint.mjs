@@ -1,7 +1,7 @@
 // Footprint: start-to-ready time and idle RSS of the built bot (shell adapter, SQLite, HTTP on),
 // against the floor of a bare Node HTTP server started the same way in the same run.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, ms, rssMiB, summarize, waitFor } from './lib.mjs';
@@ -18,8 +18,10 @@ async function startAndMeasure(args, readyPath) {
   const readyMs = performance.now() - started;
   await new Promise((r) => setTimeout(r, 1500)); // let start-up garbage settle
   const rss = rssMiB(child.pid);
+  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const kib = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1]) / 1024;
   child.kill('SIGKILL');
-  return { readyMs, rss };
+  return { readyMs, rss, anon: kib('RssAnon'), file: kib('RssFile') };
 }
 
 export async function run({ rounds = 5 } = {}) {
@@ -34,6 +36,10 @@ export async function run({ rounds = 5 } = {}) {
   const readyFloor = summarize(floor.map((r) => r.readyMs));
   const rss = summarize(bot.map((r) => r.rss));
   const rssFloor = summarize(floor.map((r) => r.rss));
+  const anon = summarize(bot.map((r) => r.anon));
+  const anonFloor = summarize(floor.map((r) => r.anon));
+  const file = summarize(bot.map((r) => r.file));
+  const fileFloor = summarize(floor.map((r) => r.file));
   return {
     title: 'Footprint: start to ready, idle RSS',
     rows: [
@@ -51,8 +57,24 @@ export async function run({ rounds = 5 } = {}) {
         `${(rss.p50 / rssFloor.p50).toFixed(1)}×`,
         '≤ 80 MiB',
       ],
+      [
+        '… of which anonymous (heap, stacks, malloc)',
+        `${anon.p50.toFixed(0)} MiB`,
+        `${anonFloor.p50.toFixed(0)} MiB`,
+        `${(anon.p50 / anonFloor.p50).toFixed(1)}×`,
+        '',
+      ],
+      [
+        '… of which file-backed (node binary, ICU data, addons; shared, clean)',
+        `${file.p50.toFixed(0)} MiB`,
+        `${fileFloor.p50.toFixed(0)} MiB`,
+        `${(file.p50 / fileFloor.p50).toFixed(1)}×`,
+        '',
+      ],
     ],
     header: ['measure', 'coxswain', 'floor: bare node:http', 'ratio', 'goal'],
+    readyMs: ready.p50,
+    idleMiB: rss.p50,
     note: 'The bot here runs the shell adapter on SQLite with HTTP on; no Kubernetes client is loaded until a cluster is configured.',
   };
 }

@@ -1,0 +1,119 @@
+// In-bot overhead per alert, webhook received → chat request sent, on the running built bot:
+// the time from the load generator sending a webhook to the chat double having the post's
+// body, minus the same time through the raw relay (bench/relay.mjs: node:http in, fetch out,
+// nothing else), probed alternately in the same run so the machine's load hits both alike.
+// Probes go one at a time (each a new one-alert group, so each makes exactly one post): this is
+// the latency of the path itself, not of a queue.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { AlertStream } from './alert-stream.mjs';
+import { CHAT_TOKEN, postWebhook, startBot } from './bot.mjs';
+import { startChatDouble } from './chat-double.mjs';
+import { ms, summarize } from './lib.mjs';
+
+async function startRelay(chatUrl, channelId) {
+  const child = spawn(
+    process.execPath,
+    [new URL('./relay.mjs', import.meta.url).pathname, chatUrl, CHAT_TOKEN, channelId],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const [line] = await createInterface({ input: child.stdout })
+    [Symbol.asyncIterator]()
+    .next()
+    .then((r) => [r.value]);
+  return { url: `http://127.0.0.1:${line.trim()}/`, stop: () => child.kill('SIGKILL') };
+}
+
+/** One probe: a one-alert group whose summary carries a unique marker; resolves with ns. */
+function probe(double, url, marker, body) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no post for ${marker} within 10 s`)), 10_000);
+    double.onRequest = (record) => {
+      if (!record.text.includes(marker)) return;
+      clearTimeout(timer);
+      double.onRequest = undefined;
+      resolve(Number(record.at - sent) / 1e6);
+    };
+    const sent = process.hrtime.bigint();
+    postWebhook(url, body).then((status) => {
+      if (status !== 200) reject(new Error(`${url}: ${status}`));
+    }, reject);
+  });
+}
+
+export async function measureOverhead({ probes = 600, warmup = 60 } = {}) {
+  const double = await startChatDouble({
+    token: CHAT_TOKEN,
+    channels: ['apps-alerts', 'infra-alerts', 'alerts'],
+  });
+  // Storm folding off and no chat rate limit: every probe is a new group that must be posted at
+  // once; with the defaults the 21st new group a minute would be folded into a storm summary.
+  const bot = await startBot({
+    chatUrl: double.url,
+    alerts: { storm: { threshold: 1_000_000 }, delivery: { ratePerSecond: 100_000 } },
+  });
+  const relay = await startRelay(double.url, double.channelIds.get('apps-alerts'));
+  const stream = new AlertStream({ seed: 7 });
+  const botMs = [];
+  const relayMs = [];
+  try {
+    for (let i = 0; i < probes + warmup; i++) {
+      for (const [target, samples] of i % 2 === 0
+        ? [
+            [bot.webhookUrl, botMs],
+            [relay.url, relayMs],
+          ]
+        : [
+            [relay.url, relayMs],
+            [bot.webhookUrl, botMs],
+          ]) {
+        const marker = `probe${i}${samples === botMs ? 'b' : 'r'}x`;
+        // A fresh one-alert group, the marker in its summary (the bot renders it, the relay copies it).
+        let payload;
+        do payload = JSON.parse(stream.open().body);
+        while (payload.alerts.length !== 1);
+        payload.alerts[0].annotations.summary = marker;
+        payload.commonAnnotations.summary = marker;
+        payload.alerts[0].labels.cluster = 'apps';
+        payload.commonLabels.cluster = 'apps';
+        payload.groupKey = `${payload.groupKey}-${marker}`;
+        const latency = await probe(double, target, marker, JSON.stringify(payload));
+        if (i >= warmup) samples.push(latency);
+      }
+      stream.active.length = 0;
+    }
+  } finally {
+    relay.stop();
+    await bot.stop();
+    await double.close();
+  }
+  return { bot: summarize(botMs), relay: summarize(relayMs), probes };
+}
+
+export async function run() {
+  const { bot, relay, probes } = await measureOverhead();
+  const row = (name, pick) => [
+    name,
+    ms(pick(bot)),
+    ms(pick(relay)),
+    ms(pick(bot) - pick(relay)),
+    `${(pick(bot) / pick(relay)).toFixed(1)}×`,
+    '≤ 2 ms (overhead p99)',
+  ];
+  return {
+    title: 'Alerts: in-bot overhead per alert (webhook → chat request), running bot',
+    header: [
+      'measure',
+      'coxswain (built, own process)',
+      'floor: raw relay',
+      'in-bot overhead',
+      'ratio',
+      'goal',
+    ],
+    rows: [row('p50', (s) => s.p50), row('p99', (s) => s.p99)],
+    rawOverheadP99: bot.p99 - relay.p99,
+    note: `${probes} probes each way after warm-up, alternated, one at a time: a new one-alert group posted to the webhook, timed until the chat double holds the post's body (process.hrtime, one clock for all processes). The bot's path: bearer check, zod validation, one SQLite outbox row (WAL, synchronous=FULL) before the 200, the delivery loop woken at once, group state read and saved, routing, rendering, the Mattermost adapter's Client4 POST /api/v4/posts, the post recorded. The relay: node:http in, JSON.parse, fetch out. Storm folding and the chat rate limit are off for this measure (with the defaults the 21st new group a minute is folded into a storm summary).`,
+  };
+}
