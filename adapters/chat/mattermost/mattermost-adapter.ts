@@ -110,6 +110,8 @@ export interface ActionRequest {
 }
 
 const GROUPS_TTL_MS = 60_000;
+/** Mattermost's largest page of users. */
+const GROUP_PAGE = 200;
 
 export class MattermostAdapter implements ChatPort {
   readonly platform = PLATFORM;
@@ -624,10 +626,16 @@ export class MattermostAdapter implements ChatPort {
     const usernames = new Set(people.users.map((u) => u.replace(/^@/, '').toLowerCase()));
     for (const groupName of people.groups) {
       try {
-        const [group] = await this.rest.getGroups({ q: groupName.replace(/^~/, ''), per_page: 10 } as never);
+        const name = groupName.replace(/^~/, '');
+        // `q` searches: take the group of exactly that name, not whichever matched first.
+        const found = await this.rest.getGroups({ q: name, per_page: 60 } as never);
+        const group = found.find((g) => g.name === name);
         if (!group) throw new Error('no such group');
-        const members = await this.rest.getProfilesInGroup(group.id);
-        for (const member of members) usernames.add(member.username);
+        for (let page = 0; ; page++) {
+          const members = await this.rest.getProfilesInGroup(group.id, page, GROUP_PAGE);
+          for (const member of members) usernames.add(member.username);
+          if (members.length < GROUP_PAGE) break;
+        }
       } catch {
         skipped.push(groupName);
       }
