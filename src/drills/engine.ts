@@ -67,6 +67,8 @@ export interface DrillData extends Record<string, unknown> {
   rollbackReason?: string;
   abortRequestedBy?: string;
   override?: { by: string; reason: string };
+  /** What the drill observed besides the recovery time, for the report (chat text, escaped by the kind). */
+  findings?: string[];
   /** The kind reported a failure (not the time limit): the rollback ends as `failed`. */
   failed?: boolean;
   /**
@@ -447,6 +449,11 @@ export class DrillEngine {
         data.steps.push({ at: this.now(), text });
         fresh.push({ text });
       },
+      finding: (text) => {
+        data.steps.push({ at: this.now(), text });
+        fresh.push({ text });
+        data.findings = [...(data.findings ?? []), text];
+      },
       disrupted: () => {
         data.recovery ??= { startedAt: this.now() };
       },
@@ -591,6 +598,8 @@ export class DrillEngine {
         value: `${escapeChat(data.override.by)}: ${escapeChat(data.override.reason)}`,
         short: false,
       });
+    if (data.findings?.length)
+      fields.push({ title: 'Observed', value: data.findings.map((f) => `- ${f}`).join('\n'), short: false });
     if (data.rollbackReason)
       fields.push({ title: 'Rolled back because', value: escapeChat(data.rollbackReason), short: false });
     return {

@@ -40,6 +40,8 @@ export interface StepContext {
   now(): number;
   /** Reports a step: a thread reply and a line in the stored run. */
   note(text: string): void;
+  /** A step that belongs in the final report too (what the drill observed, e.g. how the peers reacted). */
+  finding(text: string): void;
   /** Marks the disruption: recovery is measured from here. */
   disrupted(): void;
   /** Marks recovery observed; the engine finishes the drill after this stage. */

@@ -189,7 +189,7 @@ export const backupRestore: DrillKindHandler = {
         ctx.recovered();
         state.stage = 'cleanup';
         const items = fieldAt(restore, 'status.progress.itemsRestored');
-        ctx.note(
+        ctx.finding(
           `Velero completed the Restore${typeof items === 'number' ? `: ${items} items restored` : ''}${typeof warnings === 'number' && warnings > 0 ? `, ${warnings} warnings` : ''}.`,
         );
         return;

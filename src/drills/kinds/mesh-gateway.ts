@@ -269,7 +269,7 @@ export const meshGateway: DrillKindHandler = {
       const mirrors = await mirrorsNow(ctx, state.mirrors ?? []);
       const stillUp = mirrors.filter((m) => m.ready > 0);
       if (mirrors.length && stillUp.length === 0) {
-        ctx.note(
+        ctx.finding(
           `All ${mirrors.length} mirrored services report the path down (no ready addresses) after ${since}: ${mirrors.map((m) => mirrorName(m.ref)).join(', ')}.`,
         );
         state.stage = 'restore';
@@ -277,8 +277,10 @@ export const meshGateway: DrillKindHandler = {
       }
       const waited = ctx.now() - (state.scaledDownAt ?? ctx.now());
       if (mirrors.length === 0 || waited >= (state.noticeMs ?? DEFAULT_NOTICE_MS)) {
-        if (mirrors.length)
-          ctx.note(
+        if (mirrors.length === 0)
+          ctx.finding('No other cluster mirrors services of this one: only the gateway itself was watched.');
+        else
+          ctx.finding(
             `After ${since}, ${stillUp.length} of ${mirrors.length} mirrored services still report ready addresses: ${stillUp.map((m) => mirrorName(m.ref)).join(', ')}. Their service mirror did not notice the gateway was down; check its probe.`,
           );
         state.stage = 'restore';
@@ -298,7 +300,7 @@ export const meshGateway: DrillKindHandler = {
       if (mirrors.some((m) => m.ready === 0)) return;
       ctx.recovered();
       state.stage = 'done';
-      ctx.note(
+      ctx.finding(
         `The gateway has ${gateway.ready}/${state.replicas} replicas Ready${mirrors.length ? ` and all ${mirrors.length} mirrored services have ready addresses again` : ''}.`,
       );
     }

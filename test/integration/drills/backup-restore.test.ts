@@ -139,7 +139,7 @@ async function run(chat: RecordingChat) {
   if (!started.ok || !started.run) throw new Error(started.ok ? 'dry run' : started.reason);
   const done = await engine.settled(started.run.id);
   await store.close();
-  return done;
+  return { ...done, report: done ? engine.report(done) : undefined };
 }
 
 describe('backup-restore', () => {
@@ -178,6 +178,9 @@ describe('backup-restore', () => {
         ),
       ).toBe(true);
       expect(thread.at(-1)).toMatch(/^PASSED: recovered in \S+ \(objective 4h\)/);
+      expect(done.report?.fields?.find((f) => f.title === 'Observed')?.value).toBe(
+        '- Velero completed the Restore: 12 items restored, 1 warnings.',
+      );
       // Cleaned up: no Restore, no scratch namespace (nor the ConfigMap that was restored into it).
       expect(await drillRestores()).toEqual([]);
       expect(scratchExists()).toBe(false);

@@ -182,6 +182,14 @@ describe('mesh-gateway', () => {
         thread.some((t) => t.startsWith('Scaled gateway `linkerd-multicluster/linkerd-gateway` back to 1')),
       ).toBe(true);
       expect(thread.at(-1)).toMatch(/^PASSED: recovered in \S+ \(objective 1m\)/);
+      // The report carries what the drill observed on the peers.
+      const observed = done ? engine.report(done).fields?.find((f) => f.title === 'Observed')?.value : '';
+      expect(observed).toMatch(
+        /^- All 1 mirrored services report the path down \(no ready addresses\) after /,
+      );
+      expect(observed).toContain(
+        '\n- The gateway has 1/1 replicas Ready and all 1 mirrored services have ready addresses again.',
+      );
       // The cluster agrees: the gateway is back at one Ready replica.
       await waitFor('the gateway to be Ready', () => (gateway().readyReplicas === 1 ? true : undefined));
       expect(gateway().replicas).toBe(1);
