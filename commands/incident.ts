@@ -1,10 +1,13 @@
 import { IncidentError } from '../src/incidents/engine.js';
+import { type IncidentFormInput, incidentDialog } from '../src/incidents/open-dialog.js';
 import { DNS1123_LABEL } from '../src/kube/names.js';
 import type { CommandContext, CommandGroup, OptionSpec } from '../src/router/spec.js';
 import type { Incident } from '../src/store/store.js';
 import { clusterOption } from './options.js';
 
 const sevChoices = ['1', '2', '3', '4'] as const;
+/** How long the incident form may stay open before its submission is refused. */
+const INCIDENT_FORM_TTL_MS = 30 * 60_000;
 
 /** Room commands act on the room they are typed in, or on the incident this names. */
 const idOption: OptionSpec = {
@@ -22,7 +25,12 @@ export const incident: CommandGroup = {
       name: 'open',
       summary: 'open an incident room and invite the on-call people',
       positionals: [
-        { name: 'title', description: 'what is wrong, in a few words', required: true, variadic: true },
+        // Optional where the chat has forms: without it, Mattermost asks for it in a dialog.
+        {
+          name: 'title',
+          description: 'what is wrong, in a few words (left out on Mattermost: a form asks)',
+          variadic: true,
+        },
       ],
       options: {
         sev: {
@@ -38,6 +46,18 @@ export const incident: CommandGroup = {
       examples: ['incident open "postgres failover loop" --sev 2 --cluster infra'],
       run: (ctx) =>
         guard(ctx, async (engine) => {
+          const trigger = ctx.invocation.trigger;
+          if (ctx.args.title === undefined && trigger && ctx.services.dialogs) {
+            const form: IncidentFormInput = {
+              clusters: ctx.services.config.clusters.map((c) => c.name),
+              defaultSeverity: ctx.services.config.incidents.defaultSeverity,
+              expiresAt: ctx.services.now() + INCIDENT_FORM_TTL_MS,
+            };
+            if (ctx.args.sev !== undefined) form.severity = Number(ctx.args.sev);
+            if (typeof ctx.args.cluster === 'string') form.cluster = ctx.args.cluster;
+            await ctx.services.dialogs.open(trigger, incidentDialog(form));
+            return;
+          }
           const request: Parameters<typeof engine.open>[0] = {
             title: words(ctx.args.title),
             by: ctx.user.username,

@@ -162,6 +162,7 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
     ? new FixedRoleResolver(options.role ?? 'viewer')
     : new BindingRoleResolver(config.auth.bindings);
   const services: Services = { config, store, now: Date.now, groups: allGroups, roles };
+  if (chat.dialogs) services.dialogs = chat.dialogs;
   const router = new Router({
     trigger: config.command,
     groups: allGroups(),

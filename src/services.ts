@@ -9,6 +9,7 @@ import type { DrillEngine } from './drills/engine.js';
 import type { HealthEngine } from './health/engine.js';
 import type { IncidentEngine } from './incidents/engine.js';
 import type { PhaseEngine } from './phases/engine.js';
+import type { DialogCapability } from './ports.js';
 import type { CommandGroup } from './router/spec.js';
 import type { Store } from './store/store.js';
 
@@ -20,6 +21,8 @@ export interface Services {
   now: () => number;
   /** The role resolver the router uses, for checks outside it (alert buttons). */
   roles?: RoleResolver;
+  /** The chat platform's forms, where it has them (commands that ask for input with a dialog). */
+  dialogs?: DialogCapability;
   /** The configured Alertmanagers (set by the alerts feature). */
   alertmanagers?: AlertmanagerDirectory;
   /** Incident rooms and the on-call rota (set by the incidents feature). */

@@ -14,6 +14,7 @@ import { inlineCode } from '../text/escape.js';
 import type { OncallConfig } from './config-schema.js';
 import { IncidentEngine, IncidentError, type OpenRequest } from './engine.js';
 import { isHealthSource, renderSnapshot } from './health-snapshot.js';
+import { registerIncidentDialog } from './open-dialog.js';
 
 export const INCIDENT_ACTIONS = { open: 'incident.open' } as const;
 
@@ -62,6 +63,7 @@ export function incidentsFeature(): Feature {
       engine = built;
       services.incidents = built;
       ctx.registerAction(INCIDENT_ACTIONS.open, (event) => openFromButton(ctx, built, event));
+      registerIncidentDialog(ctx, built);
 
       // Rooms resolved before a restart: arm their timers, and sweep now and then for the rest.
       for (const incident of await ctx.store.listIncidents({ state: 'resolved' }))
