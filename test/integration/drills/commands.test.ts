@@ -14,6 +14,7 @@ import type { Invocation } from '../../../src/ports.js';
 import { Router } from '../../../src/router/router.js';
 import type { Services } from '../../../src/services.js';
 import type { Store } from '../../../src/store/store.js';
+import { escapeChat } from '../../../src/text/escape.js';
 import { loadStackEnv } from '../../stack/env.js';
 import { RecordingResponder } from '../../support/router-harness.js';
 import { botDirectory } from '../rbac/identities.js';
@@ -77,6 +78,26 @@ describe('/ops drill', () => {
     expect(message?.title).toBe('Drill node-drain: plan (nothing changed)');
     expect(message?.text).toMatch(/^1\. cordon node apps-02 on apps/);
     expect(message?.text).toContain('through the Eviction API');
+  });
+
+  it('plans the mesh-gateway and backup-restore drills from the live clusters, changing nothing', async () => {
+    const mesh = (await run('drill plan mesh-gateway', 'operator')).answers[0]?.message;
+    expect(mesh?.title).toBe('Drill mesh-gateway: plan (nothing changed)');
+    // Plan lines are escaped for chat (they carry names read from the cluster).
+    expect(mesh?.text).toContain(
+      `1. ${escapeChat('scale the gateway Deployment linkerd-multicluster/linkerd-gateway on infra from 1 to 0 replicas (scale subresource)')}`,
+    );
+    expect(mesh?.text).toContain('apps:databases/postgres-rw-infra');
+    expect(mesh?.severity).toBe('info');
+    const restore = (await run('drill plan backup-restore --namespace gitlab', 'operator')).answers[0]
+      ?.message;
+    expect(restore?.text).toMatch(
+      /^1\. create a Velero Restore in velero on apps from Backup apps-daily-\S+, restoring namespace gitlab into coxswain-drill-restore/,
+    );
+    expect(restore?.severity).toBe('info');
+    const missing = (await run('drill plan backup-restore --backup nosuch', 'operator')).answers[0]?.message;
+    expect(missing?.text).toContain('There is no Velero Backup velero/nosuch on apps.');
+    expect(await store.listRuns({ kind: 'drill' })).toHaveLength(0);
   });
 
   it('a dry run checks the guard rails and shows the plan; a real run asks for confirmation first', async () => {
