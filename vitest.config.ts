@@ -24,7 +24,10 @@ export default defineConfig({
         // Rocket.Chat cannot run here; its protocol double starts inside each test file.
         test: {
           name: 'rocketchat',
-          include: ['test/integration/rocketchat/**/*.test.ts'],
+          include: [
+            'test/integration/rocketchat/**/*.test.ts',
+            'test/integration/incidents/rocketchat.test.ts',
+          ],
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },
@@ -52,6 +55,7 @@ export default defineConfig({
             'test/integration/rocketchat/**',
             'test/integration/mattermost/**',
             'test/integration/incidents/mattermost.test.ts',
+            'test/integration/incidents/rocketchat.test.ts',
           ],
           globalSetup: ['test/stack/global-setup.ts'],
           testTimeout: 120_000,
