@@ -104,8 +104,14 @@ async function cleanUp(ctx: StepContext, state: RestoreState): Promise<void> {
   const restore = state.restore ? await ctx.writer.remove(restoreRef(state.restore)) : 'gone';
   const namespace = await ctx.writer.remove(scratchRef);
   state.cleaned = true;
+  const deleted = [
+    ...(namespace === 'deleted' ? [`the scratch namespace \`${RESTORE_NAMESPACE}\``] : []),
+    ...(restore === 'deleted' ? [`the Restore \`${state.restore}\``] : []),
+  ];
   ctx.note(
-    `Deleted ${namespace === 'deleted' ? `the scratch namespace \`${RESTORE_NAMESPACE}\`` : `nothing in \`${RESTORE_NAMESPACE}\` (it did not exist)`}${restore === 'deleted' ? ` and the Restore \`${state.restore}\`` : ''} as coxswain-operator.`,
+    deleted.length
+      ? `Deleted ${deleted.join(' and ')} as coxswain-operator.`
+      : 'The Restore and the scratch namespace were already gone.',
   );
 }
 

@@ -126,9 +126,12 @@ afterEach(async () => {
   await deleteNamespaceAndWait(env, 'apps', RESTORE_NAMESPACE);
 });
 
-async function run(chat: RecordingChat) {
+async function run(chat: RecordingChat, timeLimit?: number) {
   const { store } = await tempStore();
-  const engine = new DrillEngine({ store, clusters, chat, drills: loadDrills(), log: quietLog, tickMs: 200 });
+  const drills = loadDrills().map((d) =>
+    d.name === 'backup-restore' && timeLimit !== undefined ? { ...d, timeLimit } : d,
+  );
+  const engine = new DrillEngine({ store, clusters, chat, drills, log: quietLog, tickMs: 200 });
   engines.push(engine);
   const started = await engine.start({
     drill: 'backup-restore',
@@ -221,5 +224,20 @@ describe('backup-restore', () => {
     } finally {
       velero.stop();
     }
+  });
+
+  it('a Restore that does not complete within the time limit is deleted and the drill fails', async () => {
+    // No Velero at all this time: the Restore stays New.
+    const chat = new RecordingChat();
+    const done = await run(chat, 3000);
+    const data = done?.data as DrillData;
+    expect(done?.state).toBe('failed');
+    expect(data.rollbackReason).toBe('the time limit of 3s passed before recovery');
+    expect(data.recovery?.ms).toBeUndefined();
+    expect(chat.thread(data.post?.postId as string)).toContain(
+      `Deleted the Restore \`${data.kindState.restore}\` as coxswain-operator.`,
+    );
+    expect(await drillRestores()).toEqual([]);
+    expect(scratchExists()).toBe(false);
   });
 });
