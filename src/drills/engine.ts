@@ -4,7 +4,8 @@
  * step as a thread reply under the run's post. The time limit and `abort` turn a run into a
  * rollback; a run found unfinished when the bot starts (it was interrupted by a restart) is
  * rolled back too. The final report — measured recovery against the objective — is stored
- * with the run and posted.
+ * with the run and posted. With leader election only the leader drives runs: a replica that is
+ * not the leader checks the guard rails and stores the run, and the leader's `resume` starts it.
  */
 
 import { randomUUID } from 'node:crypto';
