@@ -81,6 +81,8 @@ export class RocketChatAdapter implements ChatPort {
   private readonly groups: UserGroups;
   private handlers?: InboundHandlers;
   private readonly channels = new Map<string, string>();
+  /** Name and type of the rooms seen (for permalinks): from rooms.info, the stream, rooms made. */
+  private readonly known = new Map<string, { name: string; t: string }>();
   private resolveEnded!: () => void;
   /** Resolves once the adapter has been stopped. */
   readonly ended = new Promise<void>((resolve) => {
@@ -98,7 +100,10 @@ export class RocketChatAdapter implements ChatPort {
           'rocket.chat refused the personal access token (401); it cannot be renewed by logging in, so coxswain is not ready until chat.rocketchat.token holds a valid token (create a new one under My Account → Personal Access Tokens)',
         ),
     });
-    this.rooms = new RocketChatRooms(this.rest, PLATFORM, (name, id) => this.channels.set(name, id));
+    this.rooms = new RocketChatRooms(this.rest, PLATFORM, (name, id, t) => {
+      this.channels.set(name, id);
+      this.known.set(id, { name, t });
+    });
     this.groups = new UserGroups(this.rest, log, () => this.now);
     const realtime: ConstructorParameters<typeof Realtime>[0] = {
       url: options.url,
@@ -144,10 +149,24 @@ export class RocketChatAdapter implements ChatPort {
     const roomName = name.replace(/^#/, '');
     let id = this.channels.get(roomName);
     if (!id) {
-      id = (await this.rest.roomInfo({ roomName })).room._id;
+      const { room } = await this.rest.roomInfo({ roomName });
+      id = room._id;
       this.channels.set(roomName, id);
+      this.known.set(id, { name: room.name ?? roomName, t: room.t });
     }
     return { channelId: id };
+  }
+
+  /**
+   * The link Rocket.Chat's "Copy link" gives, `<url>/channel/<name>?msg=<id>` (`/group/` for a
+   * private group), for posts in rooms this process has seen; undefined for others and for DMs.
+   */
+  permalink(ref: PostRef): string | undefined {
+    const room = this.known.get(ref.channelId);
+    const kind = room?.t === 'c' ? 'channel' : room?.t === 'p' ? 'group' : undefined;
+    if (!room || !kind) return undefined;
+    const base = this.options.url.replace(/\/+$/, '');
+    return `${base}/${kind}/${encodeURIComponent(room.name)}?msg=${encodeURIComponent(ref.postId)}`;
   }
 
   async post(destination: Destination, message: Message): Promise<PostRef> {
@@ -312,6 +331,7 @@ export class RocketChatAdapter implements ChatPort {
     if (command === undefined) return;
     command = command.trim();
     const room = { id: message.rid, name: meta.roomName ?? message.rid };
+    if (meta.roomName && meta.roomType) this.known.set(room.id, { name: meta.roomName, t: meta.roomType });
     const user = { id: message.u._id, username: message.u.username };
     const action = /^action\s+(\S+)$/.exec(command);
     if (action) {

@@ -31,7 +31,7 @@ export class RocketChatRooms implements RoomsCapability {
   constructor(
     private readonly rest: RocketChatRest,
     private readonly platform: string,
-    private readonly remember: (name: string, id: string) => void,
+    private readonly remember: (name: string, id: string, type: 'c' | 'p') => void,
   ) {}
 
   async create(name: string, options: { private: boolean; purpose?: string }): Promise<Room> {
@@ -61,7 +61,7 @@ export class RocketChatRooms implements RoomsCapability {
     const room = (created.channel ?? created.group) as { _id?: string } | undefined;
     if (!room?._id) throw new Error(`Rocket.Chat created ${name} but did not say its id`);
     this.kinds.set(room._id, kind);
-    this.remember(name, room._id);
+    this.remember(name, room._id, kind === 'group' ? 'p' : 'c');
     return room._id;
   }
 

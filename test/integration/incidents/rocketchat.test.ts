@@ -7,8 +7,10 @@
  * client code (the SDK's DDP driver, fetch), checks every REST request against Rocket.Chat's
  * OpenAPI files and the @rocket.chat/rest-typings validators (the multipart upload against
  * rest-typings' types), and every test ends by asserting it saw no request breaking them.
- * People type `/ops …` as a message (Message_AllowUnrecognizedSlashCommand on, no App); the
- * results are read from the double's rooms, members, pins, uploads and the bot's store.
+ * People type `/ops …` as a message (Message_AllowUnrecognizedSlashCommand on) and click the
+ * alert post's UIKit button (the double plays the coxswain App, forwarding the click signed to
+ * the bot's hook); alerts arrive as Alertmanager sends them. The results are read from the
+ * double's rooms, members, pins, threads, uploads and the bot's store.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,6 +42,9 @@ let erin: DoubleUser;
 let frank: DoubleUser;
 let ops: DoubleRoom;
 let announcements: DoubleRoom;
+const APP_ID = '6f7d1c2e-5b7a-4c3e-9a51-3d2f8e4b9c10';
+const APP_SECRET = 'incidents-app-secret-shared-with-the-bot-0123';
+const WEBHOOK_TOKEN = 'incidents-webhook-token-0123456789';
 
 async function waitFor<T>(
   what: string,
@@ -59,6 +64,44 @@ function botPostWith(room: DoubleRoom, ...parts: string[]): Promise<DoubleMessag
   return waitFor(`a bot post in ${room.name} with ${parts.join(' … ')}`, () =>
     double.messagesIn(room).find((m) => m.u._id === botUser._id && parts.every((p) => m.msg.includes(p))),
   );
+}
+
+/** An Alertmanager version 4 webhook body with one alert. */
+function alertmanagerPayload(status: 'firing' | 'resolved', fingerprint: string, startsAt: string) {
+  const labels = { alertname: 'DiskPressure', cluster: 'apps', severity: 'critical', node: 'worker-3' };
+  const annotations = { summary: 'disk almost full on worker-3' };
+  return {
+    version: '4',
+    groupKey: '{}:{alertname="DiskPressure"}',
+    truncatedAlerts: 0,
+    status,
+    receiver: 'coxswain',
+    groupLabels: { alertname: 'DiskPressure' },
+    commonLabels: labels,
+    commonAnnotations: annotations,
+    externalURL: 'http://alertmanager.invalid',
+    alerts: [
+      {
+        status,
+        labels,
+        annotations,
+        startsAt,
+        endsAt: status === 'resolved' ? new Date().toISOString() : '0001-01-01T00:00:00Z',
+        generatorURL: '',
+        fingerprint,
+      },
+    ],
+  };
+}
+
+async function webhook(body: unknown): Promise<number> {
+  const response = await fetch(`${bot.url}/hooks/alertmanager`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}` },
+    body: JSON.stringify(body),
+  });
+  await response.arrayBuffer();
+  return response.status;
 }
 
 function roomNamed(name: string): DoubleRoom | undefined {
@@ -81,6 +124,7 @@ beforeAll(async () => {
   announcements = double.addRoom('incidents', 'c', [botUser]);
 
   const port = await freePort();
+  double.app = { id: APP_ID, secret: APP_SECRET, botUrl: `http://127.0.0.1:${port}` };
   dir = mkdtempSync(join(tmpdir(), 'coxswain-rc-incidents-'));
   const tokenFile = join(dir, 'rocketchat-token');
   writeFileSync(tokenFile, `${double.addPersonalToken(botUser)}\n`);
@@ -91,13 +135,20 @@ beforeAll(async () => {
       http: { host: '127.0.0.1', port },
       store: { sqlite: { path: join(dir, 'coxswain.db') } },
       security: { signingKey: 'r'.repeat(40) },
-      chat: { rocketchat: { url: double.url, userId: botUser._id, tokenFile } },
+      chat: {
+        rocketchat: { url: double.url, userId: botUser._id, tokenFile, appId: APP_ID, appSecret: APP_SECRET },
+      },
       auth: {
         // Nobody is bound by name: the Rocket.Chat role and teams decide.
         bindings: [
           { role: 'operator', groups: ['ops-oncall', 'sre'] },
           { role: 'viewer', groups: ['platform'] },
         ],
+      },
+      alerts: {
+        webhook: { token: WEBHOOK_TOKEN },
+        defaultRoute: { channels: ['ops'] },
+        delivery: { interval: '200ms', maxBackoff: '1s' },
       },
       incidents: {
         private: true,
@@ -236,5 +287,71 @@ describe('incident rooms on Rocket.Chat (protocol double)', () => {
     expect(other._id).not.toBe(room._id);
     expect(other.archived).toBeFalsy();
     await botPostWith(ops, `Incident room #${second.channelName} is open`, '**SEV3**');
+  });
+
+  let alertRoom: DoubleRoom;
+  let alertPost: DoubleMessage;
+  const fingerprint = `d15c${Date.now().toString(16)}`;
+  const startsAt = new Date(Date.now() - 60_000).toISOString();
+
+  it('opens a room from the Open incident button of an alert post, linked both ways', async () => {
+    expect(await webhook(alertmanagerPayload('firing', fingerprint, startsAt))).toBe(200);
+    alertPost = await botPostWith(ops, 'DiskPressure', 'disk almost full on worker-3');
+    // carol (viewer) is refused, privately, and nothing opens.
+    expect(await double.clickBlockButton(carol, alertPost, 'Open incident')).toBe(200);
+    await waitFor('the refusal', () =>
+      double.notices.find((n) => n.userId === carol._id && n.text.includes('needs the operator role')),
+    );
+    // bob (operator through the team sre) opens it.
+    expect(await double.clickBlockButton(bob, alertPost, 'Open incident')).toBe(200);
+    const opened = await waitFor('the incident', async () =>
+      (await bot.store.listIncidents({})).find((i) => i.title.startsWith('DiskPressure')),
+    );
+    expect(opened).toMatchObject({
+      severity: 1,
+      cluster: 'apps',
+      commander: 'bob',
+      originThreadId: alertPost._id,
+    });
+    alertRoom = await waitFor('the room', () => roomNamed(opened.channelName));
+    await waitFor('the invitations', () => alertRoom.members.has(frank._id));
+    for (const person of [bob, dave, erin, frank]) expect(alertRoom.members.has(person._id)).toBe(true);
+    // Room → alert: the pinned summary has the alert and the alert post's permalink.
+    const summary = await waitFor('the pinned summary', () =>
+      double.messagesIn(alertRoom).find((m) => m.pinned),
+    );
+    expect(summary.msg).toContain(`DiskPressure \`${fingerprint}\` on apps: **firing**`);
+    const links = (summary.attachments as Array<{ actions?: Array<{ text: string; url?: string }> }>).flatMap(
+      (a) => a.actions ?? [],
+    );
+    expect(links).toContainEqual({
+      type: 'button',
+      text: 'Alert post',
+      url: `${double.url}/channel/ops?msg=${alertPost._id}`,
+    });
+    // Alert → room: the link goes into the alert post's thread; the clicker is told privately.
+    await waitFor('the link in the alert thread', () =>
+      double
+        .messagesIn(ops)
+        .find((m) => m.tmid === alertPost._id && m.msg.includes(`Incident room #${alertRoom.name} is open`)),
+    );
+    await waitFor('the notice to bob', () =>
+      double.notices.find((n) => n.userId === bob._id && n.text.includes(`Opened #${alertRoom.name}`)),
+    );
+  });
+
+  it('posts the linked alert resolving into the room', async () => {
+    expect(await webhook(alertmanagerPayload('resolved', fingerprint, startsAt))).toBe(200);
+    await botPostWith(alertRoom, `Linked alert DiskPressure \`${fingerprint}\` is now **resolved**`);
+    await waitFor('the summary to show the resolved alert', () =>
+      double
+        .messagesIn(alertRoom)
+        .find((m) => m.pinned && m.msg.includes(`\`${fingerprint}\` on apps: **resolved**`)),
+    );
+    const incident = (await bot.store.listIncidents({})).find((i) => i.channelName === alertRoom.name);
+    const entry = (await bot.store.listTimeline(incident?.id ?? -1)).find(
+      (e) => e.kind === 'alert' && e.text.includes('resolved'),
+    );
+    expect(entry).toMatchObject({ author: 'alertmanager', text: `DiskPressure ${fingerprint} is resolved` });
   });
 });
