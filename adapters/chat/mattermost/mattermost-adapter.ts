@@ -122,6 +122,8 @@ export class MattermostAdapter implements ChatPort {
   /** Present with a publicUrl: Mattermost posts submissions there. */
   readonly dialogs?: DialogCapability;
   me?: { id: string; username: string };
+  /** The address people open Mattermost at (its SiteURL), for permalinks; chat.mattermost.url until known. */
+  private siteUrl?: string;
   /** Hook requests refused (bad command token, bad button token); logged and counted. */
   refused = { commands: 0, actions: 0, dialogs: 0 };
   private handlers?: InboundHandlers;
@@ -181,6 +183,9 @@ export class MattermostAdapter implements ChatPort {
     this.handlers = handlers;
     const me = await this.rest.getMe();
     this.me = { id: me.id, username: me.username };
+    // The bot may reach the server at an inside address; people's links need the public one.
+    const site = await this.rest.getClientConfig().catch(() => undefined);
+    if (site?.SiteURL) this.siteUrl = site.SiteURL;
     this.teamIds = [];
     for (const name of this.options.teams) {
       const team = await this.rest.getTeamByName(name);
@@ -279,13 +284,13 @@ export class MattermostAdapter implements ChatPort {
   }
 
   /**
-   * `<url>/<team>/pl/<post id>`, which Mattermost opens in the post's own team and channel. Built
-   * from chat.mattermost.url, the address the bot reaches Mattermost at.
+   * `<site>/<team>/pl/<post id>`, which Mattermost opens in the post's own team and channel; the
+   * site is the server's SiteURL, or chat.mattermost.url where the server does not say.
    */
   permalink(ref: PostRef): string | undefined {
     const team = this.teamIds[0];
     if (!team) return undefined;
-    return `${this.options.url.replace(/\/+$/, '')}/${team.name}/pl/${ref.postId}`;
+    return `${(this.siteUrl ?? this.options.url).replace(/\/+$/, '')}/${team.name}/pl/${ref.postId}`;
   }
 
   /** Opens (or finds) the DM with a user and posts there. */

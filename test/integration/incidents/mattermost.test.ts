@@ -17,6 +17,7 @@ import WebSocket from 'ws';
 import { compactDate } from '../../../src/incidents/time-zone.js';
 import { type Bot, startBot } from '../../../src/main.js';
 import { Api, ApiError, freePort } from '../../stack/mattermost/server.js';
+import { TcpProxy } from '../mattermost/tcp-proxy.js';
 
 interface Post {
   id: string;
@@ -56,6 +57,8 @@ api.token = mm.admin.token;
 const WEBHOOK_TOKEN = 'incidents-webhook-token-0123456789';
 let bot: Bot;
 let dir: string;
+/** The bot reaches Mattermost through this, as through an inside address; people use mm.url. */
+let inside: TcpProxy;
 /** dave is on call in the rota, erin is on the sev 1 list, frank is in the ~dba-oncall group, carol is a viewer. */
 let dave: Person;
 let erin: Person;
@@ -245,6 +248,8 @@ beforeAll(async () => {
   ).id;
 
   const port = await freePort();
+  inside = new TcpProxy('127.0.0.1', Number(new URL(mm.url).port));
+  await inside.start();
   dir = mkdtempSync(join(tmpdir(), 'coxswain-mm-incidents-'));
   const configPath = join(dir, 'coxswain.yaml');
   writeFileSync(
@@ -255,7 +260,7 @@ beforeAll(async () => {
       security: { signingKey: 'i'.repeat(40) },
       chat: {
         mattermost: {
-          url: mm.url,
+          url: `http://127.0.0.1:${inside.port}`,
           token: mm.bot.token,
           teams: [mm.teamName],
           commandOwner: mm.admin.username,
@@ -291,6 +296,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await bot?.stop();
+  await inside?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -429,8 +435,10 @@ describe('incident rooms on the real Mattermost server', () => {
     const summaryText = allText(summary as Post);
     expect(summaryText).toContain(`DiskPressure \`${fingerprint}\` on apps: **firing**`);
     expect(summaryText).toContain('Commander: @bob');
-    // Room → alert: the summary links the alert's post.
+    // Room → alert: the summary links the alert's post, at the server's SiteURL (where people
+    // open it), not the inside address the bot uses.
     expect(summaryText).toContain(`${mm.url}/${mm.teamName}/pl/${alertPost.id}`);
+    expect(summaryText).not.toContain(`127.0.0.1:${inside.port}`);
     // Alert → room: the link goes into the alert post's thread.
     const reply = await waitFor('the link in the alert thread', async () =>
       (await botPosts(mm.channelId)).find(
