@@ -45,4 +45,26 @@ describe('the Rocket.Chat request validator', () => {
     ]);
     expect(api.check('GET', '/api/v1/rooms.info', none, {}).join('\n')).toMatch(/isRoomsInfoProps/);
   });
+
+  it('checks the lookups behind groups and invitations, and the page parameters they send', () => {
+    const q = (params: Record<string, string>) => new URLSearchParams(params);
+    expect(api.check('GET', '/api/v1/users.info', q({ userId: 'u1' }), {})).toEqual([]);
+    expect(api.check('GET', '/api/v1/users.listTeams', q({ userId: 'u1' }), {})).toEqual([]);
+    expect(api.check('GET', '/api/v1/users.listTeams', none, {}).join('\n')).toMatch(
+      /missing required query parameter userId/,
+    );
+    const page = { offset: '0', count: '100' };
+    expect(api.check('GET', '/api/v1/teams.members', q({ teamName: 'sre', ...page }), {})).toEqual([]);
+    expect(api.check('GET', '/api/v1/teams.members', q(page), {}).join('\n')).toMatch(/isTeamsMembersProps/);
+    expect(api.check('GET', '/api/v1/roles.getUsersInRole', q({ role: 'dba', ...page }), {})).toEqual([]);
+    expect(api.check('GET', '/api/v1/roles.getUsersInRole', q({ role: 'dba', page: '1' }), {})).not.toEqual(
+      [],
+    );
+  });
+
+  it('leaves only the upload confirmation route, exactly, to the double', () => {
+    expect(api.check('POST', '/api/v1/rooms.mediaConfirm/r1/f1', none, { msg: 'x' })).toEqual([]);
+    expect(api.check('POST', '/api/v1/rooms.mediaConfirm/r1', none, {})).not.toEqual([]);
+    expect(api.check('GET', '/api/v1/rooms.mediaConfirm/r1/f1', none, {})).not.toEqual([]);
+  });
 });
