@@ -88,7 +88,9 @@ export async function drillStatus(ctx: CommandContext): Promise<void> {
     const at = new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 16);
     const result =
       r.finishedAt === undefined
-        ? `${r.state} (${data.steps.length} steps so far)`
+        ? data.awaitingLeader
+          ? 'stored, waiting for the leader replica to start it'
+          : `${r.state} (${data.steps.length} steps so far)`
         : (data.report ?? r.state);
     return `| ${at} | ${r.name} | ${r.cluster ?? ''} | ${escapeChat(r.startedBy)} | ${escapeChat(result)} |`;
   });
