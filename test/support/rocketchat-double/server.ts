@@ -647,8 +647,9 @@ export class RocketChatDouble {
 
   /**
    * The Meteor method `updateMessage` as executeUpdateMessage does it: only these fields may
-   * differ from the stored message (else `error-invalid-update-key`), only the author may edit,
-   * and the given fields are set, so `attachments: []` removes the old ones.
+   * differ from the stored message (else `error-invalid-update-key`), an edit with the same text
+   * is ignored, only the author may edit, and the given fields are set, so `attachments: []`
+   * removes the old ones.
    */
   private updateByMethod(session: Session, input: unknown): string | undefined {
     if (!session.userId) return 'error-invalid-user';
@@ -676,6 +677,10 @@ export class RocketChatDouble {
         return 'error-invalid-update-key';
       }
     }
+    // As the server: an edit that leaves the text alone (and has no custom fields) is ignored.
+    const text =
+      (message.attachments as Array<{ description?: string }> | undefined)?.[0]?.description ?? message.msg;
+    if (text === edit.msg && !edit.customFields) return undefined;
     if (message.u._id !== session.userId) return 'error-action-not-allowed';
     if (typeof edit.msg === 'string') message.msg = edit.msg;
     if (Array.isArray(edit.attachments)) message.attachments = edit.attachments;
