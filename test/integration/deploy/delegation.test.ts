@@ -32,6 +32,11 @@ const OPERATOR = `system:serviceaccount:${NAMESPACE}:coxswain-operator`;
 const EXTRA = 'Impersonate-Extra-coxswain.dev%2fchat-user';
 const FIXTURES = 'coxswain-deploy-fixtures';
 const PROBE = 'coxswain-deploy-probe';
+/**
+ * Node writes are all dry runs, so they go to a seeded node: a probe Node of its own would get
+ * DaemonSet pods that stay Pending after it is deleted and fail later suites' checks.
+ */
+const NODE = 'apps-01';
 const SERVER_SIDE = ['apply', '--server-side', '--force-conflicts', '--field-manager=coxswain-deploy-test'];
 const MERGE = 'application/merge-patch+json';
 
@@ -58,11 +63,6 @@ function fixtures(): Manifest[] {
       kind: 'Secret',
       metadata: { name: PROBE, namespace: FIXTURES, labels },
       stringData: { token: 'do-not-touch' },
-    },
-    {
-      apiVersion: 'v1',
-      kind: 'Node',
-      metadata: { name: PROBE, labels },
     },
     {
       apiVersion: 'apps/v1',
@@ -188,7 +188,7 @@ describe("the bot's own account (token from kubectl create token)", () => {
       (
         await call({
           method: 'PATCH',
-          path: `/api/v1/nodes/${PROBE}?dryRun=All`,
+          path: `/api/v1/nodes/${NODE}?dryRun=All`,
           body: { spec: { unschedulable: true } },
           contentType: MERGE,
         })
@@ -301,7 +301,7 @@ describe('impersonating coxswain-operator with the chat user as extra', () => {
       'cordon a node',
       {
         method: 'PATCH',
-        path: `/api/v1/nodes/${PROBE}?dryRun=All`,
+        path: `/api/v1/nodes/${NODE}?dryRun=All`,
         body: { spec: { unschedulable: true } },
         contentType: MERGE,
       },
@@ -396,7 +396,7 @@ describe('impersonating coxswain-operator with the chat user as extra', () => {
         contentType: MERGE,
       },
     ],
-    ['delete a node', { method: 'DELETE', path: `/api/v1/nodes/${PROBE}?dryRun=All` }],
+    ['delete a node', { method: 'DELETE', path: `/api/v1/nodes/${NODE}?dryRun=All` }],
     [
       'patch a HelmRelease in a namespace no phase uses',
       {
