@@ -75,7 +75,7 @@ export class RocketChatRooms implements RoomsCapability {
     for (const group of people.groups) {
       const members = await this.groupMembers(group.replace(/^~/, ''));
       if (!members) {
-        skipped.push(`~${group.replace(/^~/, '')}`);
+        skipped.push(group.replace(/^~/, ''));
         continue;
       }
       for (const member of members) users.set(member.username.toLowerCase(), member._id);
@@ -88,7 +88,7 @@ export class RocketChatRooms implements RoomsCapability {
           userId = (await this.rest.userInfo({ username })).user._id;
         } catch (error) {
           if (error instanceof RocketChatApiError && error.status === 400) {
-            skipped.push(`@${username}`);
+            skipped.push(username);
             continue;
           }
           throw error;
@@ -141,7 +141,7 @@ export class RocketChatRooms implements RoomsCapability {
         return { items: page.members.map((m) => m.user), total: page.total };
       });
     } catch (error) {
-      if (!(error instanceof RocketChatApiError) || error.status === 429 || error.status >= 500) throw error;
+      if (!isRefusal(error)) throw error;
     }
     try {
       const holders = await this.pages(async (offset) => {
@@ -150,7 +150,7 @@ export class RocketChatRooms implements RoomsCapability {
       });
       return holders.length > 0 ? holders : undefined;
     } catch (error) {
-      if (!(error instanceof RocketChatApiError) || error.status === 429 || error.status >= 500) throw error;
+      if (!isRefusal(error)) throw error;
       return undefined;
     }
   }
@@ -166,4 +166,9 @@ export class RocketChatRooms implements RoomsCapability {
     }
     throw new Error(`more than ${MAX_PAGES * 100} members; invite a smaller team or role`);
   }
+}
+
+/** The server said no to this lookup (no such team or role, or not allowed to read it): not an outage. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof RocketChatApiError && [400, 403, 404].includes(error.status);
 }

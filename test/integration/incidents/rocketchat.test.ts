@@ -205,6 +205,9 @@ describe('incident rooms on Rocket.Chat (protocol double)', () => {
     await waitFor('the invitations', () => room.members.has(frank._id));
     for (const person of [botUser, alice, dave, erin, frank]) expect(room.members.has(person._id)).toBe(true);
     for (const person of [bob, carol]) expect(room.members.has(person._id)).toBe(false);
+    const invited = (await bot.store.listTimeline(opened.id)).find((e) => e.kind === 'invited');
+    expect(invited?.text).toContain('~dba');
+    expect(invited?.text).not.toContain('skipped');
 
     const summary = await waitFor('the pinned summary', () => double.messagesIn(room).find((m) => m.pinned));
     expect(summary.u._id).toBe(botUser._id);
