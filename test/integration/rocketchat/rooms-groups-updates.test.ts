@@ -17,6 +17,7 @@ import {
   type DoubleUser,
   RocketChatDouble,
 } from '../../support/rocketchat-double/server.js';
+import { createHarness } from '../../support/router-harness.js';
 
 let double: RocketChatDouble;
 let adapter: RocketChatAdapter;
@@ -110,6 +111,53 @@ describe('Rocket.Chat groups for role bindings (protocol double)', () => {
     expect(lookups()).toBe(before + 1);
     expect(commands.at(-1)?.user.groups).toEqual(['user']);
     alice.roles = ['user', 'ops-oncall'];
+  });
+});
+
+describe('Rocket.Chat roles in role bindings, through the router (protocol double)', () => {
+  it('lets a user run an operator command once they hold the bound Rocket.Chat role, not before', async () => {
+    // Its own bot user and room, and the router as main.ts wires it, with one binding: the
+    // Rocket.Chat role ops-oncall is operator.
+    const harness = await createHarness({
+      config: { auth: { bindings: [{ role: 'operator', groups: ['ops-oncall'] }] } },
+    });
+    const opsBot = double.addUser('ops-bot', 'unused', ['user', 'bot']);
+    const gina = double.addUser('gina');
+    const room = double.addRoom('ops-roles', 'c', [opsBot, gina]);
+    const routed = new RocketChatAdapter({
+      url: double.url,
+      userId: opsBot._id,
+      token: double.addPersonalToken(opsBot),
+      trigger: '/ops',
+      signer,
+      log: pino({ level: 'silent' }),
+      now: () => clock.now,
+    });
+    const answerTo = (asked: { _id: string }) =>
+      waitFor('the answer', () =>
+        double
+          .messagesIn(room)
+          .find((m) => m.u._id === opsBot._id && (m.tmid === asked._id || m.msg.includes('Incidents'))),
+      );
+    try {
+      await routed.start({
+        onCommand: (invocation) => harness.router.handle(invocation),
+        onAction: async () => undefined,
+      });
+      await waitFor('readiness', () => routed.isReady());
+      const refused = await answerTo(double.say(gina, room, '@ops-bot incident note "disk full"'));
+      expect(refused.msg).toContain('needs the operator role; you have no role');
+
+      gina.roles = ['user', 'ops-oncall'];
+      clock.now += 61_000;
+      const allowed = await answerTo(double.say(gina, room, '@ops-bot incident note "disk full"'));
+      // Past authorization: the command itself answers (no incidents engine in this router).
+      expect(allowed.msg).toContain('Incidents are not set up in this coxswain');
+      expect(allowed.msg).not.toContain('needs the operator role');
+    } finally {
+      await routed.stop();
+      await harness.close();
+    }
   });
 });
 
