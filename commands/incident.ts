@@ -1,8 +1,10 @@
+import { alertsOfPost, postIdOfLink } from '../src/incidents/alert-reference.js';
 import { IncidentError } from '../src/incidents/engine.js';
 import { type IncidentFormInput, incidentDialog } from '../src/incidents/open-dialog.js';
 import { DNS1123_LABEL } from '../src/kube/names.js';
 import type { CommandContext, CommandGroup, OptionSpec } from '../src/router/spec.js';
 import type { Incident } from '../src/store/store.js';
+import { inlineCode } from '../src/text/escape.js';
 import { clusterOption } from './options.js';
 
 const sevChoices = ['1', '2', '3', '4'] as const;
@@ -151,17 +153,22 @@ export const incident: CommandGroup = {
         guard(ctx, async (engine) => {
           const incident = await target(ctx, true);
           const reference = String(ctx.args.alert);
-          // A link to an alert post is kept by its last path segment (the post id).
-          const fingerprint = /^https?:\/\//.test(reference)
-            ? (reference
-                .replace(/[?#].*$/, '')
-                .split('/')
-                .filter(Boolean)
-                .pop() ?? reference)
-            : reference;
-          const alertname = fingerprint === reference ? 'alert' : 'alert post';
-          const linked = await engine.linkAlert(incident, ctx.user.username, { fingerprint, alertname });
-          if (!linked) await ctx.reply(`That alert is linked to incident ${incident.id} already.`);
+          const postId = postIdOfLink(reference);
+          const alerts = postId
+            ? await alertsOfPost(ctx.services.store, postId)
+            : [{ fingerprint: reference, alertname: 'alert' }];
+          if (!alerts || alerts.length === 0) {
+            await ctx.reply(
+              alerts
+                ? `The alert post ${inlineCode(postId ?? '')} has no alerts stored; link them by fingerprint.`
+                : `No alert post ${inlineCode(postId ?? '')} is known to coxswain: give a link to one of its alert posts, or the alert's fingerprint.`,
+            );
+            return;
+          }
+          let linked = 0;
+          for (const alert of alerts)
+            if (await engine.linkAlert(incident, ctx.user.username, alert)) linked++;
+          if (linked === 0) await ctx.reply(`That alert is linked to incident ${incident.id} already.`);
           else await done(ctx, incident, 'Linked');
         }),
     },

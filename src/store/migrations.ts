@@ -146,6 +146,13 @@ CREATE TABLE incident_alerts (
 CREATE INDEX incident_alerts_fingerprint ON incident_alerts (fingerprint);
 `,
   },
+  {
+    version: 4,
+    name: 'alert posts by post id, for links to alert posts',
+    sql: `
+CREATE INDEX alert_posts_post ON alert_posts (post_id);
+`,
+  },
 ];
 
 const WORDS: Record<'sqlite' | 'postgres', Record<string, string>> = {

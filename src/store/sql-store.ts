@@ -262,12 +262,12 @@ export class SqlStore implements Store {
 
   async findAlertPosts(groupKey: string): Promise<AlertPost[]> {
     const rows = await this.db.all('SELECT * FROM alert_posts WHERE group_key = ?', [groupKey]);
-    return rows.map((row) => ({
-      groupKey: str(row.group_key),
-      platform: str(row.platform),
-      channelId: str(row.channel_id),
-      postId: str(row.post_id),
-    }));
+    return rows.map(rowToAlertPost);
+  }
+
+  async findAlertPostById(postId: string): Promise<AlertPost | undefined> {
+    const [row] = await this.db.all('SELECT * FROM alert_posts WHERE post_id = ? LIMIT 1', [postId]);
+    return row ? rowToAlertPost(row) : undefined;
   }
 
   async getAlertGroup(groupKey: string): Promise<AlertGroupRecord | undefined> {
@@ -494,6 +494,15 @@ function rowToOutbox(row: Row): OutboxItem {
   const lastError = opt(row.last_error, str);
   if (lastError !== undefined) item.lastError = lastError;
   return item;
+}
+
+function rowToAlertPost(row: Row): AlertPost {
+  return {
+    groupKey: str(row.group_key),
+    platform: str(row.platform),
+    channelId: str(row.channel_id),
+    postId: str(row.post_id),
+  };
 }
 
 function rowToIncident(row: Row): Incident {

@@ -190,6 +190,8 @@ export interface Store {
   countOutbox(): Promise<Record<OutboxState, number>>;
   saveAlertPost(post: AlertPost): Promise<void>;
   findAlertPosts(groupKey: string): Promise<AlertPost[]>;
+  /** The alert post with this platform post id, when the bot made one. */
+  findAlertPostById(postId: string): Promise<AlertPost | undefined>;
   getAlertGroup(groupKey: string): Promise<AlertGroupRecord | undefined>;
   saveAlertGroup(group: AlertGroupRecord): Promise<void>;
 

@@ -171,6 +171,34 @@ describe('incident rooms in the shell', () => {
     expect(await ops.type('/ops incident link-alert 5f3c9a1e22b0d7c4', 'already')).toContain(
       'That alert is linked to incident',
     );
+    // A link to an alert post links every alert of the group it shows; an unknown post is named.
+    expect(await ops.type('/ops incident link-alert https://chat.example/ops/pl/nope42', 'known')).toContain(
+      'No alert post `nope42` is known to coxswain',
+    );
+    const firing = {
+      status: 'firing',
+      labels: { alertname: 'PostgresDown', cluster: 'infra' },
+      startsAt: '2026-11-23T12:00:00Z',
+    };
+    await ops.bot.store.saveAlertGroup({
+      groupKey: '{}:{alertname="PostgresDown"}',
+      data: {
+        groupKey: '{}:{alertname="PostgresDown"}',
+        alerts: { a1b2c3: { ...firing, fingerprint: 'a1b2c3' } },
+      },
+      updatedAt: 1,
+    });
+    await ops.bot.store.saveAlertPost({
+      groupKey: '{}:{alertname="PostgresDown"}',
+      platform: 'shell',
+      channelId: 'alerts',
+      postId: 'post77',
+    });
+    expect(
+      await ops.type('/ops incident link-alert https://chat.example/channel/alerts?msg=post77', 'linked by'),
+    ).toContain(
+      `[#${room}] Alert PostgresDown \`a1b2c3\` linked by @local; its changes will be posted here.`,
+    );
     const status = await ops.type('/ops incident status', 'Timeline');
     expect(status).toContain('SEV1 · Postgres failover loop');
     expect(status).toMatch(/\| @local \| note \| failover started, replica 2 lagging \|/);
@@ -179,7 +207,7 @@ describe('incident rooms in the shell', () => {
     const [incident] = (await ops.bot.store.listIncidents({})).filter((i) => i.channelName === room);
     expect(incident).toMatchObject({ severity: 1, commander: 'local', comms: 'carol', state: 'open' });
     const kinds = (await ops.bot.store.listTimeline(incident?.id ?? -1)).map((e) => e.kind);
-    expect(kinds).toEqual(['opened', 'invited', 'announced', 'note', 'severity', 'assign', 'alert']);
+    expect(kinds).toEqual(['opened', 'invited', 'announced', 'note', 'severity', 'assign', 'alert', 'alert']);
   });
 
   it('resolves: posts the timeline, exports the postmortem, tells the origin, archives the room later', async () => {

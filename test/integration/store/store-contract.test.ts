@@ -223,6 +223,13 @@ describe.each(backends)('Store contract: %s', (_name, open) => {
       ['c2', 'p2'],
     ]);
     expect(await store.findAlertPosts('other')).toEqual([]);
+    expect(await store.findAlertPostById('p2')).toEqual({
+      groupKey: 'g',
+      platform: 'mattermost',
+      channelId: 'c2',
+      postId: 'p2',
+    });
+    expect(await store.findAlertPostById('p1')).toBeUndefined();
   });
 
   it('keeps incidents and their timelines', async () => {
