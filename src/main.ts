@@ -22,6 +22,7 @@ import type { Feature, FeatureContext } from './feature.js';
 import { healthFeature } from './health/feature.js';
 import { createHttpServer } from './http/server.js';
 import { incidentsFeature } from './incidents/feature.js';
+import { leaderFeature } from './leader/feature.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import type { ChatPort } from './ports.js';
@@ -71,6 +72,7 @@ async function features(config: Config): Promise<Feature[]> {
     config.clusters.length > 0
       ? {
           health: (await import('../adapters/kube/wiring.js')).kubeHealthWiring,
+          leader: (await import('../adapters/kube/wiring.js')).kubeLeaderWiring,
           createClusters: (await import('../adapters/kube/operator-client.js')).createOperatorClusters,
         }
       : undefined;
@@ -78,6 +80,8 @@ async function features(config: Config): Promise<Feature[]> {
     throw new Error('no clusters are configured');
   };
   return [
+    // First, so every later feature's background work finds services.isLeader set.
+    leaderFeature(kube?.leader ?? { leaseElector: noClusters }),
     alertsFeature({
       createAlertmanager: (am) =>
         new AlertmanagerClient({ name: am.name, url: am.url, timeoutMs: am.timeoutMs, retries: am.retries }),
@@ -85,7 +89,7 @@ async function features(config: Config): Promise<Feature[]> {
       registerActions: registerAlertActions,
     }),
     incidentsFeature(),
-    healthFeature(kube?.health ?? { reader: noClusters, leaseElector: noClusters }),
+    healthFeature(kube?.health ?? { reader: noClusters }),
     operationsFeature({ createClusters: kube?.createClusters ?? noClusters }),
   ];
 }

@@ -1,7 +1,8 @@
-/** The kube side of the health feature, as the composition root hands it over. */
+/** The kube side of the health and leader features, as the composition root hands it over. */
 
 import { parseDuration } from '../../src/duration.js';
 import type { HealthWiring } from '../../src/health/feature.js';
+import type { LeaderWiring } from '../../src/leader/feature.js';
 import { KubeClusterReader, loadKubeConfig } from './cluster-reader.js';
 import { LeaseElector } from './lease-elector.js';
 
@@ -19,6 +20,9 @@ export const kubeHealthWiring: HealthWiring = {
         log.warn({ err: error, cluster: name, kind }, 'watch interrupted; relisting'),
     });
   },
+};
+
+export const kubeLeaderWiring: LeaderWiring = {
   leaseElector(cluster, election, identity, log) {
     return new LeaseElector({
       kubeConfig: loadKubeConfig(cluster),
