@@ -12,7 +12,7 @@ import { rssMiB, slope } from './lib.mjs';
 
 const sleep = (t) => new Promise((r) => setTimeout(r, t));
 
-export async function run({ webhooks = 10_000, seconds = 120 } = {}) {
+export async function run({ webhooks = 10_000, seconds = 120, nodeArgs = [], env = {} } = {}) {
   const factor = 3600 / seconds;
   const double = await startChatDouble({
     token: CHAT_TOKEN,
@@ -26,7 +26,8 @@ export async function run({ webhooks = 10_000, seconds = 120 } = {}) {
     },
     // The inspector lets the benchmark force a full GC and read the live heap at the start and
     // the end; it costs nothing while no client is attached.
-    nodeArgs: ['--inspect=127.0.0.1:0'],
+    nodeArgs: ['--inspect=127.0.0.1:0', ...nodeArgs],
+    env,
   });
   const stream = new AlertStream({ seed: 3 });
   const bodies = Array.from({ length: webhooks }, () => stream.next());

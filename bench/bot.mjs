@@ -18,7 +18,7 @@ export const ROUTES = [
   { matchers: ['cluster="infra"'], channels: ['infra-alerts'], mention: '@oncall-platform' },
 ];
 
-export async function startBot({ chatUrl, alerts = {}, nodeArgs = [] }) {
+export async function startBot({ chatUrl, alerts = {}, nodeArgs = [], env = {} }) {
   const dir = mkdtempSync(join(tmpdir(), 'coxswain-bench-bot-'));
   const port = await freePort();
   const config = {
@@ -38,6 +38,7 @@ export async function startBot({ chatUrl, alerts = {}, nodeArgs = [] }) {
   const started = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, bin, '--config', configPath], {
     cwd: dir,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -112,6 +113,14 @@ export async function startBot({ chatUrl, alerts = {}, nodeArgs = [] }) {
       socket.close();
       const usage = JSON.parse(result.result.value);
       return Object.fromEntries(Object.entries(usage).map(([k, v]) => [k, v / 2 ** 20]));
+    },
+    /**
+     * The main thread's (the event loop's) seconds on a CPU and waiting in the run queue for one,
+     * from /proc/<pid>/task/<pid>/schedstat: the rest of the wall time it was blocked or idle.
+     */
+    mainThread() {
+      const [cpu, wait] = readFileSync(`/proc/${child.pid}/task/${child.pid}/schedstat`, 'utf8').split(' ');
+      return { cpu: Number(cpu) / 1e9, wait: Number(wait) / 1e9 };
     },
     /** Peak resident set so far (VmHWM), MiB. */
     peakMiB() {

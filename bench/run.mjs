@@ -2,7 +2,7 @@
 // load average before and after, and each figure against the issue's goals. Figures are compared
 // as ratios to a floor measured in the same run; the machine is noisy.
 // `node bench/run.mjs alerts-ramp health` runs only those (BENCHMARKS.md is then not written).
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { machine, ms } from './lib.mjs';
 
@@ -88,6 +88,11 @@ const goalTable = [['goal', 'target', 'this run', 'verdict'], ['---', '---', '--
   .map((row) => `| ${row.join(' | ')} |`)
   .join('\n');
 
+// What the figures mean and where the time and memory go: kept in bench/notes.md, so a re-run
+// keeps the explanation beside its fresh figures.
+const notesFile = new URL('./notes.md', import.meta.url);
+const notes = existsSync(notesFile) ? `\n${readFileSync(notesFile, 'utf8').trim()}\n` : '';
+
 const text = `# Benchmarks
 
 Written by \`npm run bench\` on ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, on ${machine()}.
@@ -100,7 +105,7 @@ and stopped).
 ## Against the goals
 
 ${goalTable}
-
+${notes}
 ${sections.join('\n\n')}
 `;
 writeFileSync(new URL('../BENCHMARKS.md', import.meta.url), text);
