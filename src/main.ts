@@ -109,6 +109,7 @@ async function createChat(
   options: StartOptions,
   signer: ActionSigner,
   log: Logger,
+  store: Store,
 ): Promise<ChatChoice> {
   const mattermost = useShell ? undefined : config.chat.mattermost;
   const rocketchat = useShell ? undefined : config.chat.rocketchat;
@@ -120,6 +121,7 @@ async function createChat(
       groups: allGroups(),
       signer,
       log,
+      store,
     });
     return { chat, ended: chat.ended, routes: (http) => chat.registerRoutes(http) };
   }
@@ -160,7 +162,7 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
     log.debug('no security.signingKey set: button signatures are valid for this process only');
 
   const store = await openStore(config.store);
-  const { chat, ended, routes: chatRoutes } = await createChat(config, useShell, options, signer, log);
+  const { chat, ended, routes: chatRoutes } = await createChat(config, useShell, options, signer, log, store);
 
   const roles = useShell
     ? new FixedRoleResolver(options.role ?? 'viewer')

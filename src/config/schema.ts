@@ -37,6 +37,8 @@ const mattermost = z.strictObject({
   teams: z.array(nonEmpty()).min(1, { error: 'must list at least one team' }),
   commandOwner: nonEmpty().optional(),
   publicUrl: url().optional(),
+  // Mentions and DMs found by the catch-up after an outage are run only when at most this old.
+  missedCommandMaxAge: duration().default('10m'),
 });
 
 const rocketchat = z

@@ -153,6 +153,18 @@ CREATE INDEX incident_alerts_fingerprint ON incident_alerts (fingerprint);
 CREATE INDEX alert_posts_post ON alert_posts (post_id);
 `,
   },
+  {
+    version: 5,
+    name: 'chat cursors: the newest post the bot handled per channel, for catching up after an outage',
+    sql: `
+CREATE TABLE chat_cursors (
+  platform TEXT NOT NULL,
+  cursor_key TEXT NOT NULL,
+  at \${BIG} NOT NULL,
+  PRIMARY KEY (platform, cursor_key)
+);
+`,
+  },
 ];
 
 const WORDS: Record<'sqlite' | 'postgres', Record<string, string>> = {

@@ -478,6 +478,19 @@ export class SqlStore implements Store {
     );
     return rows.map(rowToRun);
   }
+
+  async listChatCursors(platform: string): Promise<Record<string, number>> {
+    const rows = await this.db.all('SELECT cursor_key, at FROM chat_cursors WHERE platform = ?', [platform]);
+    return Object.fromEntries(rows.map((row) => [str(row.cursor_key), num(row.at)]));
+  }
+
+  async advanceChatCursor(platform: string, key: string, at: number): Promise<void> {
+    await this.db.run(
+      `INSERT INTO chat_cursors (platform, cursor_key, at) VALUES (?, ?, ?)
+       ON CONFLICT (platform, cursor_key) DO UPDATE SET at = excluded.at WHERE chat_cursors.at < excluded.at`,
+      [platform, key, at],
+    );
+  }
 }
 
 function rowToOutbox(row: Row): OutboxItem {

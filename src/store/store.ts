@@ -215,4 +215,12 @@ export interface Store {
   saveRun(run: Run): Promise<void>;
   getRun(id: string): Promise<Run | undefined>;
   listRuns(query: { kind?: RunKind; unfinished?: boolean }): Promise<Run[]>;
+
+  /**
+   * Chat cursors: per platform and key (a channel id, or `*` for all), the server time of the
+   * newest post the bot handled, so it can fetch what it missed after an outage or a restart.
+   */
+  listChatCursors(platform: string): Promise<Record<string, number>>;
+  /** Moves a cursor forward to `at`; never backwards, so a late or replayed write cannot rewind it. */
+  advanceChatCursor(platform: string, key: string, at: number): Promise<void>;
 }

@@ -5,7 +5,8 @@
  *   registered the command in each configured team (verify-request.ts); acknowledged at once,
  *   answered later through `response_url` (ephemeral) or a bot post (in channel);
  * - mentions (`@coxswain health`) and DMs arrive as `posted` events on the WebSocket
- *   (websocket.ts);
+ *   (websocket.ts), and, for what was said while the bot was away (a restart, an outage the
+ *   server could not replay), from a REST catch-up (catch-up.ts) that feeds the same path;
  * - button clicks arrive as Mattermost's JSON POST to `/hooks/mattermost/action`; the action's
  *   context carries the ActionSigner token, which is verified before anything runs, and the
  *   click runs as the clicking user (action-ack.ts answers with `update` / `ephemeral_text`);
@@ -17,6 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { parseDuration } from '../../../src/duration.js';
 import type { Logger } from '../../../src/log.js';
 import type { Message } from '../../../src/message.js';
 import {
@@ -39,9 +41,19 @@ import {
 } from '../../../src/ports.js';
 import type { CommandGroup } from '../../../src/router/spec.js';
 import type { ActionSigner } from '../../../src/security/signing.js';
+import type { Store } from '../../../src/store/store.js';
 import { escapeChat } from '../../../src/text/escape.js';
 import { ActionAck } from './action-ack.js';
 import { commandRegistration } from './autocomplete.js';
+import {
+  ANY_CHANNEL,
+  awayNotice,
+  catchUpSince,
+  DEFAULT_MISSED_COMMAND_MAX_AGE_MS,
+  newPostsSince,
+  SeenIds,
+  tooOldToRun,
+} from './catch-up.js';
 import { type DialogRequest, dialogState, renderDialog, verifySubmission } from './dialog.js';
 import { renderPost, renderText } from './render.js';
 import { MattermostRest, statusOf } from './rest-client.js';
@@ -79,6 +91,13 @@ export interface MattermostAdapterOptions {
   dialogWindowMs?: number;
   maxRetries?: number;
   onRateLimited?: (waitMs: number) => void;
+  /**
+   * Where the catch-up cursors live (the newest post handled per channel); without a store the
+   * bot hears only what the WebSocket delivers.
+   */
+  store?: Store;
+  /** Missed commands older than this (a duration, `10m` by default) are answered, not run. */
+  missedCommandMaxAge?: string;
 }
 
 /** The form Mattermost posts to a custom slash command's URL. */
@@ -130,6 +149,13 @@ export class MattermostAdapter implements ChatPort {
   private teamIds: { name: string; id: string }[] = [];
   private readonly channels = new Map<string, string>();
   private readonly userGroups = new Map<string, { username: string; groups: string[]; at: number }>();
+  /** Posts taken from either path (WebSocket or catch-up), so none is handled twice. */
+  private readonly takenPosts = new SeenIds();
+  private catchUpRun?: Promise<void>;
+  private catchUpAgain = false;
+  private readonly missedCommandMaxAgeMs: number;
+  /** Catch-ups finished, posts they fed in, and missed commands answered instead of run. */
+  caughtUp = { runs: 0, posts: 0, tooOld: 0 };
   private resolveEnded!: () => void;
   /** Resolves once the adapter has been stopped. */
   readonly ended = new Promise<void>((resolve) => {
@@ -137,6 +163,13 @@ export class MattermostAdapter implements ChatPort {
   });
 
   constructor(private readonly options: MattermostAdapterOptions) {
+    const maxAge = options.missedCommandMaxAge;
+    const parsed = maxAge === undefined ? undefined : parseDuration(maxAge);
+    if (maxAge !== undefined && parsed === undefined)
+      throw new Error(
+        `chat.mattermost.missedCommandMaxAge: ${JSON.stringify(maxAge)} is not a duration like 10m or 1h`,
+      );
+    this.missedCommandMaxAgeMs = parsed ?? DEFAULT_MISSED_COMMAND_MAX_AGE_MS;
     const rest: ConstructorParameters<typeof MattermostRest>[0] = {
       url: options.url,
       token: options.token,
@@ -156,6 +189,7 @@ export class MattermostAdapter implements ChatPort {
           options.log.error({ err: error, postId: post.id }, 'mattermost message handling failed'),
         );
       },
+      onMissed: () => void this.catchUp(),
     };
     if (options.initialBackoffMs !== undefined) socket.initialBackoffMs = options.initialBackoffMs;
     if (options.maxBackoffMs !== undefined) socket.maxBackoffMs = options.maxBackoffMs;
@@ -193,6 +227,104 @@ export class MattermostAdapter implements ChatPort {
     }
     await this.registerCommands();
     await this.socket.start();
+    // What was said while the bot was down; the WebSocket (up now) covers everything after.
+    void this.catchUp();
+  }
+
+  /**
+   * Starts a catch-up, or, while one runs (a reconnect during a catch-up), one more after it.
+   * Resolves when no catch-up is left to run; failures are logged, never thrown.
+   */
+  catchUp(): Promise<void> {
+    if (this.catchUpRun) {
+      this.catchUpAgain = true;
+      return this.catchUpRun;
+    }
+    const run = (async () => {
+      do {
+        this.catchUpAgain = false;
+        try {
+          await this.catchUpOnce();
+        } catch (error) {
+          this.options.log.error(
+            { err: error },
+            'mattermost catch-up failed; messages sent while coxswain was away may be unanswered until the next reconnect',
+          );
+        }
+      } while (this.catchUpAgain && this.handlers);
+    })().finally(() => {
+      this.catchUpRun = undefined;
+    });
+    this.catchUpRun = run;
+    return run;
+  }
+
+  /** Waits for a running catch-up (tests, shutdown). */
+  catchingUp(): Promise<void> {
+    return this.catchUpRun ?? Promise.resolve();
+  }
+
+  /** Fetches every channel's posts since its cursor and feeds the new ones in, oldest first. */
+  private async catchUpOnce(): Promise<void> {
+    const store = this.options.store;
+    if (!store || !this.me || !this.handlers) return;
+    const now = this.now;
+    const cursors = await store.listChatCursors(PLATFORM);
+    if (cursors[ANY_CHANNEL] === undefined) {
+      // The first run with this store: nothing was missed; from now on handled posts are tracked.
+      await store.advanceChatCursor(PLATFORM, ANY_CHANNEL, now);
+      this.caughtUp.runs++;
+      return;
+    }
+    // A team's channel list includes the bot's DMs and group messages.
+    const channels = new Map<string, { id: string; type: string; name: string }>();
+    for (const team of this.teamIds)
+      for (const channel of await this.rest.getMyChannels(team.id))
+        if (!channel.delete_at) channels.set(channel.id, channel);
+    let fed = 0;
+    for (const channel of channels.values()) {
+      const since = catchUpSince(cursors, channel.id, now);
+      if (since === undefined) continue;
+      try {
+        const list = await this.rest.getPostsSince(channel.id, since);
+        const posts = newPostsSince(list, since);
+        // The server answers at most 1000 changed posts; older ones than those are not seen.
+        if (list.order.length >= 1000)
+          this.options.log.warn(
+            { channel: channel.name },
+            'mattermost catch-up: more than 1000 posts missed',
+          );
+        for (const post of posts) {
+          const meta: PostedMeta = { channelType: channel.type, channelName: channel.name, mentions: [] };
+          if (await this.takePost(post, meta)) fed++;
+        }
+        const newest = posts.at(-1)?.create_at;
+        if (newest) await this.advanceCursor(channel.id, newest);
+      } catch (error) {
+        this.options.log.error(
+          { err: error, channel: channel.name },
+          'mattermost catch-up of a channel failed',
+        );
+      }
+    }
+    this.caughtUp.runs++;
+    this.caughtUp.posts += fed;
+    this.options.log.info({ channels: channels.size, commands: fed }, 'mattermost caught up');
+  }
+
+  /** Stores that the bot has handled posts up to `at` in the channel; failures are logged. */
+  private async advanceCursor(channelId: string, at: number | undefined): Promise<void> {
+    const store = this.options.store;
+    if (!store || !at) return;
+    try {
+      await store.advanceChatCursor(PLATFORM, channelId, at);
+      await store.advanceChatCursor(PLATFORM, ANY_CHANNEL, at);
+    } catch (error) {
+      this.options.log.error(
+        { err: error, channelId },
+        'could not store the mattermost catch-up cursor; after a restart this message may be answered again',
+      );
+    }
   }
 
   async stop(): Promise<void> {
@@ -413,16 +545,28 @@ export class MattermostAdapter implements ChatPort {
   }
 
   private async onPosted(post: PostedPost, meta: PostedMeta): Promise<void> {
+    await this.takePost(post, meta);
+  }
+
+  /**
+   * One post from either path (a `posted` event or the catch-up). Once per post id: a mention of
+   * the bot or a DM is recorded in the catch-up cursor first (so a restart does not run it
+   * again), then run through the router, or, when older than missedCommandMaxAge, answered with
+   * a notice instead. Resolves once the command is started, not finished; true when it took one.
+   */
+  private async takePost(post: PostedPost, meta: PostedMeta): Promise<boolean> {
     const me = this.me;
-    if (!me || !this.handlers) return;
+    const handlers = this.handlers;
+    if (!me || !handlers || !this.takenPosts.add(post.id)) return false;
     // Own posts, system messages and webhook posts are not commands.
-    if (post.user_id === me.id || post.type || post.props?.from_webhook === 'true') return;
+    if (post.user_id === me.id || post.type || post.props?.from_webhook === 'true') return false;
     const text = post.message.trim();
     const mention = new RegExp(`^@${escapeRegExp(me.username)}\\b[:,]?\\s*`, 'i');
     let command: string | undefined;
     if (mention.test(text)) command = text.replace(mention, '');
     else if (meta.channelType === 'D') command = text;
-    if (command === undefined) return;
+    if (command === undefined) return false;
+    await this.advanceCursor(post.channel_id, post.create_at);
     const channel = { id: post.channel_id, name: meta.channelName ?? post.channel_id };
     const root = post.root_id || undefined;
     // In a channel, private answers go to a thread under the asker's message; in a DM, inline.
@@ -431,19 +575,39 @@ export class MattermostAdapter implements ChatPort {
         ? { channelId: channel.id }
         : { channelId: channel.id, threadId: root ?? post.id };
     const replyTo: Destination = root ? { channelId: channel.id, threadId: root } : { channelId: channel.id };
-    await this.handlers.onCommand({
-      platform: PLATFORM,
-      // sender_name follows the display setting (maybe a full name): the id decides.
-      user: await this.chatUser(post.user_id, ''),
-      channel,
-      text: command.trim(),
-      requestId: randomUUID(),
-      responder: {
-        reply: (message, visibility) => this.post(visibility === 'ephemeral' ? privateTo : replyTo, message),
-        replyInThread: (message) => this.post({ channelId: channel.id, threadId: root ?? post.id }, message),
-        update: (ref, message) => this.update(ref, message),
-      },
-    });
+    // sender_name follows the display setting (maybe a full name): the id decides.
+    const user = await this.chatUser(post.user_id, '');
+    const now = this.now;
+    if (tooOldToRun(post.create_at, now, this.missedCommandMaxAgeMs)) {
+      this.caughtUp.tooOld++;
+      this.options.log.info(
+        { user: user.username, postId: post.id, ageMs: now - (post.create_at ?? now) },
+        'mattermost command typed while coxswain was away is too old to run; answered instead',
+      );
+      await this.post(privateTo, {
+        text: awayNotice(`@${escapeChat(user.username)}`, now - (post.create_at ?? now)),
+      });
+      return true;
+    }
+    void handlers
+      .onCommand({
+        platform: PLATFORM,
+        user,
+        channel,
+        text: command.trim(),
+        requestId: randomUUID(),
+        responder: {
+          reply: (message, visibility) =>
+            this.post(visibility === 'ephemeral' ? privateTo : replyTo, message),
+          replyInThread: (message) =>
+            this.post({ channelId: channel.id, threadId: root ?? post.id }, message),
+          update: (ref, message) => this.update(ref, message),
+        },
+      })
+      .catch((error: unknown) =>
+        this.options.log.error({ err: error, postId: post.id }, 'mattermost message handling failed'),
+      );
+    return true;
   }
 
   private async actionEvent(

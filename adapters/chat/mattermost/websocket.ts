@@ -4,7 +4,8 @@
  * wait grows with every failed attempt (min × attempts², capped) plus random jitter. On each
  * reconnect it authenticates again and hands the server its connection id and last sequence
  * number, so the server replays the events of a short outage; posts are de-duplicated by id so
- * a replayed event is handled once. `isConnected()` is true between the server's `hello` and the
+ * a replayed event is handled once. When the server cannot replay (it hands out a new connection
+ * id), `onMissed` is called and the adapter catches up through the REST API (catch-up.ts). `isConnected()` is true between the server's `hello` and the
  * next close, and drives /readyz and the chat-ready metric.
  */
 import { WebSocketClient, type WebSocketMessage } from '@mattermost/client';
@@ -16,6 +17,8 @@ export interface PostedPost {
   user_id: string;
   channel_id: string;
   root_id?: string;
+  /** Server time the post was made (ms); catch-up cursors and the missed-command age use it. */
+  create_at?: number;
   message: string;
   type?: string;
   props?: Record<string, unknown>;
@@ -34,6 +37,11 @@ export interface SocketOptions {
   url: string;
   token: string;
   onPosted: (post: PostedPost, meta: PostedMeta) => void;
+  /**
+   * Called when the server answered a reconnect with a new connection id: it could not replay
+   * what happened meanwhile (a long outage, a server restart), so the caller must fetch it.
+   */
+  onMissed?: () => void;
   log: Logger;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
@@ -115,9 +123,10 @@ export class MattermostSocket {
       this.drops++;
     });
     client.addErrorListener(() => this.options.log.debug('mattermost websocket error'));
-    client.addMissedMessageListener(() =>
-      this.options.log.warn('mattermost could not replay the events missed while disconnected'),
-    );
+    client.addMissedMessageListener(() => {
+      this.options.log.warn('mattermost could not replay the events missed while disconnected; catching up');
+      this.options.onMissed?.();
+    });
     const hello = new Promise<void>((resolve, reject) => {
       this.firstHello = { resolve, reject };
     });

@@ -371,6 +371,21 @@ describe.each(backends)('Store contract: %s', (_name, open) => {
     expect(await store.listRuns({ kind: 'drill', unfinished: true })).toEqual([]);
     expect((await store.listRuns({})).map((r) => r.id)).toEqual(['run-2', 'run-1']);
   });
+
+  it('keeps chat cursors per platform and key, and only moves them forward', async () => {
+    expect(await store.listChatCursors('mattermost')).toEqual({});
+    await store.advanceChatCursor('mattermost', 'c1', 1_700_000_000_100);
+    await store.advanceChatCursor('mattermost', '*', 1_700_000_000_100);
+    await store.advanceChatCursor('rocketchat', 'c1', 5);
+    await store.advanceChatCursor('mattermost', 'c1', 1_700_000_000_300);
+    // A late write of an older post does not rewind the cursor.
+    await store.advanceChatCursor('mattermost', 'c1', 1_700_000_000_200);
+    expect(await store.listChatCursors('mattermost')).toEqual({
+      c1: 1_700_000_000_300,
+      '*': 1_700_000_000_100,
+    });
+    expect(await store.listChatCursors('rocketchat')).toEqual({ c1: 5 });
+  });
 });
 
 describe('migrations on PostgreSQL', () => {
