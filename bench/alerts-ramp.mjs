@@ -31,6 +31,7 @@ async function step(bot, double, stream, rate, seconds) {
   const chatBefore = double.requests.length;
   const cpuBefore = bot.cpuSeconds();
   const mainBefore = bot.mainThread();
+  const generatorBefore = process.cpuUsage();
   const samples = [];
   const latencies = [];
   let accepted = 0;
@@ -39,6 +40,7 @@ async function step(bot, double, stream, rate, seconds) {
   let sentAlerts = 0;
   let index = 0;
   let rssPeak = 0;
+  let lastSent = 0;
   const started = performance.now();
   const sampler = setInterval(async () => {
     const t = (performance.now() - started) / 1000;
@@ -55,6 +57,7 @@ async function step(bot, double, stream, rate, seconds) {
     while (index < bodies.length && sentAlerts < due && inFlight < MAX_IN_FLIGHT) {
       const { body, alerts } = bodies[index++];
       sentAlerts += alerts;
+      lastSent = performance.now();
       inFlight++;
       const t = performance.now();
       const request = postWebhook(bot.webhookUrl, body).then(
@@ -78,6 +81,8 @@ async function step(bot, double, stream, rate, seconds) {
   await Promise.all(pending);
   const sendSeconds = (performance.now() - started) / 1000;
   const cpu = bot.cpuSeconds() - cpuBefore;
+  const generatorUsage = process.cpuUsage(generatorBefore);
+  const generatorCores = (generatorUsage.user + generatorUsage.system) / 1e6 / sendSeconds;
   const mainAfter = bot.mainThread();
   const mainCpu = (mainAfter.cpu - mainBefore.cpu) / sendSeconds;
   const mainWait = (mainAfter.wait - mainBefore.wait) / sendSeconds;
@@ -93,7 +98,10 @@ async function step(bot, double, stream, rate, seconds) {
   const drainSeconds = (performance.now() - drainStarted) / 1000;
   const secondHalf = samples.filter(([t]) => t >= seconds / 2 && t <= seconds);
   const growth = secondHalf.length >= 3 ? slope(secondHalf) : 0;
-  const acceptedRate = accepted / sendSeconds;
+  // Over the sending window: a bot that falls behind holds webhooks in flight, the generator hits
+  // its cap and sends late (or not at all before the step ends), which lowers this rate; the
+  // answers still arriving after the window do not.
+  const acceptedRate = accepted / Math.max(seconds, (lastSent - started) / 1000);
   const chatRequests = double.requests.length - chatBefore;
   return {
     rate,
@@ -110,6 +118,7 @@ async function step(bot, double, stream, rate, seconds) {
     cores: cpu / sendSeconds,
     mainCpu,
     mainWait,
+    generatorCores,
     rssPeak,
     // Bounded: not growing over the second half, or never more than one second of load behind.
     sustained:
@@ -133,7 +142,7 @@ export async function ramp(alerts, rates, seconds, nodeArgs = []) {
       const result = await step(bot, double, stream, rate, seconds);
       results.push(result);
       process.stderr.write(
-        `  ${rate}/s: accepted ${Math.round(result.acceptedRate)}/s, outbox max ${result.maxPending} (${Math.round(result.growth)}/s), drained in ${result.drainSeconds.toFixed(1)} s, ${result.chatRequests} chat requests, ${result.cores.toFixed(2)} cores (main thread ${Math.round(result.mainCpu * 100)}% on CPU, ${Math.round(result.mainWait * 100)}% waiting for one)\n`,
+        `  ${rate}/s: accepted ${Math.round(result.acceptedRate)}/s, outbox max ${result.maxPending} (${Math.round(result.growth)}/s), drained in ${result.drainSeconds.toFixed(1)} s, ${result.chatRequests} chat requests, ${result.cores.toFixed(2)} cores (main thread ${Math.round(result.mainCpu * 100)}% on CPU, ${Math.round(result.mainWait * 100)}% waiting for one); generator ${result.generatorCores.toFixed(2)} cores\n`,
       );
       if (!result.sustained) break;
     }
@@ -164,6 +173,7 @@ export async function run({ rates = [250, 500, 1000, 2000, 4000, 8000], seconds 
         r.drained ? `${r.drainSeconds.toFixed(1)} s` : 'not in 15 s',
         `${r.chatRequests.toLocaleString('en')} / ${r.groups.toLocaleString('en')} = ${(r.chatRequests / r.groups).toFixed(2)}`,
         `${r.cores.toFixed(2)} (${Math.round(r.mainCpu * 100)}% / ${Math.round(r.mainWait * 100)}%)`,
+        r.generatorCores.toFixed(2),
         `${r.rssPeak.toFixed(0)} MiB`,
         r.sustained ? 'yes' : '**no**',
       ]);
@@ -182,6 +192,7 @@ export async function run({ rates = [250, 500, 1000, 2000, 4000, 8000], seconds 
       'drain after',
       'chat requests / alert groups',
       'bot CPU cores (event loop thread: on a CPU / waiting for one)',
+      'generator + chat double CPU cores',
       'bot RSS (max sampled)',
       'sustained',
     ],
