@@ -142,6 +142,7 @@ export async function run() {
       ],
     ],
     rawOverheadP99: bot.p99 - relay.p99,
+    rawOverheadP50: bot.p50 - relay.p50,
     note: `${probes} probes each way after warm-up, alternated, one at a time: a new one-alert group posted to the webhook, timed until the chat double holds the post's body (process.hrtime, one clock for all processes). The bot's path: bearer check, zod validation, one SQLite outbox row (WAL, synchronous=FULL) before the 200, the delivery loop woken at once, group state read and saved, routing, rendering, the Mattermost adapter's Client4 POST /api/v4/posts, the post recorded. The relay: node:http in, JSON.parse, fetch out. Storm folding and the chat rate limit are off for this measure (with the defaults the 21st new group a minute is folded into a storm summary).`,
   };
 }

@@ -52,10 +52,10 @@ const verdict = (ok) => (ok ? 'met' : '**missed**');
 const { footprint, 'alerts-overhead': overhead, 'alerts-ramp': ramp, 'alerts-hour': hour, health } = results;
 const goals = [
   [
-    'in-bot overhead per alert, p99',
+    'in-bot overhead per alert, p99 (and p50)',
     '≤ 2 ms',
-    ms(overhead.rawOverheadP99),
-    verdict(overhead.rawOverheadP99 <= 2),
+    `p99 ${ms(overhead.rawOverheadP99)}; p50 ${ms(overhead.rawOverheadP50)}`,
+    verdict(overhead.rawOverheadP99 <= 2 && overhead.rawOverheadP50 <= 2),
   ],
   [
     'sustained alerts/s on 2 cores',
