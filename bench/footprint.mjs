@@ -1,7 +1,7 @@
 // Footprint: start-to-ready time and idle RSS of the built bot (shell adapter, SQLite, HTTP on),
 // against the floor of a bare Node HTTP server started the same way in the same run.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, ms, rssMiB, summarize, waitFor } from './lib.mjs';
@@ -21,6 +21,8 @@ async function startAndMeasure(args, readyPath) {
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   const kib = (key) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1]) / 1024;
   child.kill('SIGKILL');
+  await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
+  rmSync(cwd, { recursive: true, force: true });
   return { readyMs, rss, anon: kib('RssAnon'), file: kib('RssFile') };
 }
 
@@ -65,7 +67,7 @@ export async function run({ rounds = 5 } = {}) {
         '',
       ],
       [
-        '… of which file-backed (node binary, ICU data, addons; shared, clean)',
+        '… of which file-backed (the node binary's code and data, addons; shared, clean)',
         `${file.p50.toFixed(0)} MiB`,
         `${fileFloor.p50.toFixed(0)} MiB`,
         `${(file.p50 / fileFloor.p50).toFixed(1)}×`,
