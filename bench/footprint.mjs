@@ -67,7 +67,7 @@ export async function run({ rounds = 5 } = {}) {
         '',
       ],
       [
-        '… of which file-backed (the node binary's code and data, addons; shared, clean)',
+        "… of which file-backed (the node binary's code and data, addons; shared, clean)",
         `${file.p50.toFixed(0)} MiB`,
         `${fileFloor.p50.toFixed(0)} MiB`,
         `${(file.p50 / fileFloor.p50).toFixed(1)}×`,
