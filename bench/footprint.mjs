@@ -13,8 +13,17 @@ async function startAndMeasure(args, readyPath) {
   const port = await freePort();
   const cwd = mkdtempSync(join(tmpdir(), 'coxswain-bench-'));
   const started = performance.now();
-  const child = spawn(process.execPath, [...args(port)], { cwd, stdio: ['pipe', 'ignore', 'ignore'] });
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}${readyPath}`)).status === 200);
+  const child = spawn(process.execPath, [...args(port)], { cwd, stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk).slice(-2000);
+  });
+  await waitFor(
+    async () =>
+      child.exitCode !== null || (await fetch(`http://127.0.0.1:${port}${readyPath}`)).status === 200,
+  );
+  if (child.exitCode !== null)
+    throw new Error(`${args(port).join(' ')} exited (${child.exitCode}): ${stderr}`);
   const readyMs = performance.now() - started;
   await new Promise((r) => setTimeout(r, 1500)); // let start-up garbage settle
   const rss = rssMiB(child.pid);

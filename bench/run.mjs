@@ -6,6 +6,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { machine, ms } from './lib.mjs';
 
+if (Number(process.versions.node.split('.')[0]) < 24) {
+  process.stderr.write(
+    `bench: the bot needs Node 24 or newer; this is Node ${process.version} (see engines in package.json)\n`,
+  );
+  process.exit(1);
+}
+
 const only = process.argv.slice(2);
 const benches = [
   ['footprint', () => import('./footprint.mjs')],
