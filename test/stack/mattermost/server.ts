@@ -22,10 +22,10 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../support/free-port.js';
 
 export const MM_VERSION = '11.4.0';
 /** PostgreSQL 15 as Debian 12 ships it; another installed major version does as well. */
@@ -58,20 +58,11 @@ export function mattermostCache(): string {
   return process.env.MM_CACHE ?? join(root, `mattermost-${MM_VERSION}`);
 }
 
+export { freePort };
+
 /** Builds the server once (a no-op when the cache has it). */
 export function buildMattermost(): void {
   execFileSync('bash', [join(here, 'build.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
 
 const children: ChildProcess[] = [];
