@@ -6,6 +6,12 @@
  * the group resolves. Past a threshold of new groups per window a channel gets one storm summary
  * instead of a flood. Rows are marked delivered only after chat accepted the post; nothing is
  * ever deleted from the store.
+ *
+ * In a storm, the chat rate limit is the scarce thing. A post made before the storm whose group
+ * changes again (more alerts, same status) is not updated at once: the group is marked stale in
+ * the store and its post refreshed, with its latest state, once the outbox has no backlog. So
+ * many changes cost one update, and new groups and the summary never queue behind them. A change
+ * of status (resolved, firing again) is news and is updated at once, with its thread reply.
  */
 import type { Config } from '../config/schema.js';
 import { parseDuration } from '../duration.js';
@@ -138,6 +144,8 @@ export class AlertDelivery {
       }
     }
     await this.flushStorms();
+    // A full batch means more rows are waiting: held-back updates wait until they are through.
+    if (due.length < alerts.delivery.batchSize) await this.refreshStale(this.staleBudget());
     return delivered;
   }
 
@@ -239,8 +247,14 @@ export class AlertDelivery {
           channelId: existing.channelId,
           postId: existing.postId,
         };
+        if (group.announced === status && this.inStorm(destination)) {
+          this.markStale(group, destination.channelId);
+          metrics.posts.inc({ outcome: 'deferred' });
+          continue;
+        }
         await this.call(() => chat.update(ref, this.render(group, target)));
         metrics.posts.inc({ outcome: 'updated' });
+        this.clearStale(group, destination.channelId);
         await this.tellThread(group, status, ref);
       } else if (group.folded.includes(destination.channelId) && this.inStorm(destination)) {
         this.countInStorm(destination, group, rows.length, false);
@@ -290,22 +304,82 @@ export class AlertDelivery {
     );
   }
 
-  private async refreshPosts(group: GroupState): Promise<void> {
-    const { chat, store, router } = this.options;
-    // By channel id, as the posts were saved, so each keeps its route's mention.
+  /** The group's routes by channel id, as its posts were saved, so each keeps its route's mention. */
+  private async targetsByChannel(group: GroupState): Promise<Map<string, RouteTarget>> {
+    const { chat, router } = this.options;
     const targets = new Map<string, RouteTarget>();
     for (const target of router.route(groupLabelsForRouting(group), chat.platform)) {
       targets.set((await chat.resolveChannel(target.channel)).channelId, target);
     }
+    return targets;
+  }
+
+  private async refreshPosts(group: GroupState): Promise<void> {
+    const { chat, store } = this.options;
+    const targets = await this.targetsByChannel(group);
+    const behind = group.stale?.length ?? 0;
     for (const post of await store.findAlertPosts(group.groupKey)) {
       if (post.platform !== chat.platform) continue;
       const target = targets.get(post.channelId) ?? { channel: post.channelId };
       const ref: PostRef = { platform: post.platform, channelId: post.channelId, postId: post.postId };
       await this.call(() => chat.update(ref, this.render(group, target)));
+      this.clearStale(group, post.channelId);
     }
+    // Any post held back in a storm now shows the latest state too.
+    if ((group.stale?.length ?? 0) !== behind) await this.save(group);
   }
 
   // --- storms ---------------------------------------------------------------------------------
+
+  private markStale(group: GroupState, channelId: string): void {
+    const stale = group.stale ?? [];
+    if (!stale.includes(channelId)) stale.push(channelId);
+    group.stale = stale;
+    group.staleSince ??= this.now();
+  }
+
+  private clearStale(group: GroupState, channelId: string): void {
+    if (!group.stale) return;
+    group.stale = group.stale.filter((id) => id !== channelId);
+    if (group.stale.length === 0) {
+      delete group.stale;
+      delete group.staleSince;
+    }
+  }
+
+  /** Held-back updates per pass: half a second of the chat rate, so new rows wait little. */
+  private staleBudget(): number {
+    return Math.max(1, Math.floor(this.options.alerts.delivery.ratePerSecond / 2));
+  }
+
+  /** Brings the posts that fell behind in a storm up to date, the longest behind first. */
+  private async refreshStale(budget: number): Promise<void> {
+    const { chat, store, log, metrics } = this.options;
+    for (const groupKey of await store.staleAlertGroups(budget)) {
+      try {
+        await this.withGroup(groupKey, async () => {
+          const group = await this.load(groupKey);
+          if (!group?.stale) return;
+          const targets = await this.targetsByChannel(group);
+          const posts = await store.findAlertPosts(groupKey);
+          for (const channelId of [...group.stale]) {
+            const post = posts.find((p) => p.platform === chat.platform && p.channelId === channelId);
+            if (post) {
+              const ref: PostRef = { platform: post.platform, channelId, postId: post.postId };
+              const target = targets.get(channelId) ?? { channel: channelId };
+              await this.call(() => chat.update(ref, this.render(group, target)));
+              metrics.posts.inc({ outcome: 'updated' });
+            }
+            this.clearStale(group, channelId);
+            await this.save(group);
+          }
+        });
+      } catch (error) {
+        // Still marked stale in the store: the next pass without a backlog tries again.
+        log.warn({ err: error, groupKey }, 'refreshing a post held back in a storm failed; will retry');
+      }
+    }
+  }
 
   private noteNew(destination: Destination): void {
     const times = this.recentNew.get(destination.channelId) ?? [];
@@ -413,6 +487,7 @@ export class AlertDelivery {
       groupKey: group.groupKey,
       data: group as unknown as Record<string, unknown>,
       updatedAt: this.now(),
+      ...(group.staleSince === undefined ? {} : { staleSince: group.staleSince }),
     });
   }
 }

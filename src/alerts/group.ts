@@ -32,6 +32,13 @@ export interface GroupState {
   announced?: 'firing' | 'resolved';
   /** Channels (ids) where this group was folded into a storm summary instead of posted. */
   folded: string[];
+  /**
+   * Channels (ids) whose post shows an older state: its update was held back during a storm so
+   * that new groups and the summary go first. Refreshed once the outbox has no backlog.
+   */
+  stale?: string[];
+  /** When the first of those updates was held back: the oldest stale group is refreshed first. */
+  staleSince?: number;
 }
 
 export function newGroup(first: OutboxAlert): GroupState {

@@ -35,7 +35,7 @@ export function createAlertMetrics(registry: Registry, store: Store): AlertMetri
     }),
     posts: new Counter({
       name: 'coxswain_alert_posts_total',
-      help: 'Alert group deliveries to chat by outcome: posted, updated, stormed (counted in a storm summary), retried (a failed attempt that will be tried again), failed (given up after maxAttempts).',
+      help: 'Alert group deliveries to chat by outcome: posted, updated, stormed (counted in a storm summary), deferred (an update held back in a storm, sent later with the latest state), retried (a failed attempt that will be tried again), failed (given up after maxAttempts).',
       labelNames: ['outcome'],
       registers: [registry],
     }),

@@ -165,6 +165,14 @@ CREATE TABLE chat_cursors (
 );
 `,
   },
+  {
+    version: 6,
+    name: 'alert groups whose posts fell behind during a storm, to refresh them oldest first',
+    sql: `
+ALTER TABLE alert_groups ADD COLUMN stale_since \${BIG};
+CREATE INDEX alert_groups_stale ON alert_groups (stale_since);
+`,
+  },
 ];
 
 const WORDS: Record<'sqlite' | 'postgres', Record<string, string>> = {

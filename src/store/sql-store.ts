@@ -273,19 +273,30 @@ export class SqlStore implements Store {
   async getAlertGroup(groupKey: string): Promise<AlertGroupRecord | undefined> {
     const [row] = await this.db.all('SELECT * FROM alert_groups WHERE group_key = ?', [groupKey]);
     if (!row) return undefined;
-    return {
+    const record: AlertGroupRecord = {
       groupKey: str(row.group_key),
       data: JSON.parse(str(row.data)) as Record<string, unknown>,
       updatedAt: num(row.updated_at),
     };
+    if (row.stale_since !== null && row.stale_since !== undefined) record.staleSince = num(row.stale_since);
+    return record;
   }
 
   async saveAlertGroup(group: AlertGroupRecord): Promise<void> {
     await this.db.run(
-      `INSERT INTO alert_groups (group_key, data, updated_at) VALUES (?, ?, ?)
-       ON CONFLICT (group_key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at`,
-      [group.groupKey, JSON.stringify(group.data), group.updatedAt],
+      `INSERT INTO alert_groups (group_key, data, updated_at, stale_since) VALUES (?, ?, ?, ?)
+       ON CONFLICT (group_key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at,
+         stale_since = excluded.stale_since`,
+      [group.groupKey, JSON.stringify(group.data), group.updatedAt, group.staleSince ?? null],
     );
+  }
+
+  async staleAlertGroups(limit: number): Promise<string[]> {
+    const rows = await this.db.all(
+      'SELECT group_key FROM alert_groups WHERE stale_since IS NOT NULL ORDER BY stale_since, group_key LIMIT ?',
+      [limit],
+    );
+    return rows.map((row) => str(row.group_key));
   }
 
   async createIncident(incident: Omit<Incident, 'id'>): Promise<Incident> {

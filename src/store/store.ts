@@ -89,6 +89,8 @@ export interface AlertGroupRecord {
   groupKey: string;
   data: Record<string, unknown>;
   updatedAt: number;
+  /** Since when a post of the group shows an older state than `data` (an update held back in a storm). */
+  staleSince?: number;
 }
 
 export type IncidentState = 'open' | 'resolved';
@@ -194,6 +196,8 @@ export interface Store {
   findAlertPostById(postId: string): Promise<AlertPost | undefined>;
   getAlertGroup(groupKey: string): Promise<AlertGroupRecord | undefined>;
   saveAlertGroup(group: AlertGroupRecord): Promise<void>;
+  /** Keys of the groups with posts behind their state, the longest behind first. */
+  staleAlertGroups(limit: number): Promise<string[]>;
 
   createIncident(incident: Omit<Incident, 'id'>): Promise<Incident>;
   updateIncident(id: number, changes: Partial<Omit<Incident, 'id'>>): Promise<void>;

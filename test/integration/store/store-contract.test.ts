@@ -213,6 +213,20 @@ describe.each(backends)('Store contract: %s', (_name, open) => {
     expect(await store.getAlertGroup('h')).toMatchObject({ updatedAt: 11 });
   });
 
+  it('lists alert groups with posts behind their state, longest behind first, until caught up', async () => {
+    await store.saveAlertGroup({ groupKey: 'current', data: {}, updatedAt: 1 });
+    await store.saveAlertGroup({ groupKey: 'late', data: {}, updatedAt: 2, staleSince: 30 });
+    await store.saveAlertGroup({ groupKey: 'early', data: {}, updatedAt: 3, staleSince: 10 });
+    await store.saveAlertGroup({ groupKey: 'middle', data: {}, updatedAt: 4, staleSince: 20 });
+    expect(await store.staleAlertGroups(10)).toEqual(['early', 'middle', 'late']);
+    expect(await store.staleAlertGroups(2)).toEqual(['early', 'middle']);
+    expect(await store.getAlertGroup('early')).toMatchObject({ staleSince: 10 });
+    // Saved again without staleSince: its posts caught up.
+    await store.saveAlertGroup({ groupKey: 'early', data: {}, updatedAt: 5 });
+    expect(await store.getAlertGroup('early')).not.toHaveProperty('staleSince');
+    expect(await store.staleAlertGroups(10)).toEqual(['middle', 'late']);
+  });
+
   it('maps alert groups to posts, one per channel, updatable', async () => {
     await store.saveAlertPost({ groupKey: 'g', platform: 'mattermost', channelId: 'c1', postId: 'p1' });
     await store.saveAlertPost({ groupKey: 'g', platform: 'mattermost', channelId: 'c2', postId: 'p2' });

@@ -209,6 +209,95 @@ describe('alert delivery', () => {
     expect(chat.calls.at(-1)).toMatchObject({ kind: 'update', postId: chat.posts.at(-1)?.postId });
   });
 
+  describe('posts made before a storm', () => {
+    const storm = { storm: { threshold: 3, window: '1m' } };
+    /** Three posts reach the threshold; the next new group starts the storm. */
+    async function preStorm(d: AlertDelivery): Promise<void> {
+      for (let i = 0; i < 3; i++)
+        await receive(payload([alert({ labels: { alertname: `Pre${i}` } })], { groupKey: `pre${i}` }));
+      while ((await d.runOnce()) > 0);
+      expect(chat.posts.map((c) => c.message.title)).toEqual([
+        'FIRING: Pre0',
+        'FIRING: Pre1',
+        'FIRING: Pre2',
+      ]);
+    }
+    const change = (i: number, pod: string) =>
+      receive(payload([alert({ labels: { alertname: `Pre${i}`, pod } })], { groupKey: `pre${i}` }));
+
+    it('are updated once, with their latest state, after the backlog; new groups and the summary go first', async () => {
+      const d = delivery({ ...storm, delivery: { ratePerSecond: 1000, batchSize: 4 } });
+      await preStorm(d);
+      const before = chat.calls.length;
+      // Four rounds, each changing pre0 and pre1 and bringing two new groups: four full batches.
+      for (let round = 0; round < 4; round++) {
+        await change(0, `r${round}`);
+        await change(1, `r${round}`);
+        for (const x of ['a', 'b'])
+          await receive(
+            payload([alert({ labels: { alertname: `New${round}${x}` } })], { groupKey: `new${round}${x}` }),
+          );
+      }
+      for (let pass = 0; pass < 4; pass++) expect(await d.runOnce()).toBe(4);
+      // Through the backlog only the storm summary was sent; both changed posts are behind.
+      expect(chat.calls.slice(before).every((c) => c.message.title === 'Alert storm')).toBe(true);
+      expect(await store.staleAlertGroups(10)).toEqual(['pre0', 'pre1']);
+
+      expect(await d.runOnce()).toBe(0);
+      const updates = chat.calls.slice(before).filter((c) => c.message.title !== 'Alert storm');
+      expect(updates.map((c) => [c.kind, c.postId, c.message.title])).toEqual([
+        ['update', chat.posts[0]?.postId, 'FIRING (5): Pre0'],
+        ['update', chat.posts[1]?.postId, 'FIRING (5): Pre1'],
+      ]);
+      expect(await store.staleAlertGroups(10)).toEqual([]);
+      expect(await store.countOutbox()).toEqual({ pending: 0, delivered: 19, failed: 0 });
+      expect(await registry.getSingleMetricAsString('coxswain_alert_posts_total')).toContain(
+        'coxswain_alert_posts_total{outcome="deferred"} 8',
+      );
+    });
+
+    it('are updated at once when their status changes, with the thread reply', async () => {
+      const d = delivery({ ...storm, delivery: { ratePerSecond: 1000, batchSize: 4 } });
+      await preStorm(d);
+      for (let i = 0; i < 3; i++)
+        await receive(payload([alert({ labels: { alertname: `New${i}` } })], { groupKey: `new${i}` }));
+      await receive(
+        payload(
+          [alert({ labels: { alertname: 'Pre0' }, status: 'resolved', endsAt: '2026-11-23T12:05:00Z' })],
+          {
+            groupKey: 'pre0',
+          },
+        ),
+      );
+      expect(await d.runOnce()).toBe(4);
+      const pre0 = chat.posts[0]?.postId;
+      expect(
+        chat.calls.filter((c) => c.postId === pre0 && c.kind === 'update').map((c) => c.message.title),
+      ).toEqual(['RESOLVED: Pre0']);
+      expect(chat.calls.find((c) => c.threadId === pre0)?.message.text).toMatch(/^Resolved after/);
+      expect(await store.staleAlertGroups(10)).toEqual([]);
+    });
+
+    it('are still refreshed by a bot restarted on the same store', async () => {
+      const first = delivery({ ...storm, delivery: { ratePerSecond: 1000, batchSize: 2 } });
+      await preStorm(first);
+      await receive(payload([alert({ labels: { alertname: 'New' } })], { groupKey: 'new' }));
+      await change(2, 'later');
+      expect(await first.runOnce()).toBe(2);
+      expect(await store.staleAlertGroups(10)).toEqual(['pre2']);
+      // The process dies here; a new one starts on the same store with nothing in the outbox.
+      registry = new Registry();
+      const second = delivery({ ...storm, delivery: { ratePerSecond: 1000, batchSize: 2 } });
+      expect(await second.runOnce()).toBe(0);
+      expect(chat.calls.at(-1)).toMatchObject({
+        kind: 'update',
+        postId: chat.posts[2]?.postId,
+        message: { title: 'FIRING (2): Pre2' },
+      });
+      expect(await store.staleAlertGroups(10)).toEqual([]);
+    });
+  });
+
   it('retries forever by default, and with maxAttempts marks the rows failed, keeps them and counts it', async () => {
     const d = delivery({ delivery: { maxBackoff: '1s', maxAttempts: 3 } });
     chat.failing = true;
