@@ -3,101 +3,27 @@
  * token, writes impersonating coxswain-operator, RBAC from deploy/ applied).
  *
  * The stack has the Flux CRDs and objects but no Flux controllers, so this test plays the
- * kustomize-controller's part: when a Kustomization is not suspended and carries a
+ * kustomize-controller's part (flux-play.ts): when a Kustomization is not suspended and carries a
  * reconcile.fluxcd.io/requestedAt it has not handled, the test sets status.lastHandledReconcileAt
  * to it, observedGeneration to the generation and the Ready condition to True — what Flux does
  * after a successful reconcile. Everything the engine does (suspend, resume, request, wait, check)
  * goes to the real API servers.
  */
-import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
 import { loadPhases } from '../../../src/phases/definitions.js';
 import { type PhaseData, PhaseEngine, REQUESTED_AT } from '../../../src/phases/engine.js';
 import { openStore } from '../../../src/store/open-store.js';
 import type { Store } from '../../../src/store/store.js';
-import { kubeconfigFor, loadStackEnv, type StackCluster, type StackEnv } from '../../stack/env.js';
+import { loadStackEnv, type StackCluster, type StackEnv } from '../../stack/env.js';
 import { kubectl, kubectlJson } from '../../stack/kubectl.js';
 import { quietLog, RecordingChat, tempStore, waitFor } from '../drills/helpers.js';
 import { botDirectory } from '../rbac/identities.js';
-
-interface Kustomization {
-  metadata: { name: string; generation: number; annotations?: Record<string, string> };
-  spec: { suspend?: boolean; dependsOn?: { name: string }[] };
-  status?: { lastHandledReconcileAt?: string; observedGeneration?: number };
-}
+import { FluxControllerPlay, type Kustomization } from './flux-play.js';
 
 let env: StackEnv;
 let clusters: ClusterDirectory;
 const engines: PhaseEngine[] = [];
-
-/** The test's stand-in for Flux's kustomize-controller (see the file comment); admin credentials. */
-class FluxControllerPlay {
-  readonly handled: string[] = [];
-  enabled = true;
-  private timer: NodeJS.Timeout | undefined;
-  private busy = false;
-  private readonly apis = new Map<StackCluster, CustomObjectsApi>();
-
-  constructor() {
-    for (const cluster of ['infra', 'apps'] as StackCluster[]) {
-      const kc = new KubeConfig();
-      kc.loadFromFile(kubeconfigFor(env, cluster));
-      this.apis.set(cluster, kc.makeApiClient(CustomObjectsApi));
-    }
-  }
-
-  start(): void {
-    this.timer = setInterval(() => {
-      if (!this.enabled || this.busy) return;
-      this.busy = true;
-      Promise.all((['infra', 'apps'] as StackCluster[]).map((c) => this.pass(c)))
-        .catch(() => undefined)
-        .finally(() => {
-          this.busy = false;
-        });
-    }, 200);
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-
-  private async pass(cluster: StackCluster): Promise<void> {
-    const api = this.apis.get(cluster) as CustomObjectsApi;
-    const where = {
-      group: 'kustomize.toolkit.fluxcd.io',
-      version: 'v1',
-      namespace: 'flux-system',
-      plural: 'kustomizations',
-    };
-    const list = (await api.listNamespacedCustomObject(where)) as { items: Kustomization[] };
-    for (const k of list.items) {
-      const requested = k.metadata.annotations?.[REQUESTED_AT];
-      if (!requested || k.spec.suspend === true || k.status?.lastHandledReconcileAt === requested) continue;
-      const body = {
-        status: {
-          observedGeneration: k.metadata.generation,
-          lastHandledReconcileAt: requested,
-          conditions: [
-            {
-              type: 'Ready',
-              status: 'True',
-              reason: 'ReconciliationSucceeded',
-              message: 'Applied revision: main@sha1:test',
-              lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-            },
-          ],
-        },
-      };
-      await api.patchNamespacedCustomObjectStatus(
-        { ...where, name: k.metadata.name, body },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
-      this.handled.push(`${cluster}/${k.metadata.name}`);
-    }
-  }
-}
 
 function kustomization(cluster: StackCluster, name: string): Kustomization {
   return kubectlJson<Kustomization>(env, cluster, ['get', 'kustomization', name, '-n', 'flux-system']);
@@ -162,7 +88,7 @@ describe('phase pause and run', () => {
     for (const cluster of ['infra', 'apps'] as StackCluster[])
       for (const name of STORAGE) expect(kustomization(cluster, name).spec.suspend).toBe(true);
 
-    controller = new FluxControllerPlay();
+    controller = new FluxControllerPlay(env);
     controller.start();
     const started = await engine.start({ phase: 'storage-backup', actor: 'alice', open: open(chat) });
     expect(started.ok ? 'started' : started.reason).toBe('started');
@@ -216,7 +142,7 @@ describe('phase pause and run', () => {
     const leader = new PhaseEngine({ ...options, isLeader: () => true });
     engines.push(follower, leader);
     await follower.pause('storage-backup', 'alice');
-    controller = new FluxControllerPlay();
+    controller = new FluxControllerPlay(env);
     controller.start();
 
     const started = await follower.start({ phase: 'storage-backup', actor: 'alice', open: open(chat) });
@@ -277,7 +203,7 @@ describe('phase pause and run', () => {
     const chat = new RecordingChat();
     const first = engineOn(store, chat);
     await first.pause('storage-backup', 'bob');
-    controller = new FluxControllerPlay();
+    controller = new FluxControllerPlay(env);
     controller.enabled = false;
     controller.start();
     const started = await first.start({ phase: 'storage-backup', actor: 'bob', open: open(chat) });
