@@ -375,8 +375,15 @@ export class AlertDelivery {
           }
         });
       } catch (error) {
-        // Still marked stale in the store: the next pass without a backlog tries again.
+        // Still marked stale, now at the back of the queue, so a post that cannot be updated
+        // (deleted in chat, say) does not hold up the others; a later pass tries it again.
         log.warn({ err: error, groupKey }, 'refreshing a post held back in a storm failed; will retry');
+        await this.withGroup(groupKey, async () => {
+          const group = await this.load(groupKey);
+          if (!group?.stale) return;
+          group.staleSince = this.now();
+          await this.save(group);
+        }).catch(() => undefined);
       }
     }
   }

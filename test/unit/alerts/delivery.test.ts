@@ -278,6 +278,22 @@ describe('alert delivery', () => {
       expect(await store.staleAlertGroups(10)).toEqual([]);
     });
 
+    it('go to the back of the queue when their refresh fails, so one broken post holds up no other', async () => {
+      const d = delivery({ ...storm, delivery: { ratePerSecond: 2, batchSize: 10 } });
+      await preStorm(d);
+      await receive(payload([alert({ labels: { alertname: 'New' } })], { groupKey: 'new' }));
+      for (const i of [0, 1, 2]) await change(i, 'later');
+      chat.failing = true;
+      // Budget 1 a pass (half a second of 2/s): pre0, the longest behind, fails and moves back.
+      expect(await d.runOnce()).toBe(4);
+      expect(await store.staleAlertGroups(10)).toEqual(['pre1', 'pre2', 'pre0']);
+      chat.failing = false;
+      clock.now += 1000;
+      expect(await d.runOnce()).toBe(0);
+      expect(await store.staleAlertGroups(10)).toEqual(['pre2', 'pre0']);
+      expect(chat.calls.at(-1)).toMatchObject({ kind: 'update', postId: chat.posts[1]?.postId });
+    });
+
     it('are still refreshed by a bot restarted on the same store', async () => {
       const first = delivery({ ...storm, delivery: { ratePerSecond: 1000, batchSize: 2 } });
       await preStorm(first);
