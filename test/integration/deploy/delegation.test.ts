@@ -207,7 +207,7 @@ describe('leader election with two replicas (the chart’s Lease RBAC)', () => {
     spec: { holderIdentity: 'coxswain-0', leaseDurationSeconds: 15 },
   });
 
-  beforeAll(() => {
+  beforeAll(async () => {
     const rbac = render(['-f', allFeaturesValues]).filter(
       (m) =>
         (m.kind === 'Role' || m.kind === 'RoleBinding') && m.metadata.name === 'coxswain-leader-election',
@@ -219,6 +219,21 @@ describe('leader election with two replicas (the chart’s Lease RBAC)', () => {
       [...SERVER_SIDE, '-f', '-'],
       JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }),
     );
+    // The API server's RBAC authorizer learns of a new Role through its informer, a moment after
+    // the apply returns (a 403 in one CI run): wait until it answers for the bot's account.
+    const end = Date.now() + 10_000;
+    const canCreate = () =>
+      kubectlRun(env, 'apps', [
+        'auth',
+        'can-i',
+        'create',
+        'leases',
+        '-n',
+        NAMESPACE,
+        '--as',
+        `system:serviceaccount:${NAMESPACE}:coxswain`,
+      ]).stdout.trim() === 'yes';
+    while (!canCreate() && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 200));
   });
 
   it('lets the bot take and renew its own Lease, with its own account', async () => {
