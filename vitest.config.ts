@@ -9,6 +9,8 @@ import { defineConfig } from 'vitest/config';
 // - stack: the real test stack (two kube-apiservers, Alertmanager, Prometheus), started once by the global setup.
 export default defineConfig({
   test: {
+    // A run, a project or a file filter that finds no test file is a failure, not a pass.
+    passWithNoTests: false,
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { test: { name: 'fuzz', include: ['test/fuzz/**/*.test.ts'], testTimeout: 60_000 } },
