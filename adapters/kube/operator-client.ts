@@ -3,7 +3,7 @@
  * own credentials: reads use them as they are; writes add, on every call, the impersonation
  * headers for `system:serviceaccount:<ns>:coxswain-operator` and the chat user as an
  * impersonation extra. client-node's kubeconfig `as` field sets only the user, not extras, so
- * the headers are passed per call with setHeaderOptions (see shared/notes/test-stack.md).
+ * the headers are passed per call with setHeaderOptions (see docs/test-stack-notes.md).
  */
 import {
   type ConfigurationOptions,

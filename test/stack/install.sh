@@ -105,7 +105,7 @@ fi
 stack_binaries_present || die "some binaries are still missing in $STACK_BIN"
 
 # The etcd template (CRDs pre-installed) that makes every later up.sh faster.
-if [[ -d $SHARED_DIR/crds && ${STACK_NO_ETCD_TEMPLATE:-0} != 1 && ! -d $(etcd_template_dir) ]]; then
+if [[ ${STACK_NO_ETCD_TEMPLATE:-0} != 1 && ! -d $(etcd_template_dir) ]]; then
   s=$SECONDS
   tdir=$(mktemp -d "${TMPDIR:-/tmp}/coxswain-stack-template.XXXXXX")
   STACK_STATE_DIR=$tdir bash "$STACK_DIR/up.sh" --build-etcd-template || log "etcd template build failed (up.sh will install CRDs directly)"

@@ -19,7 +19,9 @@ STACK_BIN=$STACK_CACHE/bin
 STATE_DIR=${STACK_STATE_DIR:-$STACK_DIR/.state}
 STATE_DIR=${STATE_DIR%/}
 [[ $STATE_DIR == /* ]] || STATE_DIR=$REPO_ROOT/$STATE_DIR
-SHARED_DIR=${COXSWAIN_SHARED:-$REPO_ROOT/../shared}
+# The CRDs the clusters serve: one folder per upstream project (copied from its repository, see
+# crds/README.md) plus the stand-ins at the top level (crds/cilium.yaml).
+CRD_DIR=$STACK_DIR/crds
 
 STACK_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok alertmanager amtool)
 
@@ -34,7 +36,7 @@ stack_binaries_present() {
 # Where up.sh keeps (and finds) the etcd template for the current CRD set.
 etcd_template_dir() {
   local h
-  h=$(cat "$SHARED_DIR"/crds/*/*.yaml "$STACK_DIR"/crds/*.yaml "$STACK_DIR/versions.env" | sha256sum | cut -c1-12)
+  h=$(cat "$CRD_DIR"/*/*.yaml "$CRD_DIR"/*.yaml "$STACK_DIR/versions.env" | sha256sum | cut -c1-12)
   echo "$STACK_CACHE/etcd-template-$h"
 }
 

@@ -4,8 +4,7 @@
 # Usage: up.sh [--pods N] [--no-seed] [--restart]
 #   --pods N    add a Deployment `load/scale` with N replicas on the apps cluster (or STACK_PODS)
 #   --restart   stop a running stack in the same state dir first (default: reuse a healthy one)
-# Env: STACK_STATE_DIR (default test/stack/.state), COXSWAIN_SHARED (default <repo>/../shared),
-#      BOT_PORT (default: a free port), STACK_PODS.
+# Env: STACK_STATE_DIR (default test/stack/.state), BOT_PORT (default: a free port), STACK_PODS.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -42,7 +41,7 @@ if [[ -d $STATE_DIR/pids ]]; then
 fi
 
 stack_binaries_present || bash "$STACK_DIR/install.sh"
-[[ -d $SHARED_DIR/crds ]] || die "platform CRDs not found at $SHARED_DIR/crds (set COXSWAIN_SHARED)"
+compgen -G "$CRD_DIR/*/*.yaml" >/dev/null || die "platform CRDs not found in $CRD_DIR/<project>/ (see $CRD_DIR/README.md)"
 NODE=$(stack_node)
 K=$STACK_BIN/kubectl
 
@@ -355,7 +354,7 @@ bring_up() { # CLUSTER POD_CIDR NODE_IP
   wait_for "kube-apiserver $c" 90 apiserver_ready "$kc" || { fail_logs "etcd-$c" "kube-apiserver-$c"; return 1; }
   log "$c: API server ready ($(elapsed))"
   ((TEMPLATE_BUILD)) || start_controllers "$c" "$2" "$3"
-  local crd_dirs=("$SHARED_DIR"/crds/*/ "$STACK_DIR/crds")
+  local crd_dirs=("$CRD_DIR"/*/ "$CRD_DIR"/*.yaml)
   crds_established() { # (retried: a CRD created a moment ago has no status.conditions yet, which kubectl wait rejects)
     wait_for "CRDs established on $c" 60 "$K" --kubeconfig "$kc" wait --for condition=established --timeout=20s crd --all ||
       { fail_logs "crds-$c"; return 1; }

@@ -3,7 +3,7 @@
  * store, the incidents feature, the RocketChatAdapter logged in with a personal access token).
  * Rocket.Chat here is a PROTOCOL DOUBLE (test/support/rocketchat-double): a real Rocket.Chat
  * cannot run on this machine (it needs MongoDB as a replica set and a Meteor build, neither
- * reachable; see shared/notes/chat-servers.md). The double speaks REST v1 and DDP to the real
+ * reachable; see docs/chat-servers.md). The double speaks REST v1 and DDP to the real
  * client code (the SDK's DDP driver, fetch), checks every REST request against Rocket.Chat's
  * OpenAPI files and the @rocket.chat/rest-typings validators (the multipart upload against
  * rest-typings' types), and every test ends by asserting it saw no request breaking them.

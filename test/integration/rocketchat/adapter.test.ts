@@ -2,7 +2,7 @@
  * The Rocket.Chat adapter end to end, through the whole bot (startBot: config, router, store,
  * HTTP hooks). Rocket.Chat here is a PROTOCOL DOUBLE (test/support/rocketchat-double): a real
  * Rocket.Chat cannot run on this machine (it needs MongoDB as a replica set and a Meteor build,
- * neither reachable; see shared/notes/chat-servers.md). The double speaks the real REST v1 and
+ * neither reachable; see docs/chat-servers.md). The double speaks the real REST v1 and
  * DDP wire protocols to the real client code (@rocket.chat/sdk's DDP driver, fetch for REST),
  * checks every REST request against Rocket.Chat's OpenAPI files and the
  * @rocket.chat/rest-typings validators, and plays the coxswain App's forwarding. Every test

@@ -5,7 +5,7 @@
  * Rocket.Chat would, with accessors shaped by the Apps-Engine types. Its HTTP goes to a real bot
  * adapter on loopback, so the App's signature is checked by the bot's own verifier. Rocket.Chat
  * is a PROTOCOL DOUBLE here (test/support/rocketchat-double): no real server can run on this
- * machine (MongoDB replica set, Meteor; see shared/notes/chat-servers.md), so the App is not
+ * machine (MongoDB replica set, Meteor; see docs/chat-servers.md), so the App is not
  * deployed into a server; the bot logs in to the double.
  */
 import { spawnSync } from 'node:child_process';

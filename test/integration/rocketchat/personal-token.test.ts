@@ -2,7 +2,7 @@
  * Logging in with a personal access token, through the RocketChatAdapter and the bot's config.
  * Rocket.Chat here is a PROTOCOL DOUBLE (test/support/rocketchat-double): a real Rocket.Chat
  * cannot run on this machine (MongoDB replica set and Meteor build unreachable; see
- * shared/notes/chat-servers.md). The double speaks REST v1 and DDP to the real client code (the
+ * docs/chat-servers.md). The double speaks REST v1 and DDP to the real client code (the
  * SDK's DDP driver, fetch), checks every REST request against the OpenAPI files and the
  * rest-typings validators, and checks X-Auth-Token / X-User-Id on every authenticated call.
  */

@@ -2,7 +2,7 @@
  * The RocketChatAdapter's RoomsCapability (what incident rooms use), the groups it reports for
  * role bindings, and updates that take buttons away. Rocket.Chat here is a PROTOCOL DOUBLE
  * (test/support/rocketchat-double): a real Rocket.Chat cannot run on this machine (MongoDB
- * replica set and Meteor build unreachable; see shared/notes/chat-servers.md). The double speaks
+ * replica set and Meteor build unreachable; see docs/chat-servers.md). The double speaks
  * REST v1 (every request checked against the OpenAPI files and the rest-typings validators; the
  * multipart upload against rest-typings' types) and DDP (the `updateMessage` method with the
  * fields the server allows) to the real client code.

@@ -2,7 +2,7 @@
  * Rooms, threads, pins, DMs and the rate limiter, driven through the RocketChatAdapter itself.
  * Rocket.Chat here is a PROTOCOL DOUBLE (test/support/rocketchat-double): a real Rocket.Chat
  * cannot run on this machine (MongoDB replica set and Meteor build unreachable; see
- * shared/notes/chat-servers.md). The double speaks REST v1 and DDP to the real client code and
+ * docs/chat-servers.md). The double speaks REST v1 and DDP to the real client code and
  * checks every request against the OpenAPI files and the rest-typings validators.
  */
 import { pino } from 'pino';

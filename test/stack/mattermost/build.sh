@@ -2,7 +2,7 @@
 # Builds the real Mattermost server (11.4.0) from the Go module proxy, once, into
 # ~/.cache/coxswain-stack/mattermost-11.4.0/ (bin/mattermost plus i18n/, templates/,
 # fonts/). A second run with the binary present does nothing.
-# Pins and traps: ../../../../shared/notes/chat-servers.md.
+# Pins and traps: docs/chat-servers.md (from the repository root).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MM_VERSION=11.4.0

@@ -2,7 +2,7 @@
  * Starts a real Mattermost 11.4 server for the integration suite, on loopback:
  * - a fresh PostgreSQL 15 cluster (initdb as the `postgres` OS user in a temp dir, trust auth,
  *   a free port, Unix socket in the same dir) with one empty database;
- * - the server built by build.sh, configured by environment (see shared/notes/chat-servers.md),
+ * - the server built by build.sh, configured by environment (see docs/chat-servers.md),
  *   on a free port, rate-limited per user (so the bot's bursts meet real 429s without slowing
  *   the test driver);
  * - through the API: the admin (the first user is system admin), team `ops`, users alice and

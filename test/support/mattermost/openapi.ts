@@ -1,6 +1,6 @@
 /**
  * Checks requests against Mattermost's published OpenAPI document
- * (shared/api/mattermost/openapi.yaml): the operation must exist (path templates match any
+ * (test/support/api/mattermost/openapi.yaml, with its provenance in that folder's README): the operation must exist (path templates match any
  * segment), required query parameters must be there, and a JSON body must match the
  * operation's requestBody schema. Schemas are compiled per operation on first use, so the five
  * `$ref`s the README lists as unresolvable (none on the bot's operations) never get compiled.
@@ -16,7 +16,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const SPEC = join(here, '..', '..', '..', '..', 'shared', 'api', 'mattermost', 'openapi.yaml');
+const SPEC = join(here, '..', 'api', 'mattermost', 'openapi.yaml');
 
 interface OpenApiOperation {
   operationId?: string;

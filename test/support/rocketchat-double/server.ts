@@ -1,6 +1,6 @@
 /**
  * A Rocket.Chat protocol double. No real Rocket.Chat can run here (it needs MongoDB as a replica
- * set and a Meteor build, neither reachable: shared/notes/chat-servers.md), so this speaks the
+ * set and a Meteor build, neither reachable: docs/chat-servers.md), so this speaks the
  * two wire protocols the bot's real client code uses:
  * - REST v1 (`/api/v1/...`, `X-Auth-Token` / `X-User-Id` from a password login or a personal
  *   access token, checked on every call), every request checked against the OpenAPI files and

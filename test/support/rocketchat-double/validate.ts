@@ -1,10 +1,10 @@
 /**
  * Checks every request the bot makes against Rocket.Chat's published API, twice:
- * - the OpenAPI files in shared/api/rocketchat/ (the operation must exist; its JSON request body
+ * - the OpenAPI files in test/support/api/rocketchat/ (the operation must exist; its JSON request body
  *   must match the operation's requestBody schema; its required query parameters must be there);
  * - the AJV validators of @rocket.chat/rest-typings 8.8.1 where one exists for the endpoint. The
  *   package's dist cannot be imported by Node directly (directory imports), so it is bundled
- *   with esbuild once, as shared/api/rocketchat/README.md describes.
+ *   with esbuild once, as test/support/api/rocketchat/README.md describes.
  * `/api/v1/login` is checked against OpenAPI only: rest-typings' `isLoginProps` wants `user` as
  * an object and has no `resume`, matching neither the spec nor what the server accepts.
  * One defect of the spec is corrected, and only that one: `dm.create`'s body is a `oneOf` of
@@ -23,7 +23,7 @@ import { parse as parseYaml } from 'yaml';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, '..', '..', '..');
-const API_DIR = join(repo, '..', 'shared', 'api', 'rocketchat');
+const API_DIR = join(here, '..', 'api', 'rocketchat');
 const FILES = ['authentication', 'messaging', 'rooms', 'user-management'];
 
 type Validator = ((data: unknown) => boolean) & { errors?: unknown };

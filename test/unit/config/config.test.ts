@@ -166,7 +166,7 @@ describe('environment overrides and secret files', () => {
       env: {
         COXSWAIN___PROTO____POLLUTED: 'yes',
         COXSWAIN_CONSTRUCTOR__X: 'y',
-        COXSWAIN_SHARED: '/elsewhere',
+        COXSWAIN_NOT_A_KEY: '/elsewhere',
       },
     });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

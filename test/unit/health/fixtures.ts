@@ -1,5 +1,5 @@
 /**
- * Object fixtures shaped like the real resources (field names as in /work/shared/crds and the
+ * Object fixtures shaped like the real resources (field names as in test/stack/crds/ and the
  * test stack's seed), trimmed through the same KINDS trims the cache applies.
  */
 import { KINDS } from '../../../src/health/kinds.js';
