@@ -3,7 +3,7 @@
  * HTTP on loopback, real signals. Needs `npm run build` (the test script runs it first).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -138,3 +138,31 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promi
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+describe('coxswain --version and --help', () => {
+  const version = (
+    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    }
+  ).version;
+
+  // Without the option handled, --version started the bot: the shell read stdin and printed its prompt.
+  for (const flag of ['--version', '-v']) {
+    it(`${flag} prints the package version and exits 0 without starting the bot`, () => {
+      const result = run([flag], '/ops help\n');
+      expect(result.status).toBe(0);
+      expect(result.stdout).toBe(`coxswain ${version}\n`);
+      expect(result.stderr).toBe('');
+    });
+  }
+
+  for (const flag of ['--help', '-h']) {
+    it(`${flag} prints the usage, which names --version, and exits 0`, () => {
+      const result = run([flag], '/ops help\n');
+      expect(result.status).toBe(0);
+      expect(result.stdout).toMatch(/^Usage:\n {2}coxswain /);
+      expect(result.stdout).toContain('-v, --version');
+      expect(result.stdout).not.toContain('**/ops help**');
+    });
+  }
+});
