@@ -91,7 +91,9 @@ describe('rendering an alert group', () => {
     expect(everything).not.toMatch(/@(all|here|channel)/);
     expect(everything).not.toMatch(/\]\(/);
     expect(everything).not.toContain('<script>');
-    expect(everything).not.toMatch(/https?:\/\//);
+    // The URLs stay bare and whole (clickable, showing where they go), their brackets escaped.
+    expect(everything).toContain('\\(https://evil.example\\)');
+    expect(everything).not.toMatch(/[^\\][[(<]https?:\/\//);
     expect(m.title).toBe('FIRING: @\u200ball \\<b\\>x\\</b\\>');
   });
 
