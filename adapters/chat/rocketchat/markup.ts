@@ -60,7 +60,7 @@ function tokenize(text: string): Token[] {
     } else if (c === '*' && next === '*') {
       tokens.push({ kind: 'bold' });
       i += 2;
-    } else if ((c === 'h' || c === 'H') && URL_START.test(text.slice(i, i + 8))) {
+    } else if (c === 'h' && URL_START.test(text.slice(i, i + 8))) {
       URL_HERE.lastIndex = i;
       const url = URL_HERE.exec(text)?.[0];
       if (url) {
