@@ -83,6 +83,23 @@ describe('configuration errors', () => {
     expect(result.stderr).toContain('comand: unknown key (check its spelling)');
   });
 
+  it('refuse a time zone the runtime does not know, and show times in the one configured', () => {
+    const bad = join(work, 'zone.yaml');
+    writeFileSync(bad, 'timeZone: Europe/Atlantis\n');
+    const refused = run(['config', 'check', bad]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('timeZone: must be an IANA time zone like UTC, Europe/Berlin');
+    const berlin = join(work, 'berlin.yaml');
+    writeFileSync(berlin, 'timeZone: Europe/Berlin\nstore:\n  sqlite:\n    path: ./berlin.db\n');
+    run(['--config', berlin, '--shell'], '/ops help\n');
+    const audit = run(['--config', berlin, '--shell', '--role', 'admin'], '/ops audit\n');
+    // The audit log's times in Berlin, zone named (it printed `(UTC)` times only before).
+    expect(audit.stdout).toContain('| when | user | channel | command |');
+    expect(audit.stdout).toMatch(
+      /\| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T \| local \| shell \| help \| ok \|/,
+    );
+  });
+
   it('answer a bad flag with the usage', () => {
     const result = run(['--rol', 'admin']);
     expect(result.status).toBe(2);
