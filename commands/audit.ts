@@ -1,6 +1,7 @@
 import { formatDuration } from '../src/duration.js';
 import type { CommandGroup } from '../src/router/spec.js';
 import { escapeChat } from '../src/text/escape.js';
+import { formatTimeSeconds } from '../src/text/time.js';
 
 export const audit: CommandGroup = {
   name: 'audit',
@@ -26,7 +27,7 @@ export const audit: CommandGroup = {
           ? '--limit must be a whole number from 1 to 200'
           : undefined,
       run: async (ctx) => {
-        const { store, now } = ctx.services;
+        const { store, now, config } = ctx.services;
         const query: { username?: string; since?: number; limit: number } = {
           limit: (ctx.args.limit as number) ?? 20,
         };
@@ -38,13 +39,13 @@ export const audit: CommandGroup = {
           return;
         }
         const rows = entries.map((e) => {
-          const when = new Date(e.at).toISOString().replace('T', ' ').slice(0, 19);
+          const when = formatTimeSeconds(e.at, config.timeZone);
           return `| ${when} | ${escapeChat(e.username)} | ${escapeChat(e.channelName)} | ${escapeChat(e.command)} | ${e.outcome} | ${formatDuration(e.durationMs)} | ${escapeChat(e.detail.slice(0, 120))} |`;
         });
         await ctx.reply({
           title: `Audit: ${entries.length} most recent`,
           text: [
-            '| when (UTC) | user | channel | command | outcome | took | detail |',
+            '| when | user | channel | command | outcome | took | detail |',
             '|---|---|---|---|---|---|---|',
             ...rows,
           ].join('\n'),

@@ -3,6 +3,7 @@ import type { DrillData } from '../src/drills/engine.js';
 import { formatDuration } from '../src/duration.js';
 import type { CommandContext } from '../src/router/spec.js';
 import { escapeChat } from '../src/text/escape.js';
+import { formatTime } from '../src/text/time.js';
 
 const NO_CLUSTERS =
   'Drills need the clusters they run on: add `clusters:` (name, kubeconfig and context, or inCluster) to the config.';
@@ -85,7 +86,7 @@ export async function drillStatus(ctx: CommandContext): Promise<void> {
   if (runs.length === 0) return void (await ctx.reply('No drill has run yet.'));
   const rows = runs.map((r) => {
     const data = r.data as DrillData;
-    const at = new Date(r.startedAt).toISOString().replace('T', ' ').slice(0, 16);
+    const at = formatTime(r.startedAt, ctx.services.config.timeZone);
     const result =
       r.finishedAt === undefined
         ? data.awaitingLeader
@@ -96,7 +97,7 @@ export async function drillStatus(ctx: CommandContext): Promise<void> {
   });
   await ctx.reply({
     title: 'Drills: running and recent',
-    text: ['| started (UTC) | drill | cluster | by | result |', '|---|---|---|---|---|', ...rows].join('\n'),
+    text: ['| started | drill | cluster | by | result |', '|---|---|---|---|---|', ...rows].join('\n'),
   });
 }
 

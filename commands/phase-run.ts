@@ -3,13 +3,10 @@ import { formatDuration } from '../src/duration.js';
 import type { PhaseData } from '../src/phases/engine.js';
 import type { CommandContext } from '../src/router/spec.js';
 import { escapeChat } from '../src/text/escape.js';
+import { formatTime } from '../src/text/time.js';
 
 const NO_CLUSTERS =
   'Phases need the clusters they change: add `clusters:` (name, kubeconfig and context, or inCluster) to the config.';
-
-function when(ms: number): string {
-  return `${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
-}
 
 export async function phaseList(ctx: CommandContext): Promise<void> {
   const engine = ctx.services.phases;
@@ -18,7 +15,7 @@ export async function phaseList(ctx: CommandContext): Promise<void> {
   for (const [i, def] of engine.definitions().entries()) {
     const last = await engine.lastRun(def.name);
     const state = last
-      ? `${last.state} (${escapeChat(last.startedBy)}, ${when(last.startedAt)})`
+      ? `${last.state} (${escapeChat(last.startedBy)}, ${formatTime(last.startedAt, ctx.services.config.timeZone)})`
       : 'never run';
     rows.push(
       `| ${i + 1} | ${def.name} | ${escapeChat(def.title)} | ${def.dependsOn.join(', ') || '—'} | ${def.flux.length} | ${def.checks.length} | ${state} |`,
@@ -54,7 +51,7 @@ export async function phaseStatus(ctx: CommandContext): Promise<void> {
     .slice(1)
     .map(
       (r) =>
-        `${(r.data as PhaseData).action} by ${escapeChat(r.startedBy)} at ${when(r.startedAt)}: ${r.state}`,
+        `${(r.data as PhaseData).action} by ${escapeChat(r.startedBy)} at ${formatTime(r.startedAt, ctx.services.config.timeZone)}: ${r.state}`,
     );
   const took = last.finishedAt !== undefined ? ` in ${formatDuration(last.finishedAt - last.startedAt)}` : '';
   await ctx.reply({

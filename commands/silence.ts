@@ -1,9 +1,9 @@
 import type { AlertmanagerApi, Silence } from '../src/alerts/alertmanager-api.js';
-import { utcMinute } from '../src/alerts/format-duration.js';
 import { formatMatchers, type Matcher, matchesEverything, parseMatchers } from '../src/alerts/matchers.js';
 import { allows } from '../src/auth/permissions.js';
 import type { Args, CommandContext, CommandGroup } from '../src/router/spec.js';
 import { escapeChat, inlineCode } from '../src/text/escape.js';
+import { formatTime } from '../src/text/time.js';
 
 /** The matcher words as typed (the tokenizer has taken the quotes off), parsed. */
 function matchersOf(args: Args): { matchers: Matcher[] } | { error: string } {
@@ -43,9 +43,9 @@ async function talking<T>(ctx: CommandContext, work: () => Promise<T>): Promise<
   }
 }
 
-function describeSilence(silence: Silence): string {
-  const left = silence.state === 'active' ? `until ${utcMinute(silence.endsAt)}` : silence.state;
-  return `${inlineCode(silence.id)} ${inlineCode(formatMatchers(silence.matchers))} ${left}, by ${escapeChat(silence.createdBy)}: ${escapeChat(silence.comment)}${silence.state === 'pending' ? ` (starts ${utcMinute(silence.startsAt)})` : ''}`;
+function describeSilence(silence: Silence, timeZone: string): string {
+  const left = silence.state === 'active' ? `until ${formatTime(silence.endsAt, timeZone)}` : silence.state;
+  return `${inlineCode(silence.id)} ${inlineCode(formatMatchers(silence.matchers))} ${left}, by ${escapeChat(silence.createdBy)}: ${escapeChat(silence.comment)}${silence.state === 'pending' ? ` (starts ${formatTime(silence.startsAt, timeZone)})` : ''}`;
 }
 
 const amOption = {
@@ -117,7 +117,7 @@ export const silence: CommandGroup = {
         );
         if (id === undefined) return;
         await ctx.reply(
-          `Silenced ${inlineCode(formatMatchers(parsed.matchers))} in ${escapeChat(am.name)} until ${utcMinute(endsAt)}: silence ${inlineCode(id)}, by ${escapeChat(ctx.user.username)}.`,
+          `Silenced ${inlineCode(formatMatchers(parsed.matchers))} in ${escapeChat(am.name)} until ${formatTime(endsAt, ctx.services.config.timeZone)}: silence ${inlineCode(id)}, by ${escapeChat(ctx.user.username)}.`,
         );
       },
     },
@@ -158,7 +158,7 @@ export const silence: CommandGroup = {
         }
         await ctx.reply({
           title: `${live.length} silence${live.length === 1 ? '' : 's'} in ${escapeChat(am.name)}`,
-          text: live.map((s) => `- ${describeSilence(s)}`).join('\n'),
+          text: live.map((s) => `- ${describeSilence(s, ctx.services.config.timeZone)}`).join('\n'),
         });
       },
     },
@@ -216,7 +216,7 @@ export const silence: CommandGroup = {
         const newId = await talking(ctx, () => am.extendSilence(id, ctx.args.for as number, now));
         if (newId === undefined) return;
         const silence = await talking(ctx, () => am.getSilence(newId));
-        const until = silence ? ` until ${utcMinute(silence.endsAt)}` : '';
+        const until = silence ? ` until ${formatTime(silence.endsAt, ctx.services.config.timeZone)}` : '';
         const renamed =
           newId === id ? '' : ` (it had ended, so Alertmanager made it a new silence ${inlineCode(newId)})`;
         await ctx.reply(

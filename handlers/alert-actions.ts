@@ -8,7 +8,6 @@
 
 import type { AlertmanagerDirectory } from '../src/alerts/alertmanager-api.js';
 import type { AlertDelivery } from '../src/alerts/delivery.js';
-import { utcMinute } from '../src/alerts/format-duration.js';
 import { groupLabelsForRouting } from '../src/alerts/group.js';
 import { formatMatchers, type Matcher } from '../src/alerts/matchers.js';
 import { ALERT_ACTIONS } from '../src/alerts/render.js';
@@ -26,6 +25,7 @@ import type { FeatureContext } from '../src/feature.js';
 import type { ActionEvent, DialogAnswer } from '../src/ports.js';
 import type { AuditOutcome } from '../src/store/store.js';
 import { escapeChat, inlineCode } from '../src/text/escape.js';
+import { formatTime } from '../src/text/time.js';
 
 export interface AlertActionDeps {
   delivery: AlertDelivery;
@@ -114,7 +114,7 @@ export function registerAlertActions(ctx: FeatureContext, deps: AlertActionDeps)
       });
       await say(
         event,
-        `Silenced until ${utcMinute(until)} in ${escapeChat(am.name)}: silence ${inlineCode(id)} on ${inlineCode(formatMatchers(matchers))}.`,
+        `Silenced until ${formatTime(until, ctx.config.timeZone)} in ${escapeChat(am.name)}: silence ${inlineCode(id)} on ${inlineCode(formatMatchers(matchers))}.`,
       );
       return { outcome: 'ok', detail: `silence ${id} in ${am.name}` };
     }),

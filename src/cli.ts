@@ -6,15 +6,19 @@ import parseArgs from 'yargs-parser';
 import { ConfigError, loadConfig } from './config/load.js';
 import { ROLES, type Role } from './config/schema.js';
 import { StartError, startBot } from './main.js';
+import { packageVersion } from './version.js';
 
 const USAGE = `Usage:
   coxswain [--config FILE] [--shell] [--role viewer|operator|admin] [--port N]
   coxswain config check FILE
+  coxswain --version | --help
 
   --config FILE   the YAML config (default ./coxswain.yaml; COXSWAIN_* variables override it)
   --shell         use the built-in shell adapter even when a chat platform is configured
   --role R        the shell user's role (default viewer)
   --port N        serve HTTP (probes, metrics, hooks) on this port
+  -v, --version   print the version and exit
+  -h, --help      print this help and exit
 `;
 
 function fail(message: string, code = 2): never {
@@ -27,13 +31,18 @@ async function main(argv: string[]): Promise<void> {
     string: ['config', 'role'],
     boolean: ['shell', 'help', 'version'],
     number: ['port'],
+    alias: { help: ['h'], version: ['v'] },
     configuration: { 'camel-case-expansion': false, 'parse-positional-numbers': false },
   });
-  const known = new Set(['_', 'config', 'role', 'shell', 'help', 'version', 'port']);
+  const known = new Set(['_', 'config', 'role', 'shell', 'help', 'h', 'version', 'v', 'port']);
   const unknown = Object.keys(args).filter((key) => !known.has(key));
   if (unknown.length > 0) fail(`unknown option ${unknown.map((k) => `--${k}`).join(', ')}\n${USAGE}`);
   if (args.help) {
     process.stdout.write(USAGE);
+    return;
+  }
+  if (args.version) {
+    process.stdout.write(`coxswain ${packageVersion()}\n`);
     return;
   }
   const words = args._.map(String);

@@ -41,6 +41,8 @@ export interface DeliveryOptions {
   log: Logger;
   metrics: AlertMetrics;
   alerts: Config['alerts'];
+  /** The zone the posts show times in (config `timeZone`); unset: UTC. */
+  timeZone?: string;
   now?: () => number;
   /** Waits between chat calls to respect the rate; tests pass one that advances a fake clock. */
   sleep?: (ms: number) => Promise<void>;
@@ -298,9 +300,10 @@ export class AlertDelivery {
   }
 
   private render(group: GroupState, target: RouteTarget) {
+    const timeZone = this.options.timeZone ?? 'UTC';
     return renderGroup(
       group,
-      target.mention ? { now: this.now(), mention: target.mention } : { now: this.now() },
+      target.mention ? { now: this.now(), timeZone, mention: target.mention } : { now: this.now(), timeZone },
     );
   }
 
@@ -442,7 +445,12 @@ export class AlertDelivery {
     const { chat, alerts, log } = this.options;
     for (const [channelId, storm] of this.storms) {
       if (!storm.dirty || storm.stats.groups === 0) continue;
-      const message = renderStorm(storm.stats, alerts.storm.threshold, alerts.storm.window);
+      const message = renderStorm(
+        storm.stats,
+        alerts.storm.threshold,
+        alerts.storm.window,
+        this.options.timeZone,
+      );
       try {
         if (storm.postRef) {
           const ref = storm.postRef;

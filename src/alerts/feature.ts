@@ -51,6 +51,7 @@ export function alertsFeature(deps: AlertsFeatureDeps): Feature {
         log,
         metrics,
         alerts: config.alerts,
+        timeZone: config.timeZone,
         now,
         // Looked up per alert: the incidents feature may start after this one.
         onDelivered: async (alert) => ctx.services.incidents?.alertChanged(alert),

@@ -9,8 +9,3 @@ export function humanDuration(ms: number): string {
   const d = Math.floor(h / 24);
   return h % 24 === 0 ? `${d} d` : `${d} d ${h % 24} h`;
 }
-
-/** `2026-11-23 14:05 UTC`: unambiguous for a team across time zones. */
-export function utcMinute(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}

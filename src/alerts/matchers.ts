@@ -1,8 +1,13 @@
 /**
  * Alertmanager's label matchers (`alertname="X", severity=~"warn.*"`), parsed the way amtool
- * reads them, for config routes and for silences typed in chat. Regexes are anchored, as in
- * Alertmanager. Chat tokenizing may already have removed the quotes, so unquoted values work too.
+ * reads them, for config routes and for silences typed in chat. Regexes are RE2, as in
+ * Alertmanager (Go's regexp: `(?i)`, `[[:alpha:]]`, no lookahead or backreferences), compiled
+ * with re2js and anchored as Alertmanager anchors them, `^(?:re)$`; a JavaScript RegExp would
+ * accept other patterns and match other values. Chat tokenizing may already have removed the
+ * quotes, so unquoted values work too.
  */
+import { RE2JS } from 're2js';
+
 export type MatchType = '=' | '!=' | '=~' | '!~';
 
 export interface Matcher {
@@ -72,9 +77,10 @@ export function parseMatchers(input: string): ParseResult {
       while (i < text.length && text[i] !== ',' && !NEXT_MATCHER.test(text.slice(i))) value += text[i++];
       value = value.trim();
     }
-    if ((op === '=~' || op === '!~') && !validRegex(value))
+    const regexError = op === '=~' || op === '!~' ? re2Error(value) : undefined;
+    if (regexError !== undefined)
       return {
-        error: `the value of ${name}${op} is not a valid regular expression: ${JSON.stringify(value)}`,
+        error: `the value of ${name}${op} is not a valid regular expression (RE2, as Alertmanager reads it): ${JSON.stringify(value)}: ${regexError}`,
       };
     matchers.push({ name, type: op, value });
     skipSpace();
@@ -85,20 +91,31 @@ export function parseMatchers(input: string): ParseResult {
   return { matchers };
 }
 
-function validRegex(source: string): boolean {
+/** Why Alertmanager would refuse this regex, or undefined when it compiles. */
+function re2Error(source: string): string | undefined {
   try {
-    new RegExp(`^(?:${source})$`);
-    return true;
-  } catch {
-    return false;
+    anchored(source);
+    return undefined;
+  } catch (error) {
+    // The parser's message quotes the anchored text; say it about what the person wrote.
+    const message = error instanceof Error ? error.message : String(error);
+    return message
+      .replace(/^error parsing regexp: /, '')
+      .replace(/`\^\(\?:/, '`')
+      .replace(/\)\$`$/, '`');
   }
 }
 
-const compiled = new Map<string, RegExp>();
-function anchored(source: string): RegExp {
+const compiled = new Map<string, RE2JS>();
+/**
+ * Alertmanager compiles `^(?:` + value + `)$` (pkg/labels/matcher.go) and calls Go's MatchString, a
+ * search: `a)|(b` becomes `^(?:a)|(b)$`, which matches "axyz". So this searches too (`test`, not the
+ * whole-input `matches`).
+ */
+function anchored(source: string): RE2JS {
   let regex = compiled.get(source);
   if (!regex) {
-    regex = new RegExp(`^(?:${source})$`);
+    regex = RE2JS.compile(`^(?:${source})$`);
     if (compiled.size > 1000) compiled.clear();
     compiled.set(source, regex);
   }
@@ -124,14 +141,30 @@ export function matchesAll(matchers: readonly Matcher[], labels: Readonly<Record
   return matchers.every((m) => matchesOne(m, labels));
 }
 
-const PROBES = ['', 'x', 'critical', 'some-value_123', 'Ω ∆ 7'];
+/**
+ * Label values a matcher must accept to count as matching everything: the missing label (''),
+ * both cases, digits, punctuation, spaces and non-ASCII, so that `(?i)critical`, `[[:alpha:]]*`
+ * or `\\S*` do not count and `.*`, `(?s).*` or `!="nope"` do. Single-line, as label values are.
+ */
+export const EVERYTHING_PROBES: readonly string[] = [
+  '',
+  'x',
+  'X',
+  'critical',
+  'CRITICAL',
+  '0',
+  'some-value_123',
+  'a b',
+  'Ω ∆ 7',
+  '😀',
+];
 
 /**
  * True when the matchers would select every alert: none at all, or each one accepts any value
  * (`=~".*"` and the like). Such a silence mutes the whole platform.
  */
 export function matchesEverything(matchers: readonly Matcher[]): boolean {
-  return matchers.every((m) => PROBES.every((probe) => matchesOne(m, { [m.name]: probe })));
+  return matchers.every((m) => EVERYTHING_PROBES.every((probe) => matchesOne(m, { [m.name]: probe })));
 }
 
 export function formatMatcher(m: Matcher): string {

@@ -7,7 +7,8 @@
 import { type AlertButtonInput, openIncidentButton } from '../incidents/feature.js';
 import type { Message, MessageButton, MessageField, MessageLink, Severity } from '../message.js';
 import { escapeChat } from '../text/escape.js';
-import { humanDuration, utcMinute } from './format-duration.js';
+import { formatTime } from '../text/time.js';
+import { humanDuration } from './format-duration.js';
 import {
   type GroupState,
   groupEndedAt,
@@ -29,6 +30,8 @@ const MAX_LISTED = 10;
 
 export interface RenderOptions {
   now: number;
+  /** The zone times are shown in (config `timeZone`); unset: UTC. */
+  timeZone?: string;
   /** On-call to mention; only used while the group is firing and critical. */
   mention?: string;
 }
@@ -45,6 +48,7 @@ export function severityOf(group: GroupState): Severity {
 
 export function renderGroup(group: GroupState, options: RenderOptions): Message {
   const status = groupStatus(group);
+  const zone = options.timeZone ?? 'UTC';
   const alerts = Object.values(group.alerts);
   const firing = alerts.filter((a) => a.status === 'firing');
   const labels = groupLabelsForRouting(group);
@@ -67,10 +71,10 @@ export function renderGroup(group: GroupState, options: RenderOptions): Message 
     if (alerts.length > MAX_LISTED) lines.push(`- … and ${alerts.length - MAX_LISTED} more`);
   }
   for (const ack of group.acks)
-    lines.push(`Acknowledged by ${escapeChat(ack.user)} at ${utcMinute(ack.at)}.`);
+    lines.push(`Acknowledged by ${escapeChat(ack.user)} at ${formatTime(ack.at, zone)}.`);
   for (const silence of group.silences) {
     lines.push(
-      `Silenced by ${escapeChat(silence.user)} until ${utcMinute(silence.until)} (silence ${escapeChat(silence.id)} in ${escapeChat(silence.alertmanager)}).`,
+      `Silenced by ${escapeChat(silence.user)} until ${formatTime(silence.until, zone)} (silence ${escapeChat(silence.id)} in ${escapeChat(silence.alertmanager)}).`,
     );
   }
 
@@ -81,7 +85,7 @@ export function renderGroup(group: GroupState, options: RenderOptions): Message 
   }
   const startedAt = groupStartedAt(group);
   if (startedAt !== undefined) {
-    fields.push({ title: 'started', value: utcMinute(startedAt), short: true });
+    fields.push({ title: 'started', value: formatTime(startedAt, zone), short: true });
     const end = status === 'resolved' ? (groupEndedAt(group) ?? options.now) : options.now;
     fields.push({
       title: status === 'resolved' ? 'lasted' : 'firing for',
@@ -177,7 +181,7 @@ export interface StormStats {
   byAlertname: Map<string, number>;
 }
 
-export function renderStorm(stats: StormStats, threshold: number, window: string): Message {
+export function renderStorm(stats: StormStats, threshold: number, window: string, timeZone = 'UTC'): Message {
   const top = [...stats.byAlertname.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, 5)
@@ -187,7 +191,7 @@ export function renderStorm(stats: StormStats, threshold: number, window: string
     title: 'Alert storm',
     severity: 'critical',
     text:
-      `${stats.alerts} alerts in ${stats.groups} groups since ${utcMinute(stats.since)}, top: ${top || 'none'}.\n` +
+      `${stats.alerts} alerts in ${stats.groups} groups since ${formatTime(stats.since, timeZone)}, top: ${top || 'none'}.\n` +
       `More than ${threshold} new alert groups in ${window}: new groups are counted here instead of posted ` +
       'one by one until it calms down. Every alert is kept; see Alertmanager for the full list.',
   };

@@ -2,6 +2,7 @@
  * The configuration schema. Every key is documented in deploy/examples/coxswain.yaml; a unit
  * test keeps the two in step. Defaults here are what a single replica in a shell needs.
  */
+
 import { z } from 'zod';
 import { parseMatchers } from '../alerts/matchers.js';
 import { operationsSchema } from '../drills/config-schema.js';
@@ -13,6 +14,7 @@ import {
   schedulesSchema,
 } from '../health/config-schema.js';
 import { incidentsSchema, oncallSchema } from '../incidents/config-schema.js';
+import { isTimeZone, TIME_ZONE_PROBLEM } from '../text/time.js';
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -114,6 +116,9 @@ export const configSchema = z.strictObject({
     .string()
     .regex(/^\/[a-z][a-z0-9_-]{0,31}$/, { error: 'must be a slash and a lowercase word, like /ops' })
     .default('/ops'),
+  // The IANA time zone of every time coxswain shows (alert posts, silences, incidents, drills,
+  // phases, the audit log), each named: 2026-12-04 15:02 CET.
+  timeZone: z.string().refine(isTimeZone, { error: TIME_ZONE_PROBLEM }).default('UTC'),
   http: z
     .strictObject({
       host: nonEmpty().default('0.0.0.0'),

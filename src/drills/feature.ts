@@ -62,6 +62,7 @@ export function operationsFeature(deps: OperationsDeps): Feature {
         now: ctx.services.now,
         tickMs: parseDuration(ops.phases.interval) as number,
         isLeader,
+        timeZone: ctx.config.timeZone,
       });
       drills = new DrillEngine({
         store: ctx.store,

@@ -5,12 +5,11 @@
 import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
+import { isTimeZone, TIME_ZONE_PROBLEM } from '../text/time.js';
 import { rotaProblem, WEEKDAY_NAMES } from './rota.js';
-import { isTimeZone } from './time-zone.js';
 
 const nonEmpty = () => z.string().min(1, { error: 'must not be empty' });
-const timeZone = () =>
-  z.string().refine(isTimeZone, { error: 'must be an IANA time zone like UTC or Europe/Berlin' });
+const timeZone = () => z.string().refine(isTimeZone, { error: TIME_ZONE_PROBLEM });
 const duration = () =>
   z.string().refine((value) => parseDuration(value) !== undefined, {
     error: 'must be a duration like 90s, 2m, 1h or 1h30m',
@@ -33,8 +32,9 @@ export const incidentsSchema = z
   .strictObject({
     // Create rooms as private channels.
     private: z.boolean().default(true),
-    // The zone of the date in room names and of the times on timelines.
-    timeZone: timeZone().default('UTC'),
+    // The zone of the date in room names and of the times on timelines; unset: the top-level
+    // timeZone.
+    timeZone: timeZone().optional(),
     // Where sev 1..announceUpTo incidents are announced; unset: not announced.
     announceChannel: nonEmpty().optional(),
     announceUpTo: z.number().int().min(1).max(4).default(2),

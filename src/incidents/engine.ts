@@ -16,6 +16,7 @@ import {
 } from '../ports.js';
 import type { Incident, Store, TimelineEntry } from '../store/store.js';
 import { escapeChat, inlineCode } from '../text/escape.js';
+import { compactDate } from '../text/time.js';
 import type { IncidentsConfig, OncallConfig } from './config-schema.js';
 import {
   handoverReminder,
@@ -32,7 +33,6 @@ import {
 } from './render.js';
 import { roomName } from './room-name.js';
 import { shiftAt, splitPeople } from './rota.js';
-import { compactDate } from './time-zone.js';
 
 /** A problem the person who asked can fix; its message is a sentence shown to them. */
 export class IncidentError extends Error {}
@@ -59,6 +59,8 @@ export interface OpenRequest {
 
 export interface IncidentEngineDeps {
   incidents: IncidentsConfig;
+  /** The top-level display zone, used when incidents.timeZone is not set (unset: UTC). */
+  timeZone?: string;
   oncall: OncallConfig;
   store: Store;
   chat: ChatPort;
@@ -87,7 +89,7 @@ export class IncidentEngine {
   }
 
   get timeZone(): string {
-    return this.deps.incidents.timeZone;
+    return this.deps.incidents.timeZone ?? this.deps.timeZone ?? 'UTC';
   }
 
   /** A channel as a link in message text, the way this platform writes one (Mattermost `~name`). */

@@ -49,6 +49,7 @@ export function incidentsFeature(): Feature {
       const { config, services } = ctx;
       const built = new IncidentEngine({
         incidents: config.incidents,
+        timeZone: config.timeZone,
         oncall: config.oncall,
         store: ctx.store,
         chat: ctx.chat,

@@ -7,8 +7,8 @@ import { formatDuration } from '../duration.js';
 import type { Message, MessageLink, Severity } from '../message.js';
 import type { Incident, IncidentAlert, TimelineEntry } from '../store/store.js';
 import { escapeChat, inlineCode } from '../text/escape.js';
+import { formatShort, formatStamp, formatTime } from '../text/time.js';
 import { mention, type Shift } from './rota.js';
-import { formatShort, formatStamp } from './time-zone.js';
 
 export function sevLabel(severity: number): string {
   return `SEV${severity}`;
@@ -111,16 +111,16 @@ export function postmortemMarkdown(
   );
   const firstAlert = alerts[0];
   const detection = firstAlert
-    ? `Alert ${alertLine(firstAlert)}; the room was opened by ${who(incident.createdBy)} at ${formatStamp(incident.createdAt, timeZone)}.`
-    : `Opened by hand by ${who(incident.createdBy)} at ${formatStamp(incident.createdAt, timeZone)}; no alert was linked. _Why did no alert fire?_`;
+    ? `Alert ${alertLine(firstAlert)}; the room was opened by ${who(incident.createdBy)} at ${formatTime(incident.createdAt, timeZone)}.`
+    : `Opened by hand by ${who(incident.createdBy)} at ${formatTime(incident.createdAt, timeZone)}; no alert was linked. _Why did no alert fire?_`;
   return [
     `# Postmortem: ${escapeChat(incident.title)}`,
     '',
     `- Room: ${escapeChat(incident.channelName)}`,
     `- Severity: ${sevLabel(incident.severity)} at resolution, worst ${sevLabel(worst)}`,
     `- Cluster: ${incident.cluster ? escapeChat(incident.cluster) : 'not given'}`,
-    `- Opened: ${formatStamp(incident.createdAt, timeZone)} by ${who(incident.createdBy)}`,
-    `- Resolved: ${formatStamp(resolvedAt, timeZone)} (${timeZone}), after ${formatDuration(resolvedAt - incident.createdAt)}`,
+    `- Opened: ${formatTime(incident.createdAt, timeZone)} by ${who(incident.createdBy)}`,
+    `- Resolved: ${formatTime(resolvedAt, timeZone)}, after ${formatDuration(resolvedAt - incident.createdAt)}`,
     `- Commander: ${who(incident.commander)}; comms: ${who(incident.comms)}`,
     '',
     '## Summary',
@@ -164,7 +164,7 @@ export function statusMessage(
   const state =
     incident.state === 'open'
       ? `open for ${formatDuration(now - incident.createdAt)}`
-      : `resolved ${formatStamp(incident.resolvedAt ?? incident.createdAt, timeZone)}${incident.archivedAt ? ', room archived' : ''}`;
+      : `resolved ${formatTime(incident.resolvedAt ?? incident.createdAt, timeZone)}${incident.archivedAt ? ', room archived' : ''}`;
   return {
     title: `${sevLabel(incident.severity)} · ${escapeChat(incident.title)}`,
     severity: incident.state === 'open' ? messageSeverity(incident.severity) : 'ok',
@@ -191,7 +191,7 @@ export function listMessage(
   if (incidents.length === 0) return { text: onlyOpen ? 'No open incidents.' : 'No incidents yet.' };
   const rows = incidents.map(
     (i) =>
-      `| ${i.id} | ${link(i.channelName)} | ${sevLabel(i.severity)} | ${i.state}${i.archivedAt ? ' (archived)' : ''} | ${escapeChat(i.title)} | ${who(i.commander)} | ${formatStamp(i.createdAt, timeZone)} |`,
+      `| ${i.id} | ${link(i.channelName)} | ${sevLabel(i.severity)} | ${i.state}${i.archivedAt ? ' (archived)' : ''} | ${escapeChat(i.title)} | ${who(i.commander)} | ${formatTime(i.createdAt, timeZone)} |`,
   );
   return {
     title: onlyOpen ? 'Open incidents' : 'Incidents',

@@ -2,7 +2,7 @@
  * Who is on call: each team's people take turns, handing over at a local time every day or on
  * one weekday each week, counted from the date the first of them went on call.
  */
-import { dateOfDay, dayNumber, localTime, zonedInstant } from './time-zone.js';
+import { dateOfDay, dayNumber, localTime, zonedInstant } from '../text/time.js';
 
 export const WEEKDAY_NAMES = [
   'sunday',

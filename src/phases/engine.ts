@@ -22,6 +22,7 @@ import type { Message } from '../message.js';
 import type { PostRef } from '../ports.js';
 import type { Run, Store } from '../store/store.js';
 import { escapeChat } from '../text/escape.js';
+import { formatTimeSeconds } from '../text/time.js';
 import { WakeableSleeps } from '../wakeable-sleep.js';
 import { type CheckResult, runChecks } from './checks.js';
 import type { FluxObjectSpec, PhaseDefinition, PhasesFile } from './definitions.js';
@@ -79,6 +80,8 @@ export interface PhaseEngineOptions {
   staleAfterMs?: number;
   /** Whether this replica leads; only the leader drives runs (see DrillEngineOptions.isLeader). */
   isLeader?: () => boolean;
+  /** The zone run posts show times in (config `timeZone`); unset: UTC. */
+  timeZone?: string;
 }
 
 export type PhaseStartResult =
@@ -519,11 +522,11 @@ export class PhaseEngine {
     const checks = (data.checks ?? []).map(
       (c) => `${c.ok ? '✔' : '✖'} ${escapeChat(c.name)} on ${c.cluster}: ${escapeChat(c.detail)}`,
     );
-    const when = new Date(run.startedAt).toISOString().replace('T', ' ').slice(0, 19);
+    const when = formatTimeSeconds(run.startedAt, this.options.timeZone ?? 'UTC');
     return {
       title: `Phase ${run.name}: ${data.action === 'pause' ? 'paused' : run.state}`,
       text: [
-        `${data.action === 'pause' ? 'Paused' : 'Run'} by ${escapeChat(run.startedBy)} at ${when} UTC.`,
+        `${data.action === 'pause' ? 'Paused' : 'Run'} by ${escapeChat(run.startedBy)} at ${when}.`,
         ...(data.reason ? [escapeChat(data.reason)] : []),
         ...lines,
         ...(checks.length ? ['Success checks:', ...checks] : []),

@@ -3,7 +3,7 @@
  * HTTP on loopback, real signals. Needs `npm run build` (the test script runs it first).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -83,6 +83,23 @@ describe('configuration errors', () => {
     expect(result.stderr).toContain('comand: unknown key (check its spelling)');
   });
 
+  it('refuse a time zone the runtime does not know, and show times in the one configured', () => {
+    const bad = join(work, 'zone.yaml');
+    writeFileSync(bad, 'timeZone: Europe/Atlantis\n');
+    const refused = run(['config', 'check', bad]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain('timeZone: must be an IANA time zone like UTC, Europe/Berlin');
+    const berlin = join(work, 'berlin.yaml');
+    writeFileSync(berlin, 'timeZone: Europe/Berlin\nstore:\n  sqlite:\n    path: ./berlin.db\n');
+    run(['--config', berlin, '--shell'], '/ops help\n');
+    const audit = run(['--config', berlin, '--shell', '--role', 'admin'], '/ops audit\n');
+    // The audit log's times in Berlin, zone named (it printed `(UTC)` times only before).
+    expect(audit.stdout).toContain('| when | user | channel | command |');
+    expect(audit.stdout).toMatch(
+      /\| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T \| local \| shell \| help \| ok \|/,
+    );
+  });
+
   it('answer a bad flag with the usage', () => {
     const result = run(['--rol', 'admin']);
     expect(result.status).toBe(2);
@@ -138,3 +155,31 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promi
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+describe('coxswain --version and --help', () => {
+  const version = (
+    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    }
+  ).version;
+
+  // Without the option handled, --version started the bot: the shell read stdin and printed its prompt.
+  for (const flag of ['--version', '-v']) {
+    it(`${flag} prints the package version and exits 0 without starting the bot`, () => {
+      const result = run([flag], '/ops help\n');
+      expect(result.status).toBe(0);
+      expect(result.stdout).toBe(`coxswain ${version}\n`);
+      expect(result.stderr).toBe('');
+    });
+  }
+
+  for (const flag of ['--help', '-h']) {
+    it(`${flag} prints the usage, which names --version, and exits 0`, () => {
+      const result = run([flag], '/ops help\n');
+      expect(result.status).toBe(0);
+      expect(result.stdout).toMatch(/^Usage:\n {2}coxswain /);
+      expect(result.stdout).toContain('-v, --version');
+      expect(result.stdout).not.toContain('**/ops help**');
+    });
+  }
+});

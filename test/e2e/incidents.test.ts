@@ -10,8 +10,8 @@ import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../src/config/schema.js';
 import { openIncidentButton } from '../../src/incidents/feature.js';
-import { compactDate } from '../../src/incidents/time-zone.js';
 import { type Bot, startBot } from '../../src/main.js';
+import { compactDate } from '../../src/text/time.js';
 
 const work = mkdtempSync(join(tmpdir(), 'coxswain-incidents-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -9,6 +9,7 @@
  */
 import type { Message, MessageButton, Severity } from '../../../src/message.js';
 import type { ActionSigner } from '../../../src/security/signing.js';
+import { toRocketChatMarkup } from './markup.js';
 
 const WEEK_MS = 7 * 86_400_000;
 export const BLOCK_ID_PREFIX = 'coxswain';
@@ -65,13 +66,16 @@ export interface RenderOptions {
   botUsername: string;
 }
 
-/** The message text: what chat.update can carry. */
+/**
+ * The message text: what chat.update can carry. Written in coxswain's markdown, then turned
+ * into what Rocket.Chat's message parser reads (markup.ts).
+ */
 export function renderText(message: Message): string {
   const parts: string[] = [];
-  if (message.title) parts.push(`*${message.title}*`);
+  if (message.title) parts.push(`**${message.title}**`);
   if (message.text) parts.push(message.text);
-  for (const field of message.fields ?? []) parts.push(`*${field.title}:* ${field.value}`);
-  return parts.join('\n');
+  for (const field of message.fields ?? []) parts.push(`**${field.title}:** ${field.value}`);
+  return toRocketChatMarkup(parts.join('\n'));
 }
 
 export function renderMessage(message: Message, options: RenderOptions): RenderedMessage {

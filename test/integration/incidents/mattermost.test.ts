@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
-import { compactDate } from '../../../src/incidents/time-zone.js';
 import { type Bot, startBot } from '../../../src/main.js';
+import { compactDate } from '../../../src/text/time.js';
 import { Api, ApiError, freePort } from '../../stack/mattermost/server.js';
 import { TcpProxy } from '../mattermost/tcp-proxy.js';
 

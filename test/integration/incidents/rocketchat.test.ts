@@ -17,8 +17,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { compactDate } from '../../../src/incidents/time-zone.js';
 import { type Bot, startBot } from '../../../src/main.js';
+import { compactDate } from '../../../src/text/time.js';
 import { freePort } from '../../support/free-port.js';
 import {
   type DoubleMessage,

@@ -182,7 +182,7 @@ describe('Rocket.Chat updates take buttons away (protocol double)', () => {
       text: 'silenced for 1h by @bob',
       severity: 'warning',
     });
-    expect(stored.msg).toBe('*DiskPressure*\nsilenced for 1h by @bob');
+    expect(stored.msg).toBe('**DiskPressure**\nsilenced for 1h by @bob');
     const after = stored.attachments as Attachment[];
     expect(after.flatMap((a) => a.actions ?? [])).toEqual([]);
     expect(after[0]?.color).toBe('#ffd21f');

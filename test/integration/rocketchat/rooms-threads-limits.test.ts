@@ -89,7 +89,7 @@ describe('Rocket.Chat rooms and threads (protocol double)', () => {
     await adapter.update(root, { title: 'Incident 7', text: 'resolved' });
     await adapter.pin(root);
     const updated = stored.find((m) => m._id === root.postId);
-    expect(updated?.msg).toBe('*Incident 7*\nresolved');
+    expect(updated?.msg).toBe('**Incident 7**\nresolved');
     expect(updated?.pinned).toBe(true);
   });
 

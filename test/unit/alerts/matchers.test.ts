@@ -47,7 +47,9 @@ describe('Alertmanager matcher syntax', () => {
       return 'error' in parsed ? parsed.error : 'parsed';
     };
     expect(error('alertname')).toMatch(/alertname needs an operator/);
-    expect(error('severity=~"(warn"')).toMatch(/not a valid regular expression/);
+    expect(error('severity=~"(warn"')).toMatch(
+      /not a valid regular expression \(RE2, .*missing closing \): `\(warn`/,
+    );
     expect(error('x="open')).toMatch(/never closes/);
     expect(error('{x="y"')).toMatch(/never closes/);
     expect(error('9x="y"')).toMatch(/expected a label name/);
@@ -67,12 +69,43 @@ describe('Alertmanager matcher syntax', () => {
     ).toBe(true);
   });
 
+  // Each of these differs between JavaScript's RegExp and RE2 (Go's regexp, which Alertmanager
+  // uses); the real Alertmanager gives the same answers in test/integration/alerts/matchers-re2.test.ts.
+  it('reads regexes as RE2 does, not as JavaScript does', () => {
+    // (?i) is a syntax error in a JavaScript RegExp; RE2 reads it as case-insensitive.
+    expect(matchesAll(ok('severity=~"(?i)critical"'), { severity: 'CRITICAL' })).toBe(true);
+    // POSIX classes: JavaScript reads [[:alpha:]]+ as the class [[:alph] then `]+`.
+    expect(matchesAll(ok('pod=~"[[:alpha:]]+"'), { pod: 'web' })).toBe(true);
+    expect(matchesAll(ok('pod=~"[[:alpha:]]+"'), { pod: 'web1' })).toBe(false);
+    // Python/Go named groups and \Q…\E quoting are RE2.
+    expect(matchesAll(ok('job=~"(?P<j>node)-\\\\Qa.b\\\\E"'), { job: 'node-a.b' })).toBe(true);
+    expect(matchesAll(ok('job=~"\\\\Qa.b\\\\E"'), { job: 'axb' })).toBe(false);
+    // `.` is one code point, not one UTF-16 unit.
+    expect(matchesAll(ok('icon=~"."'), { icon: '😀' })).toBe(true);
+  });
+
+  it('refuses what RE2 refuses, with the reason', () => {
+    const error = (text: string) => {
+      const parsed = parseMatchers(text);
+      return 'error' in parsed ? parsed.error : 'parsed';
+    };
+    expect(error('severity=~"(?=crit)critical"')).toMatch(
+      /not a valid regular expression \(RE2, .*: "\(\?=crit\)critical": invalid or unsupported Perl syntax: `\(\?=`/,
+    );
+    expect(error('x=~"(a)\\\\1"')).toMatch(/invalid escape sequence/);
+    expect(error('x=~"a{1001}"')).toMatch(/invalid repeat count/);
+  });
+
   it('knows a matcher list that would silence everything', () => {
     expect(matchesEverything([])).toBe(true);
     expect(matchesEverything(ok('alertname=~".*"'))).toBe(true);
     expect(matchesEverything(ok('alertname=~".*", severity=~".*"'))).toBe(true);
     expect(matchesEverything(ok('alertname=~".+"'))).toBe(false);
     expect(matchesEverything(ok('alertname=~".*", cluster="infra"'))).toBe(false);
+    expect(matchesEverything(ok('severity=~"(?i)critical"'))).toBe(false);
+    expect(matchesEverything(ok('severity=~"[[:alpha:]]*"'))).toBe(false);
+    expect(matchesEverything(ok('severity=~"(?s).*"'))).toBe(true);
+    expect(matchesEverything(ok('severity=~"|.+"'))).toBe(true);
   });
 
   it('formats back to the syntax it reads', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type GroupState, mergeAlert, newGroup } from '../../../src/alerts/group.js';
 import type { OutboxAlert, WebhookAlert } from '../../../src/alerts/payload.js';
-import { renderGroup, safeUrl, severityOf } from '../../../src/alerts/render.js';
+import { renderGroup, renderStorm, safeUrl, severityOf } from '../../../src/alerts/render.js';
 import { alert, payload } from '../../support/alert-payloads.js';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');
@@ -91,7 +91,9 @@ describe('rendering an alert group', () => {
     expect(everything).not.toMatch(/@(all|here|channel)/);
     expect(everything).not.toMatch(/\]\(/);
     expect(everything).not.toContain('<script>');
-    expect(everything).not.toMatch(/https?:\/\//);
+    // The URLs stay bare and whole (clickable, showing where they go), their brackets escaped.
+    expect(everything).toContain('\\(https://evil.example\\)');
+    expect(everything).not.toMatch(/[^\\][[(<]https?:\/\//);
     expect(m.title).toBe('FIRING: @\u200ball \\<b\\>x\\</b\\>');
   });
 
@@ -136,5 +138,22 @@ describe('rendering an alert group', () => {
     expect(m.text).toContain('- resolved pod=c');
     expect(m.text).toContain('Acknowledged by olivia at 2026-11-23 12:00 UTC.');
     expect(m.text).toContain('Silenced by @\u200ball until 2026-11-23 13:00 UTC (silence s-1 in infra).');
+  });
+
+  it('shows every time in the configured zone, named', () => {
+    const g = group([alert()]);
+    g.acks.push({ user: 'olivia', at: NOW });
+    g.silences.push({ user: 'sam', id: 's-1', alertmanager: 'infra', until: NOW + 3_600_000, at: NOW });
+    const m = renderGroup(g, { now: NOW, timeZone: 'Europe/Berlin' });
+    expect(m.text).toContain('Acknowledged by olivia at 2026-11-23 13:00 CET.');
+    expect(m.text).toContain('Silenced by sam until 2026-11-23 14:00 CET (silence s-1 in infra).');
+    expect(m.fields).toContainEqual({ title: 'started', value: '2026-11-23 12:48 CET', short: true });
+    const storm = renderStorm(
+      { since: NOW, groups: 30, alerts: 90, byAlertname: new Map() },
+      20,
+      '1m',
+      'America/New_York',
+    );
+    expect(storm.text).toContain('90 alerts in 30 groups since 2026-11-23 07:00 EST');
   });
 });

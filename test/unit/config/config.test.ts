@@ -50,6 +50,15 @@ confirmations:
     ]);
   });
 
+  it('refuses a time zone Intl does not know, at load, saying what it wants', () => {
+    const wanted =
+      'must be an IANA time zone like UTC, Europe/Berlin or America/New_York (the names `timedatectl list-timezones` prints)';
+    expect(problems('timeZone: Mars/Olympus\n')).toEqual([`timeZone: ${wanted}`]);
+    expect(problems('incidents:\n  timeZone: CET+1\n')).toEqual([`incidents.timeZone: ${wanted}`]);
+    expect(problems('timeZone: Europe/Berlin\n')).toEqual([]);
+    expect(loadConfig({ path: file('{}\n'), env: {} }).timeZone).toBe('UTC');
+  });
+
   it('names unknown keys, so a typo is not silently ignored', () => {
     expect(problems('comand: /ops\nauth:\n  binding: []\n').sort()).toEqual([
       'auth.binding: unknown key (check its spelling)',

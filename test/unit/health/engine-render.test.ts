@@ -101,7 +101,7 @@ describe('rendering', () => {
     expect(message.severity).toBe('critical');
     expect(message.text).not.toContain('@all');
     expect(message.text).not.toContain('](https://');
-    expect(message.text).toContain('@\u200ball\\[click\\]\\(https:\u200b//evil.example\\)');
+    expect(message.text).toContain('@\u200ball\\[click\\]\\(https://evil.example\\)');
   });
 
   it('says UNREACHABLE with the error, severity critical', () => {

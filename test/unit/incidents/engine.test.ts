@@ -82,6 +82,7 @@ function engine(config: Record<string, unknown> = {}): IncidentEngine {
   const parsed = configSchema.parse(config);
   return new IncidentEngine({
     incidents: parsed.incidents,
+    timeZone: parsed.timeZone,
     oncall: parsed.oncall,
     store,
     chat,
@@ -137,6 +138,18 @@ describe('IncidentEngine', () => {
       origin,
     });
     expect(room.name).toBe('inc-20261124-x');
+  });
+
+  it('uses the top-level time zone when incidents.timeZone is not set, and names it', async () => {
+    clock.now = Date.parse('2026-11-23T23:30:00Z');
+    const tokyo = engine({ timeZone: 'Asia/Tokyo' });
+    const { room } = await tokyo.open({ title: 'x', by: 'a', origin });
+    expect(room.name).toBe('inc-20261124-x');
+    expect(tokyo.timeZone).toBe('Asia/Tokyo');
+    // incidents.timeZone, where set, still decides for incidents.
+    expect(engine({ timeZone: 'Asia/Tokyo', incidents: { timeZone: 'Europe/Berlin' } }).timeZone).toBe(
+      'Europe/Berlin',
+    );
   });
 
   it('refuses plainly where the chat adapter cannot make rooms', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type RotaTeam, rotaProblem, shiftAt, splitPeople } from '../../../src/incidents/rota.js';
-import { compactDate, formatStamp, localTime, zonedInstant } from '../../../src/incidents/time-zone.js';
+import { compactDate, formatStamp, localTime, zonedInstant } from '../../../src/text/time.js';
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -48,7 +48,8 @@ describe('renderMessage with the coxswain App installed', () => {
 
   it('puts title, text and fields in the text, which chat.update can replace whole', () => {
     expect(rendered.msg).toBe(
-      '*Confirm a dangerous command*\nRun `/ops phase pause foundation`?\n*Cluster:* apps',
+      // The zero-width space keeps `:*` from reading as an emoticon (markup.ts).
+      '**Confirm a dangerous command**\nRun `/ops phase pause foundation`?\n**Cluster:\u200b** apps',
     );
     expect(renderText(confirm)).toBe(rendered.msg);
   });
@@ -120,7 +121,10 @@ describe('escaping outside text for Rocket.Chat', () => {
     expect(rendered.msg).toContain('@\u200ball');
     expect(rendered.msg).toContain('@\u200bhere');
     expect(rendered.msg).not.toContain('](https://');
-    expect(rendered.msg).toContain('\\<script\\>');
+    expect(rendered.msg).not.toContain('](<https://');
+    // Rocket.Chat shows no backslash for `<`: a zero-width space after it stops a `<url|text>` link.
+    expect(rendered.msg).toContain('<\u200bscript>');
+    expect(rendered.msg).toContain('<https://evil.example|https://evil.example>');
   });
 
   it('renders a plain message as text alone, with no attachment', () => {

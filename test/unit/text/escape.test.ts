@@ -12,11 +12,32 @@ describe('escapeChat', () => {
 
   it('stops markdown links, images and HTML', () => {
     const escaped = escapeChat(
-      '[click](https://evil.example) ![x](http://a/b.png) <script>alert(1)</script>',
+      '[click](https://evil.example) ![x](http://a/b.png) <script>alert(1)</script> <https://evil.example|good>',
     );
     expect(escaped).not.toMatch(/(^|[^\\])\[click\]/);
-    expect(escaped).not.toContain('https://');
     expect(escaped).not.toMatch(/(^|[^\\])</);
+    // The URLs stay, bare: a client links them showing where they go.
+    expect(escaped).toBe(
+      '\\[click\\]\\(https://evil.example\\) \\!\\[x\\]\\(http://a/b.png\\) \\<script\\>alert\\(1\\)\\</script\\> \\<https://evil.example\\|good\\>',
+    );
+  });
+
+  // The zero-width space it used to put into `://` made every URL in alert text unclickable,
+  // and a copy of it was not the URL.
+  it('leaves URLs exactly as they are, so they stay clickable and copy as themselves', () => {
+    const urls = [
+      'https://runbooks.example.com/alerts/KubePodCrashLooping#fix_it',
+      'http://prometheus:9090/graph?g0.expr=up%7Bjob%3D%22node%22%7D+%3D%3D+0&g0.tab=1',
+      'https://grafana.example.com/d/abc/nodes?orgId=1&var-node=web_1&from=now-1h',
+      'http://10.0.0.1:9093/#/alerts?silenced=false',
+    ];
+    for (const url of urls) {
+      expect(escapeChat(`see ${url} now`)).toBe(`see ${url} now`);
+      expect(escapeChat(`(${url}).`)).toBe(`\\(${url}\\).`);
+    }
+    expect(escapeChat('https://x.example/a_b,')).toBe('https://x.example/a_b,');
+    // `@` ends a URL, so a mention cannot ride in one a platform does not link.
+    expect(escapeChat('http://h/@all')).toBe('http://h/@\u200ball');
   });
 
   it('keeps text readable and strips control characters', () => {

@@ -1,5 +1,7 @@
 /**
- * Wall-clock arithmetic in IANA time zones with nothing but Intl: what day and time it is in a
+ * Times as people read them, in the configured IANA time zone (top-level `timeZone`, default
+ * UTC), always with the zone named: `2026-12-04 15:02 CET`. Every time coxswain shows goes
+ * through here. Also wall-clock arithmetic with nothing but Intl: what day and time it is in a
  * zone, and which instant a local date and time is. Rotas hand over at local times, so a DST
  * change moves the instant, never the wall-clock time.
  */
@@ -34,6 +36,9 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   }
   return format;
 }
+
+export const TIME_ZONE_PROBLEM =
+  'must be an IANA time zone like UTC, Europe/Berlin or America/New_York (the names `timedatectl list-timezones` prints)';
 
 /** True when Intl knows the zone (`Europe/Berlin`, `UTC`). */
 export function isTimeZone(timeZone: string): boolean {
@@ -117,4 +122,46 @@ export function formatShort(instant: number, timeZone: string): string {
 export function compactDate(instant: number, timeZone: string): string {
   const t = localTime(instant, timeZone);
   return `${t.year}${pad(t.month)}${pad(t.day)}`;
+}
+
+const zoneNames = new Map<string, Intl.DateTimeFormat>();
+
+function zoneNamer(locale: string, timeZone: string): Intl.DateTimeFormat {
+  const key = `${locale} ${timeZone}`;
+  let format = zoneNames.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(locale, { timeZone, timeZoneName: 'short' });
+    zoneNames.set(key, format);
+  }
+  return format;
+}
+
+function shortName(instant: number, locale: string, timeZone: string): string {
+  const part = zoneNamer(locale, timeZone)
+    .formatToParts(new Date(instant))
+    .find((p) => p.type === 'timeZoneName');
+  return part?.value ?? timeZone;
+}
+
+/**
+ * The zone's name at that instant as people say it: `UTC`, `CET`/`CEST`, `GMT`/`BST`,
+ * `EST`/`EDT`; where there is no common abbreviation, the offset, `UTC+3`, `UTC+5:30`.
+ * (Intl's British English names European zones, its American English the American ones.)
+ */
+export function zoneName(instant: number, timeZone: string): string {
+  const offset = /^GMT[+-]/;
+  let name = shortName(instant, 'en-GB', timeZone);
+  if (offset.test(name)) name = shortName(instant, 'en-US', timeZone);
+  return offset.test(name) ? name.replace(/^GMT/, 'UTC') : name;
+}
+
+/** `2026-12-04 15:02 CET`: a time in the configured zone, the zone named. */
+export function formatTime(instant: number, timeZone: string): string {
+  return `${formatStamp(instant, timeZone)} ${zoneName(instant, timeZone)}`;
+}
+
+/** `2026-12-04 15:02:07 CET`: to the second, for the audit log. */
+export function formatTimeSeconds(instant: number, timeZone: string): string {
+  const t = localTime(instant, timeZone);
+  return `${formatStamp(instant, timeZone)}:${pad(t.second)} ${zoneName(instant, timeZone)}`;
 }
