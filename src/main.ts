@@ -161,7 +161,15 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
   if (!config.security.signingKey)
     log.debug('no security.signingKey set: button signatures are valid for this process only');
 
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, {
+    onConnectionError: (error) => {
+      metrics.storeConnectionErrors.inc();
+      log.warn(
+        { err: error },
+        'a PostgreSQL connection failed while idle (server restart or failover?); the next query opens a new one',
+      );
+    },
+  });
   const { chat, ended, routes: chatRoutes } = await createChat(config, useShell, options, signer, log, store);
 
   const roles = useShell

@@ -90,6 +90,8 @@ export interface MattermostAdapterOptions {
    */
   dialogWindowMs?: number;
   maxRetries?: number;
+  /** Longest wait for one REST call (a duration, `10s` by default); a hung call fails and is retried. */
+  requestTimeout?: string;
   onRateLimited?: (waitMs: number) => void;
   /**
    * Where the catch-up cursors live (the newest post handled per channel); without a store the
@@ -154,6 +156,7 @@ export class MattermostAdapter implements ChatPort {
   private catchUpRun?: Promise<void>;
   private catchUpAgain = false;
   private readonly missedCommandMaxAgeMs: number;
+  private readonly requestTimeoutMs: number;
   /** Catch-ups finished, posts they fed in, and missed commands answered instead of run. */
   caughtUp = { runs: 0, posts: 0, tooOld: 0 };
   private resolveEnded!: () => void;
@@ -179,6 +182,8 @@ export class MattermostAdapter implements ChatPort {
       },
     };
     if (options.maxRetries !== undefined) rest.maxRetries = options.maxRetries;
+    this.requestTimeoutMs = parseDuration(options.requestTimeout ?? '10s') ?? 10_000;
+    rest.timeoutMs = this.requestTimeoutMs;
     this.rest = new MattermostRest(rest);
     const socket: ConstructorParameters<typeof MattermostSocket>[0] = {
       url: options.url,
@@ -540,6 +545,7 @@ export class MattermostAdapter implements ChatPort {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
+      signal: AbortSignal.timeout(this.requestTimeoutMs),
     });
     if (!response.ok) throw new Error(`Mattermost refused the response_url answer (${response.status})`);
   }
