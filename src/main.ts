@@ -202,10 +202,9 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
       : createHttpServer({
           log,
           metrics,
-          readiness: [
-            { name: 'store', check: () => store.ping() },
-            { name: `chat:${chat.platform}`, check: () => chat.isReady() },
-          ],
+          // Ready = can take webhooks into the outbox; a chat outage is what the outbox is for.
+          readiness: [{ name: 'store', check: () => store.ping() }],
+          details: [{ name: `chat:${chat.platform}`, check: () => chat.isReady() }],
         });
 
   const featureContext: FeatureContext = {

@@ -191,6 +191,9 @@ export const configSchema = z.strictObject({
           maxBackoff: duration().default('5m'),
           batchSize: z.number().int().positive().default(500),
           maxAttempts: z.number().int().nonnegative().default(0),
+          // With several replicas each group is delivered by the one holding its claim in the
+          // store; a replica that dies holding one hands it over after this long.
+          claimLease: duration().default('30s'),
         })
         .prefault({}),
     })
