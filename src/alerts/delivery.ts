@@ -150,11 +150,27 @@ export class AlertDelivery {
     const byGroup = new Map<string, number[]>();
     for (const item of due) byGroup.set(item.groupKey, [...(byGroup.get(item.groupKey) ?? []), item.id]);
     let delivered = 0;
-    for (const [groupKey, ids] of byGroup) {
+    // Groups another replica holds. A claim left by a replica that died expires within a lease:
+    // they are tried again every half lease while this pass runs, so a long backlog does not keep
+    // a dead replica's groups waiting until it is through.
+    const busy = new Map<string, number[]>();
+    const attempt = async (groupKey: string, ids: number[]) => {
       const result = await this.withClaim(groupKey, (claimed) => this.deliverDue(groupKey, ids, claimed));
-      if (result === NOT_CLAIMED) metrics.claims?.inc({ outcome: 'busy' });
+      if (result === NOT_CLAIMED) busy.set(groupKey, ids);
       else delivered += result;
+    };
+    let retryAt = this.now() + this.claimLeaseMs / 2;
+    for (const [groupKey, ids] of byGroup) {
+      await attempt(groupKey, ids);
+      if (busy.size > 0 && this.now() >= retryAt) {
+        retryAt = this.now() + this.claimLeaseMs / 2;
+        for (const [key, waiting] of [...busy]) {
+          busy.delete(key);
+          await attempt(key, waiting);
+        }
+      }
     }
+    if (busy.size > 0) metrics.claims?.inc({ outcome: 'busy' }, busy.size);
     await this.flushStorms();
     // A full batch means more rows are waiting: held-back updates wait until they are through.
     if (due.length < alerts.delivery.batchSize) await this.refreshStale(this.staleBudget());

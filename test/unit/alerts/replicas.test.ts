@@ -147,3 +147,32 @@ describe('a post whose answer never reached the store', () => {
     expect(await store.countOutbox()).toMatchObject({ pending: 0 });
   });
 });
+
+describe('a long pass', () => {
+  it('takes over a dead replica’s group once its lease runs out, not only after the whole backlog', async () => {
+    // One post every 5 s (fake clock): the 12 groups take a minute, the lease is 30 s.
+    const config = configSchema.parse({
+      alerts: { storm: { threshold: 1000 }, delivery: { ratePerSecond: 0.2 } },
+    });
+    const d = new AlertDelivery({
+      store,
+      chat,
+      router: new AlertRouter(config.alerts),
+      log: pino({ level: 'silent' }),
+      metrics: createAlertMetrics(registry, store),
+      alerts: config.alerts,
+      owner: 'live',
+      claimLeaseMs: 30_000,
+      now: () => clock.now,
+      sleep: async (ms) => {
+        clock.now += ms;
+      },
+    });
+    for (let i = 0; i < 12; i++) await receive(group(i));
+    expect(await store.claimAlertGroup('g0', 'dead', clock.now, 30_000)).toBe('fresh');
+    expect(await d.runOnce()).toBe(12);
+    const order = chat.posts.map((p) => p.message.title);
+    expect(order.indexOf('FIRING: Probe0')).toBeGreaterThan(0);
+    expect(order.indexOf('FIRING: Probe0')).toBeLessThan(order.length - 1);
+  });
+});
