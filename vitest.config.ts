@@ -39,6 +39,8 @@ export default defineConfig({
           include: [
             'test/integration/mattermost/**/*.test.ts',
             'test/integration/incidents/mattermost.test.ts',
+            // Two replicas on a PostgreSQL the suite starts; no Kubernetes needed (claims in the store).
+            'test/integration/ha/**/*.test.ts',
           ],
           globalSetup: ['test/stack/mattermost/global-setup.ts'],
           testTimeout: 120_000,
@@ -56,6 +58,7 @@ export default defineConfig({
             'test/integration/mattermost/**',
             'test/integration/incidents/mattermost.test.ts',
             'test/integration/incidents/rocketchat.test.ts',
+            'test/integration/ha/**',
           ],
           globalSetup: ['test/stack/global-setup.ts'],
           testTimeout: 120_000,
