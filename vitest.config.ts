@@ -6,7 +6,8 @@ import { defineConfig } from 'vitest/config';
 // - servers: real servers the test starts itself (PostgreSQL, the built bot);
 // - rocketchat: the Rocket.Chat protocol double (no real server can run here);
 // - mattermost: the real Mattermost server on PostgreSQL, started once by its global setup;
-// - stack: the real test stack (two kube-apiservers, Alertmanager, Prometheus), started once by the global setup.
+// - stack: the real test stack (two kube-apiservers, Alertmanager, Prometheus), started once by the global setup;
+// - stack-mattermost: both of the last two, for what needs Alertmanager and a chat server with history.
 export default defineConfig({
   test: {
     projects: [
@@ -59,8 +60,20 @@ export default defineConfig({
             'test/integration/incidents/mattermost.test.ts',
             'test/integration/incidents/rocketchat.test.ts',
             'test/integration/ha/**',
+            'test/integration/alerts/kill-restart.test.ts',
           ],
           globalSetup: ['test/stack/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Both: the stack's real Alertmanager sends, the real Mattermost server shows the posts.
+        test: {
+          name: 'stack-mattermost',
+          include: ['test/integration/alerts/kill-restart.test.ts'],
+          globalSetup: ['test/stack/global-setup.ts', 'test/stack/mattermost/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 900_000,
           fileParallelism: false,

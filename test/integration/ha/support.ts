@@ -37,6 +37,8 @@ export function writeReplicaConfig(options: {
   signingKey: string;
   ratePerSecond: number;
   claimLease: string;
+  /** The bearer token Alertmanager sends (the test stack's, for its real Alertmanager). */
+  webhookToken?: string;
 }): string {
   const path = join(options.dir, `${options.name}.json`);
   writeFileSync(
@@ -51,7 +53,7 @@ export function writeReplicaConfig(options: {
       },
       auth: { bindings: [{ role: 'viewer', groups: [options.mm.teamName] }] },
       alerts: {
-        webhook: { token: WEBHOOK_TOKEN },
+        webhook: { token: options.webhookToken ?? WEBHOOK_TOKEN },
         defaultRoute: { channels: [options.channel] },
         storm: { threshold: 100_000 },
         delivery: {
