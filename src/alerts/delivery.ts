@@ -1,6 +1,7 @@
 /**
- * Delivery from the outbox to chat, the way Alertmanager's notify pipeline sends: at least once,
- * retried with backoff, one place for retries. Each pass takes the due rows, groups them by
+ * Delivery from the outbox to chat, the way Alertmanager's notify pipeline sends: retried with
+ * backoff until chat takes it, one place for retries, and (below) one post per group even when a
+ * retry follows a crash. Each pass takes the due rows, groups them by
  * Alertmanager group and renders each group once (so a burst of updates to one group becomes one
  * post update), posts a new group or updates its earlier post, and tells the post's thread when
  * the group resolves. Past a threshold of new groups per window a channel gets one storm summary
