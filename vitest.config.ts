@@ -6,7 +6,8 @@ import { defineConfig } from 'vitest/config';
 // - servers: real servers the test starts itself (PostgreSQL, the built bot);
 // - rocketchat: the Rocket.Chat protocol double (no real server can run here);
 // - mattermost: the real Mattermost server on PostgreSQL, started once by its global setup;
-// - stack: the real test stack (two kube-apiservers, Alertmanager, Prometheus), started once by the global setup.
+// - stack: the real test stack (two kube-apiservers, Alertmanager, Prometheus), started once by the global setup;
+// - stack-mattermost: both of the last two, for what needs Alertmanager and a chat server with history.
 export default defineConfig({
   test: {
     // A run, a project or a file filter that finds no test file is a failure, not a pass.
@@ -41,6 +42,8 @@ export default defineConfig({
           include: [
             'test/integration/mattermost/**/*.test.ts',
             'test/integration/incidents/mattermost.test.ts',
+            // Two replicas on a PostgreSQL the suite starts; no Kubernetes needed (claims in the store).
+            'test/integration/ha/**/*.test.ts',
           ],
           globalSetup: ['test/stack/mattermost/global-setup.ts'],
           testTimeout: 120_000,
@@ -58,8 +61,21 @@ export default defineConfig({
             'test/integration/mattermost/**',
             'test/integration/incidents/mattermost.test.ts',
             'test/integration/incidents/rocketchat.test.ts',
+            'test/integration/ha/**',
+            'test/integration/alerts/kill-restart.test.ts',
           ],
           globalSetup: ['test/stack/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 900_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // Both: the stack's real Alertmanager sends, the real Mattermost server shows the posts.
+        test: {
+          name: 'stack-mattermost',
+          include: ['test/integration/alerts/kill-restart.test.ts'],
+          globalSetup: ['test/stack/global-setup.ts', 'test/stack/mattermost/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 900_000,
           fileParallelism: false,

@@ -23,11 +23,13 @@ import { healthFeature } from './health/feature.js';
 import { createHttpServer } from './http/server.js';
 import { incidentsFeature } from './incidents/feature.js';
 import { leaderFeature } from './leader/feature.js';
+import { replicaIdentity } from './leader/identity.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import type { ChatPort } from './ports.js';
 import { CONFIRM_ACTIONS } from './router/confirm.js';
 import { Router } from './router/router.js';
+import { checkSharedSigningKey, SigningKeyMismatch } from './security/shared-signing-key.js';
 import { ActionSigner } from './security/signing.js';
 import type { Services } from './services.js';
 import { openStore } from './store/open-store.js';
@@ -122,6 +124,7 @@ async function createChat(
       signer,
       log,
       store,
+      replica: replicaIdentity(config),
     });
     return { chat, ended: chat.ended, routes: (http) => chat.registerRoutes(http) };
   }
@@ -161,7 +164,29 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
   if (!config.security.signingKey)
     log.debug('no security.signingKey set: button signatures are valid for this process only');
 
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, {
+    onConnectionError: (error) => {
+      metrics.storeConnectionErrors.inc();
+      log.warn(
+        { err: error },
+        'a PostgreSQL connection failed while idle (server restart or failover?); the next query opens a new one',
+      );
+    },
+  });
+  let stopKeyCheck: () => void;
+  try {
+    stopKeyCheck = await checkSharedSigningKey({
+      store,
+      key: config.security.signingKey,
+      replicas: config.leaderElection.replicas,
+      identity: replicaIdentity(config),
+      log,
+    });
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    if (error instanceof SigningKeyMismatch) throw new StartError(error.message);
+    throw error;
+  }
   const { chat, ended, routes: chatRoutes } = await createChat(config, useShell, options, signer, log, store);
 
   const roles = useShell
@@ -194,10 +219,9 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
       : createHttpServer({
           log,
           metrics,
-          readiness: [
-            { name: 'store', check: () => store.ping() },
-            { name: `chat:${chat.platform}`, check: () => chat.isReady() },
-          ],
+          // Ready = can take webhooks into the outbox; a chat outage is what the outbox is for.
+          readiness: [{ name: 'store', check: () => store.ping() }],
+          details: [{ name: `chat:${chat.platform}`, check: () => chat.isReady() }],
         });
 
   const featureContext: FeatureContext = {
@@ -239,6 +263,7 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
           log.warn({ err: error, feature: feature.name }, 'feature stop failed'),
         );
       }
+      stopKeyCheck();
       await store.close();
       log.info('stopped');
     })();

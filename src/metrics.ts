@@ -6,6 +6,8 @@ export interface Metrics {
   commands: Counter<'command' | 'outcome'>;
   commandDuration: Histogram<'command'>;
   chatConnected: Gauge<'platform'>;
+  /** Store connections the server dropped while idle (a PostgreSQL restart, a failover). */
+  storeConnectionErrors: Counter;
   /** Reports a chat adapter's connection state at every scrape. */
   watchChat(chat: { platform: string; isReady(): boolean }): void;
 }
@@ -37,6 +39,11 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
       collect() {
         for (const chat of chats) this.set({ platform: chat.platform }, chat.isReady() ? 1 : 0);
       },
+    }),
+    storeConnectionErrors: new Counter({
+      name: 'coxswain_store_connection_errors_total',
+      help: 'PostgreSQL connections that failed while idle (server restart, failover, idle timeout of a proxy); the pool opens a new one on the next query.',
+      registers: [registry],
     }),
     watchChat: (chat) => {
       chats.push(chat);

@@ -21,6 +21,11 @@ export interface PostRef {
   threadId?: string;
 }
 
+/** How a post is made: `key` makes it findable (findPost) and, where the platform can, idempotent. */
+export interface PostOptions {
+  key?: string;
+}
+
 /** The person behind an invocation or a button click, as the chat platform vouches for them. */
 export interface ChatUser {
   id: string;
@@ -106,8 +111,13 @@ export interface ChatPort {
   isReady(): boolean;
   /** Resolves a channel name (as config writes it) to a destination. */
   resolveChannel(name: string): Promise<Destination>;
-  post(destination: Destination, message: Message): Promise<PostRef>;
+  post(destination: Destination, message: Message, options?: PostOptions): Promise<PostRef>;
   update(ref: PostRef, message: Message): Promise<void>;
+  /**
+   * The bot's post carrying `key` in the destination (its thread, when it has one), made after
+   * `since`; absent where the platform (the shell) keeps no history to look in.
+   */
+  findPost?(destination: Destination, key: string, since: number): Promise<PostRef | undefined>;
   /** A link people can follow to one post (its permalink); absent where the platform has none. */
   permalink?(ref: PostRef): string | undefined;
   /** Incident rooms; absent where the platform (or this adapter) cannot make channels. */

@@ -53,6 +53,7 @@ export class LeaseElector implements LeaderElector {
   /** The last record seen and when (local clock) it last changed. */
   private observed?: { holder: string; renew: string; at: number };
   private lastRenew = 0;
+  private takeover?: { from: string; staleMs: number };
 
   constructor(private readonly options: LeaseElectorOptions) {
     this.http = new KubeHttp('lease', options.kubeConfig, {
@@ -75,6 +76,10 @@ export class LeaseElector implements LeaderElector {
 
   isLeader(): boolean {
     return this.leader;
+  }
+
+  lastTakeover(): { from: string; staleMs: number } | undefined {
+    return this.takeover;
   }
 
   onChange(listener: (leader: boolean) => void): void {
@@ -188,6 +193,8 @@ export class LeaseElector implements LeaderElector {
       throw error;
     }
     this.lastRenew = this.now();
+    // A holder other than us that stopped renewing: a dead or hung pod, said once by the feature.
+    if (!mine && holder !== '') this.takeover = { from: holder, staleMs: this.now() - this.observed.at };
     return true;
   }
 }

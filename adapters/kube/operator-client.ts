@@ -29,7 +29,10 @@ import {
   type PodInfo,
   type ResourceRef,
 } from '../../src/kube/cluster-ops.js';
+import { withCallTimeout } from './call-timeout.js';
 import { loadKubeConfig } from './cluster-reader.js';
+
+const OPERATOR_CALL_TIMEOUT_MS = 30_000;
 
 export interface OperatorIdentity {
   /** Namespace of the operator service account. */
@@ -433,6 +436,9 @@ export function createClusterDirectory(
 /** The clusters of `clusters:` with the operator identity of `operations.operator:`. */
 export function createOperatorClusters(config: Config): ClusterDirectory {
   const configs: Record<string, KubeConfig> = {};
-  for (const cluster of config.clusters) configs[cluster.name] = loadKubeConfig(cluster);
+  // Drill and phase steps are single API calls (an eviction, a patch, a read): 30 s is far more
+  // than any takes on a healthy server, and bounds a hung one.
+  for (const cluster of config.clusters)
+    configs[cluster.name] = withCallTimeout(loadKubeConfig(cluster), OPERATOR_CALL_TIMEOUT_MS);
   return createClusterDirectory(configs, config.operations.operator);
 }

@@ -1,6 +1,7 @@
 /**
- * Delivery from the outbox to chat, the way Alertmanager's notify pipeline sends: at least once,
- * retried with backoff, one place for retries. Each pass takes the due rows, groups them by
+ * Delivery from the outbox to chat, the way Alertmanager's notify pipeline sends: retried with
+ * backoff until chat takes it, one place for retries, and (below) one post per group even when a
+ * retry follows a crash. Each pass takes the due rows, groups them by
  * Alertmanager group and renders each group once (so a burst of updates to one group becomes one
  * post update), posts a new group or updates its earlier post, and tells the post's thread when
  * the group resolves. Past a threshold of new groups per window a channel gets one storm summary
@@ -12,12 +13,27 @@
  * the store and its post refreshed, with its latest state, once the outbox has no backlog. So
  * many changes cost one update, and new groups and the summary never queue behind them. A change
  * of status (resolved, firing again) is news and is updated at once, with its thread reply.
+ *
+ * With several replicas on one PostgreSQL, every replica runs this loop and takes the webhook,
+ * and each group is delivered by one replica at a time: it claims the group in the store (a row
+ * with a lease, renewed while it works, released after) and reads the group's due rows again
+ * under the claim. Claims in the store rather than leader-only delivery, because they need no
+ * Kubernetes API (the Lease) to be exact, a replica that dies hands its groups over after one
+ * lease instead of a leader election plus catch-up, and the load spreads over the replicas. A
+ * group's post is made by whichever replica holds the claim, and updated by whichever holds it
+ * next: the post mapping in the store is never overwritten. SQLite is one replica's file.
+ *
+ * Exactly one post after a crash: before the chat call that makes a group's post, the intent is
+ * stored with the post's deterministic key (post-key.ts), and the post carries the key. A retry
+ * that finds an intent without a post id (the process died between the chat call and the store
+ * write) looks the key up in chat first and takes the post it finds instead of posting again;
+ * thread replies under a claim recovered from a dead replica are looked up the same way.
  */
 import type { Config } from '../config/schema.js';
 import { parseDuration } from '../duration.js';
 import type { Logger } from '../log.js';
 import type { ChatPort, Destination, PostRef } from '../ports.js';
-import type { OutboxItem, Store } from '../store/store.js';
+import type { AlertPost, GroupClaim, OutboxItem, Store } from '../store/store.js';
 import { humanDuration } from './format-duration.js';
 import {
   type GroupSilence,
@@ -31,6 +47,7 @@ import {
 } from './group.js';
 import type { AlertMetrics } from './metrics.js';
 import type { OutboxAlert } from './payload.js';
+import { postKey } from './post-key.js';
 import { renderGroup, renderStorm, type StormStats } from './render.js';
 import type { AlertRouter, RouteTarget } from './routing.js';
 
@@ -43,6 +60,10 @@ export interface DeliveryOptions {
   alerts: Config['alerts'];
   /** The zone the posts show times in (config `timeZone`); unset: UTC. */
   timeZone?: string;
+  /** This replica's name in group claims; stable across its restarts (the pod name). */
+  owner?: string;
+  /** How long a group claim lasts without renewal: a dead replica's groups wait this long. */
+  claimLeaseMs?: number;
   now?: () => number;
   /** Waits between chat calls to respect the rate; tests pass one that advances a fake clock. */
   sleep?: (ms: number) => Promise<void>;
@@ -54,6 +75,19 @@ export interface DeliveryOptions {
     state: string;
   }) => Promise<unknown>;
 }
+
+/** What a group's delivery knows about how it got its claim. */
+interface Claimed {
+  claim: GroupClaim;
+  /** Set by work that failed part way: the claim is left for the next claimant to treat as recovered. */
+  unsettled?: boolean;
+  /** The oldest row's arrival: a post a dead replica made for them is newer than this. */
+  since: number;
+}
+
+const NOT_CLAIMED = Symbol('not claimed');
+/** How long a button click waits for a group another replica is delivering. */
+const CLICK_CLAIM_WAIT_MS = 15_000;
 
 interface Storm {
   postRef?: PostRef;
@@ -69,6 +103,8 @@ export class AlertDelivery {
   private readonly maxBackoffMs: number;
   private readonly stormWindowMs: number;
   private readonly minGapMs: number;
+  private readonly owner: string;
+  private readonly claimLeaseMs: number;
   private lastChatCall = Number.NEGATIVE_INFINITY;
   /** Per channel: when each recent new group was posted, for the storm threshold. */
   private readonly recentNew = new Map<string, number[]>();
@@ -87,6 +123,8 @@ export class AlertDelivery {
     this.maxBackoffMs = parseDuration(d.maxBackoff) as number;
     this.stormWindowMs = parseDuration(options.alerts.storm.window) as number;
     this.minGapMs = 1000 / d.ratePerSecond;
+    this.owner = options.owner ?? 'local';
+    this.claimLeaseMs = options.claimLeaseMs ?? 30_000;
   }
 
   /** Runs passes every interval, and soon after each kick(), until stop(). */
@@ -108,47 +146,81 @@ export class AlertDelivery {
     await this.running;
   }
 
-  /** One pass over the due rows; returns how many rows were delivered. */
+  /** One pass over the due rows; returns how many rows this replica delivered. */
   async runOnce(): Promise<number> {
-    const { store, alerts } = this.options;
+    const { store, alerts, metrics } = this.options;
     const due = await store.dueOutbox(this.now(), alerts.delivery.batchSize);
-    const byGroup = new Map<string, OutboxItem[]>();
-    for (const item of due) {
-      const list = byGroup.get(item.groupKey);
-      if (list) list.push(item);
-      else byGroup.set(item.groupKey, [item]);
-    }
+    const byGroup = new Map<string, number[]>();
+    for (const item of due) byGroup.set(item.groupKey, [...(byGroup.get(item.groupKey) ?? []), item.id]);
     let delivered = 0;
-    for (const [groupKey, items] of byGroup) {
-      try {
-        await this.withGroup(groupKey, () => this.deliverGroup(groupKey, items));
-        await store.markOutboxDeliveredMany(items.map((item) => item.id));
-        await this.tellDelivered(items);
-        delivered += items.length;
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        this.options.log.warn(
-          { err: error, groupKey, rows: items.length },
-          'alert delivery failed; will retry',
-        );
-        const maxAttempts = alerts.delivery.maxAttempts;
-        const giveUp = maxAttempts > 0 && items.some((item) => item.attempts + 1 >= maxAttempts);
-        this.options.metrics.posts.inc({ outcome: giveUp ? 'failed' : 'retried' });
-        if (giveUp) {
-          this.options.log.error(
-            { groupKey, rows: items.length, maxAttempts },
-            'alert delivery gave up after maxAttempts; the rows stay in the store as failed',
-          );
-        }
-        for (const item of items) {
-          await store.markOutboxRetry(item.id, this.now() + this.backoff(item.attempts), message, giveUp);
+    // Groups another replica holds. A claim left by a replica that died expires within a lease:
+    // they are tried again every half lease while this pass runs, so a long backlog does not keep
+    // a dead replica's groups waiting until it is through.
+    const busy = new Map<string, number[]>();
+    const attempt = async (groupKey: string, ids: number[]) => {
+      const result = await this.withClaim(groupKey, (claimed) => this.deliverDue(groupKey, ids, claimed));
+      if (result === NOT_CLAIMED) busy.set(groupKey, ids);
+      else delivered += result;
+    };
+    let retryAt = this.now() + this.claimLeaseMs / 2;
+    for (const [groupKey, ids] of byGroup) {
+      await attempt(groupKey, ids);
+      if (busy.size > 0 && this.now() >= retryAt) {
+        retryAt = this.now() + this.claimLeaseMs / 2;
+        for (const [key, waiting] of [...busy]) {
+          busy.delete(key);
+          await attempt(key, waiting);
         }
       }
     }
+    if (busy.size > 0) metrics.claims?.inc({ outcome: 'busy' }, busy.size);
     await this.flushStorms();
     // A full batch means more rows are waiting: held-back updates wait until they are through.
     if (due.length < alerts.delivery.batchSize) await this.refreshStale(this.staleBudget());
     return delivered;
+  }
+
+  /**
+   * Delivers a claimed group's rows of this batch, read again now that no other replica can
+   * change them: one that another replica delivered since the batch was read is not sent again.
+   */
+  private async deliverDue(
+    groupKey: string,
+    ids: number[],
+    claimed: Omit<Claimed, 'since'>,
+  ): Promise<number> {
+    const { store, alerts } = this.options;
+    const items = await store.stillPendingOutbox(ids);
+    if (items.length === 0) return 0; // delivered by another replica since the batch was read
+    const since = Math.min(...items.map((item) => item.receivedAt));
+    try {
+      await this.deliverGroup(groupKey, items, { claim: claimed.claim, since });
+      await store.markOutboxDeliveredMany(items.map((item) => item.id));
+      await this.tellDelivered(items);
+      return items.length;
+    } catch (error) {
+      // A chat call may have been taken though its answer was lost: the next attempt, here or on
+      // another replica, looks before it posts.
+      claimed.unsettled = true;
+      const message = error instanceof Error ? error.message : String(error);
+      this.options.log.warn(
+        { err: error, groupKey, rows: items.length },
+        'alert delivery failed; will retry',
+      );
+      const maxAttempts = alerts.delivery.maxAttempts;
+      const giveUp = maxAttempts > 0 && items.some((item) => item.attempts + 1 >= maxAttempts);
+      this.options.metrics.posts.inc({ outcome: giveUp ? 'failed' : 'retried' });
+      if (giveUp) {
+        this.options.log.error(
+          { groupKey, rows: items.length, maxAttempts },
+          'alert delivery gave up after maxAttempts; the rows stay in the store as failed',
+        );
+      }
+      for (const item of items) {
+        await store.markOutboxRetry(item.id, this.now() + this.backoff(item.attempts), message, giveUp);
+      }
+      return 0;
+    }
   }
 
   private async tellDelivered(items: OutboxItem[]): Promise<void> {
@@ -170,7 +242,7 @@ export class AlertDelivery {
 
   /** Records an acknowledgement and shows it on the group's posts. */
   acknowledge(groupKey: string, user: string): Promise<boolean> {
-    return this.withGroup(groupKey, async () => {
+    return this.withClickClaim(groupKey, async () => {
       const group = await this.load(groupKey);
       if (!group) return false;
       if (!group.acks.some((a) => a.user === user)) group.acks.push({ user, at: this.now() });
@@ -182,7 +254,7 @@ export class AlertDelivery {
 
   /** Records a silence made from the post and shows who made it. */
   recordSilence(groupKey: string, silence: GroupSilence): Promise<boolean> {
-    return this.withGroup(groupKey, async () => {
+    return this.withClickClaim(groupKey, async () => {
       const group = await this.load(groupKey);
       if (!group) return false;
       group.silences.push(silence);
@@ -229,7 +301,7 @@ export class AlertDelivery {
     return Math.round(base * (0.75 + Math.random() * 0.25));
   }
 
-  private async deliverGroup(groupKey: string, items: OutboxItem[]): Promise<void> {
+  private async deliverGroup(groupKey: string, items: OutboxItem[], claimed: Claimed): Promise<void> {
     const { chat, store, router, metrics } = this.options;
     const rows = items.map((item) => item.payload as unknown as OutboxAlert);
     const group = (await this.load(groupKey)) ?? newGroup(rows[0] as OutboxAlert);
@@ -240,9 +312,9 @@ export class AlertDelivery {
     const posts = await store.findAlertPosts(groupKey);
     for (const target of targets) {
       const destination = await chat.resolveChannel(target.channel);
-      const existing = posts.find(
-        (p) => p.platform === chat.platform && p.channelId === destination.channelId,
-      );
+      const mine = posts.find((p) => p.platform === chat.platform && p.channelId === destination.channelId);
+      // A row without a post id is an intent: a post may or may not have been made for it.
+      const existing = mine?.postId ? mine : undefined;
       if (existing) {
         const ref: PostRef = {
           platform: chat.platform,
@@ -257,7 +329,7 @@ export class AlertDelivery {
         await this.call(() => chat.update(ref, this.render(group, target)));
         metrics.posts.inc({ outcome: 'updated' });
         this.clearStale(group, destination.channelId);
-        await this.tellThread(group, status, ref);
+        await this.tellThread(group, status, ref, claimed);
       } else if (group.folded.includes(destination.channelId) && this.inStorm(destination)) {
         this.countInStorm(destination, group, rows.length, false);
       } else if (group.folded.includes(destination.channelId) && status === 'resolved') {
@@ -268,14 +340,7 @@ export class AlertDelivery {
         this.countInStorm(destination, group, Object.keys(group.alerts).length, true);
         metrics.posts.inc({ outcome: 'stormed' });
       } else {
-        const ref = await this.call(() => chat.post(destination, this.render(group, target)));
-        await store.saveAlertPost({
-          groupKey,
-          platform: chat.platform,
-          channelId: destination.channelId,
-          postId: ref.postId,
-        });
-        metrics.posts.inc({ outcome: 'posted' });
+        await this.postGroup(group, target, destination, mine);
         // A group folded into a storm that has ended gets its own post once it changes again.
         group.folded = group.folded.filter((channelId) => channelId !== destination.channelId);
         this.noteNew(destination);
@@ -285,9 +350,77 @@ export class AlertDelivery {
     await this.save(group);
   }
 
-  private async tellThread(group: GroupState, status: 'firing' | 'resolved', ref: PostRef): Promise<void> {
+  /**
+   * Makes the group's post in a channel, exactly once: the intent (with the post's key) is stored
+   * before the chat call; an intent found here means an earlier attempt died after it, so the
+   * post is looked up by its key before posting again.
+   */
+  private async postGroup(
+    group: GroupState,
+    target: RouteTarget,
+    destination: Destination,
+    intent: AlertPost | undefined,
+  ): Promise<void> {
+    const { chat, store, metrics, log } = this.options;
+    const key = intent?.postKey ?? postKey(group.groupKey, destination.channelId);
+    const intentAt = intent?.intentAt ?? this.now();
+    let ref: PostRef | undefined;
+    if (intent) {
+      ref = await this.call(async () => chat.findPost?.(destination, key, intentAt));
+      if (ref) {
+        metrics.posts.inc({ outcome: 'recovered' });
+        log.info(
+          { groupKey: group.groupKey, channelId: destination.channelId, postId: ref.postId },
+          'found the post an earlier attempt made before it died; not posting again',
+        );
+      }
+    } else {
+      await store.recordAlertPostIntent({
+        groupKey: group.groupKey,
+        platform: chat.platform,
+        channelId: destination.channelId,
+        postKey: key,
+        intentAt,
+      });
+    }
+    if (!ref) {
+      const message = this.render(group, target);
+      ref = await this.call(() => chat.post(destination, message, { key }));
+      metrics.posts.inc({ outcome: 'posted' });
+    }
+    const saved = await store.saveAlertPost({
+      groupKey: group.groupKey,
+      platform: chat.platform,
+      channelId: destination.channelId,
+      postId: ref.postId,
+      postKey: key,
+      intentAt,
+    });
+    if (!saved)
+      // Cannot happen under the group claim; if it does, say which post is left over.
+      log.error(
+        { groupKey: group.groupKey, channelId: destination.channelId, postId: ref.postId },
+        'the group already had a post in this channel; this one is left over and will not be updated',
+      );
+  }
+
+  private async tellThread(
+    group: GroupState,
+    status: 'firing' | 'resolved',
+    ref: PostRef,
+    claimed: Claimed,
+  ): Promise<void> {
     if (group.announced === undefined || group.announced === status) return;
     const thread: Destination = { channelId: ref.channelId, threadId: ref.postId };
+    const { chat } = this.options;
+    // The same state gives the same key: a retry of this very reply finds it (or Mattermost's
+    // pending_post_id folds it) instead of telling the thread twice.
+    const moment = status === 'resolved' ? groupEndedAt(group) : latestStart(group);
+    const key = postKey(group.groupKey, ref.channelId, `reply:${status}:${moment ?? ''}`);
+    if (claimed.claim === 'recovered' && chat.findPost) {
+      const found = await this.call(async () => chat.findPost?.(thread, key, claimed.since - 60_000));
+      if (found) return;
+    }
     let text: string;
     if (status === 'resolved') {
       const started = groupStartedAt(group);
@@ -295,7 +428,7 @@ export class AlertDelivery {
       text = started === undefined ? 'Resolved.' : `Resolved after ${humanDuration(ended - started)}.`;
     } else text = 'Firing again.';
     await this.call(() =>
-      this.options.chat.post(thread, { text, severity: status === 'resolved' ? 'ok' : 'warning' }),
+      chat.post(thread, { text, severity: status === 'resolved' ? 'ok' : 'warning' }, { key }),
     );
   }
 
@@ -322,7 +455,7 @@ export class AlertDelivery {
     const targets = await this.targetsByChannel(group);
     const behind = group.stale?.length ?? 0;
     for (const post of await store.findAlertPosts(group.groupKey)) {
-      if (post.platform !== chat.platform) continue;
+      if (post.platform !== chat.platform || !post.postId) continue;
       const target = targets.get(post.channelId) ?? { channel: post.channelId };
       const ref: PostRef = { platform: post.platform, channelId: post.channelId, postId: post.postId };
       await this.call(() => chat.update(ref, this.render(group, target)));
@@ -360,13 +493,15 @@ export class AlertDelivery {
     const { chat, store, log, metrics } = this.options;
     for (const groupKey of await store.staleAlertGroups(budget)) {
       try {
-        await this.withGroup(groupKey, async () => {
+        await this.withClaim(groupKey, async () => {
           const group = await this.load(groupKey);
           if (!group?.stale) return;
           const targets = await this.targetsByChannel(group);
           const posts = await store.findAlertPosts(groupKey);
           for (const channelId of [...group.stale]) {
-            const post = posts.find((p) => p.platform === chat.platform && p.channelId === channelId);
+            const post = posts.find(
+              (p) => p.platform === chat.platform && p.channelId === channelId && p.postId !== '',
+            );
             if (post) {
               const ref: PostRef = { platform: post.platform, channelId, postId: post.postId };
               const target = targets.get(channelId) ?? { channel: channelId };
@@ -381,7 +516,7 @@ export class AlertDelivery {
         // Still marked stale, now at the back of the queue, so a post that cannot be updated
         // (deleted in chat, say) does not hold up the others; a later pass tries it again.
         log.warn({ err: error, groupKey }, 'refreshing a post held back in a storm failed; will retry');
-        await this.withGroup(groupKey, async () => {
+        await this.withClaim(groupKey, async () => {
           const group = await this.load(groupKey);
           if (!group?.stale) return;
           group.staleSince = this.now();
@@ -474,6 +609,64 @@ export class AlertDelivery {
     return work();
   }
 
+  /**
+   * Runs `work` holding the group's claim in the store (and the in-process lock), renewing it
+   * while the work runs and releasing it after. NOT_CLAIMED when another replica holds it and
+   * `waitMs` passed without it letting go.
+   */
+  private async withClaim<T>(
+    groupKey: string,
+    work: (claimed: Omit<Claimed, 'since'>) => Promise<T>,
+    waitMs = 0,
+  ): Promise<T | typeof NOT_CLAIMED> {
+    const { store, log, metrics } = this.options;
+    return this.withGroup(groupKey, async () => {
+      const giveUpAt = this.now() + waitMs;
+      let claim = await store.claimAlertGroup(groupKey, this.owner, this.now(), this.claimLeaseMs);
+      while (!claim && this.now() < giveUpAt) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        claim = await store.claimAlertGroup(groupKey, this.owner, this.now(), this.claimLeaseMs);
+      }
+      if (!claim) return NOT_CLAIMED;
+      if (claim === 'recovered') {
+        metrics.claims?.inc({ outcome: 'recovered' });
+        log.info({ groupKey }, 'took over an alert group a replica left claimed (it died mid-delivery)');
+      }
+      const renew = setInterval(() => {
+        store.renewAlertGroup(groupKey, this.owner, this.now(), this.claimLeaseMs).then(
+          (held) => {
+            if (!held)
+              log.error({ groupKey }, 'lost the claim on an alert group while delivering it (lease expired)');
+          },
+          (error: unknown) => log.warn({ err: error, groupKey }, 'renewing an alert group claim failed'),
+        );
+      }, this.claimLeaseMs / 3);
+      renew.unref?.();
+      const claimed: Omit<Claimed, 'since'> = { claim };
+      try {
+        return await work(claimed);
+      } catch (error) {
+        claimed.unsettled = true;
+        throw error;
+      } finally {
+        clearInterval(renew);
+        await store
+          .releaseAlertGroup(groupKey, this.owner, claimed.unsettled === true)
+          .catch((error: unknown) =>
+            log.warn({ err: error, groupKey }, 'releasing an alert group claim failed; it expires by itself'),
+          );
+      }
+    });
+  }
+
+  /** A button click's work on a group: waits a while for a replica that is delivering it. */
+  private async withClickClaim(groupKey: string, work: () => Promise<boolean>): Promise<boolean> {
+    const result = await this.withClaim(groupKey, work, CLICK_CLAIM_WAIT_MS);
+    if (result === NOT_CLAIMED)
+      throw new Error('another replica is busy updating this alert post; try again in a moment');
+    return result;
+  }
+
   /** Serialises work on one group between delivery passes and button clicks. */
   private async withGroup<T>(groupKey: string, work: () => Promise<T>): Promise<T> {
     const previous = this.locks.get(groupKey) ?? Promise.resolve();
@@ -505,4 +698,12 @@ export class AlertDelivery {
       ...(group.staleSince === undefined ? {} : { staleSince: group.staleSince }),
     });
   }
+}
+
+/** When the newest alert of the group started: marks one "firing again" apart from the next. */
+function latestStart(group: GroupState): number | undefined {
+  const starts = Object.values(group.alerts)
+    .map((a) => Date.parse(a.startsAt))
+    .filter((t) => Number.isFinite(t) && t > 0);
+  return starts.length > 0 ? Math.max(...starts) : undefined;
 }

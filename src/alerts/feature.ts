@@ -6,6 +6,7 @@
 import type { AlertmanagerConfig } from '../config/schema.js';
 import { parseDuration } from '../duration.js';
 import type { Feature, FeatureContext } from '../feature.js';
+import { replicaIdentity } from '../leader/identity.js';
 import type { Store } from '../store/store.js';
 import { type AlertmanagerApi, AlertmanagerDirectory } from './alertmanager-api.js';
 import { AlertDelivery } from './delivery.js';
@@ -52,6 +53,8 @@ export function alertsFeature(deps: AlertsFeatureDeps): Feature {
         metrics,
         alerts: config.alerts,
         timeZone: config.timeZone,
+        owner: replicaIdentity(config),
+        claimLeaseMs: parseDuration(config.alerts.delivery.claimLease) as number,
         now,
         // Looked up per alert: the incidents feature may start after this one.
         onDelivered: async (alert) => ctx.services.incidents?.alertChanged(alert),

@@ -2,6 +2,7 @@
  * Alertmanager's webhook payload (version 4), as its `notify/webhook` sends it. Unknown extra
  * keys are allowed (Alertmanager adds some over time); missing or mistyped ones are a 400.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 const labelSet = z.record(z.string(), z.string());
@@ -54,5 +55,9 @@ export function dedupeKey(
   groupKey: string,
   alert: Pick<WebhookAlert, 'fingerprint' | 'status' | 'startsAt'>,
 ): string {
-  return `${groupKey}\u0000${alert.fingerprint}\u0000${alert.status}\u0000${alert.startsAt}`;
+  // Hashed: PostgreSQL's TEXT cannot hold the NUL separators (nor a NUL inside a group key), and
+  // a fixed length keeps the unique index small.
+  return createHash('sha256')
+    .update(`${groupKey}\u0000${alert.fingerprint}\u0000${alert.status}\u0000${alert.startsAt}`)
+    .digest('base64url');
 }

@@ -41,6 +41,8 @@ const mattermost = z.strictObject({
   publicUrl: url().optional(),
   // Mentions and DMs found by the catch-up after an outage are run only when at most this old.
   missedCommandMaxAge: duration().default('10m'),
+  // Longest wait for one REST call; a hung call fails, is logged, and the outbox retries it.
+  requestTimeout: duration().default('10s'),
 });
 
 const rocketchat = z
@@ -58,6 +60,8 @@ const rocketchat = z
     // bot answers mentions and DMs, and buttons make the clicker post the command.
     appId: nonEmpty().optional(),
     appSecret: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+    // Longest wait for one REST call; a hung call fails, is logged, and the outbox retries it.
+    requestTimeout: duration().default('10s'),
   })
   .superRefine((rc, context) => {
     const pat = rc.userId !== undefined || rc.token !== undefined;
@@ -192,6 +196,9 @@ export const configSchema = z.strictObject({
           maxBackoff: duration().default('5m'),
           batchSize: z.number().int().positive().default(500),
           maxAttempts: z.number().int().nonnegative().default(0),
+          // With several replicas each group is delivered by the one holding its claim in the
+          // store; a replica that dies holding one hands it over after this long.
+          claimLease: duration().default('30s'),
         })
         .prefault({}),
     })

@@ -14,7 +14,14 @@ export interface ReadinessCheck {
 export interface HttpOptions {
   log: Logger;
   metrics: Metrics;
+  /**
+   * What /readyz requires: only what taking a webhook needs (the store). The Service routes
+   * Alertmanager's webhooks to ready pods, and the outbox exists for chat outages: a pod that
+   * cannot reach chat must still take alerts, so chat is not in here.
+   */
   readiness: ReadinessCheck[];
+  /** Shown in /healthz beside `ok`, never failing it (the chat connection); a metric and an alert watch them. */
+  details?: ReadinessCheck[];
   bodyLimit?: number;
 }
 
@@ -30,18 +37,14 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
   });
 
-  app.get('/healthz', async () => ({ ok: true }));
+  // Liveness: the process answers. The details say what else is up, for people and dashboards.
+  app.get('/healthz', async () => ({
+    ok: true,
+    details: Object.fromEntries(await runChecks(options.details ?? [])),
+  }));
 
   app.get('/readyz', async (_request, reply) => {
-    const results = await Promise.all(
-      options.readiness.map(async ({ name, check }) => {
-        try {
-          return [name, await check()] as const;
-        } catch {
-          return [name, false] as const;
-        }
-      }),
-    );
+    const results = await runChecks(options.readiness);
     const ready = results.every(([, ok]) => ok);
     return reply.code(ready ? 200 : 503).send({ ready, checks: Object.fromEntries(results) });
   });
@@ -52,4 +55,16 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
   });
 
   return app;
+}
+
+function runChecks(checks: ReadinessCheck[]): Promise<(readonly [string, boolean])[]> {
+  return Promise.all(
+    checks.map(async ({ name, check }) => {
+      try {
+        return [name, await check()] as const;
+      } catch {
+        return [name, false] as const;
+      }
+    }),
+  );
 }

@@ -14,6 +14,11 @@ export interface LeaderElector {
   isLeader(): boolean;
   /** Called on every change of this replica's leadership. */
   onChange(listener: (leader: boolean) => void): void;
+  /**
+   * When this replica last became the leader by taking over a lease another holder had stopped
+   * renewing (its pod died or hung): who, and for how long the lease had not changed.
+   */
+  lastTakeover?(): { from: string; staleMs: number } | undefined;
 }
 
 /** The only replica: leads from start to stop. */
@@ -48,6 +53,12 @@ export function observeLeadership(elector: LeaderElector, registry: Registry, lo
     labelNames: ['identity'],
     registers: [registry],
   });
+  const takeovers = new Counter({
+    name: 'coxswain_leader_takeovers_total',
+    help: 'Times this replica took the Lease over from a holder that had stopped renewing it (a dead or hung pod).',
+    labelNames: ['identity'],
+    registers: [registry],
+  });
   const transitions = new Counter({
     name: 'coxswain_leader_transitions_total',
     help: 'Times this replica became or stopped being the leader.',
@@ -58,6 +69,14 @@ export function observeLeadership(elector: LeaderElector, registry: Registry, lo
   elector.onChange((leader) => {
     gauge.set({ identity: elector.identity }, leader ? 1 : 0);
     transitions.inc({ identity: elector.identity, to: leader ? 'leader' : 'follower' });
+    const takeover = leader ? elector.lastTakeover?.() : undefined;
+    if (takeover) {
+      takeovers.inc({ identity: elector.identity });
+      log.warn(
+        { identity: elector.identity, from: takeover.from, staleMs: takeover.staleMs },
+        `took the leader Lease over from ${takeover.from}, which had not renewed it for ${Math.round(takeover.staleMs / 1000)}s (its pod died or hung)`,
+      );
+    }
     log.info({ identity: elector.identity, leader }, leader ? 'became the leader' : 'no longer the leader');
   });
 }

@@ -3,11 +3,11 @@
  * (health summaries, on-call reminders, scheduled drills, the drill and phase sweeps) asks
  * `services.isLeader`, so one elector serves them all and none of them owns it.
  */
-import { hostname } from 'node:os';
 import type { Feature, FeatureContext } from '../feature.js';
 import type { ClusterConfig, LeaderElectionConfig } from '../health/config-schema.js';
 import type { Logger } from '../log.js';
 import { type LeaderElector, observeLeadership, SelfLeader } from './election.js';
+import { replicaIdentity } from './identity.js';
 
 /** What the composition root provides: the Lease-based elector of the kube adapters. */
 export interface LeaderWiring {
@@ -41,7 +41,7 @@ export function leaderFeature(wiring: LeaderWiring): Feature {
 function electorFor(ctx: FeatureContext, wiring: LeaderWiring): LeaderElector {
   const { config, log } = ctx;
   const election = config.leaderElection;
-  const identity = election.identity ?? process.env.HOSTNAME ?? hostname();
+  const identity = replicaIdentity(config);
   // The shell and a single replica lead themselves: there is nobody to agree with.
   if (election.replicas <= 1 || ctx.chat.platform === 'shell') return new SelfLeader(identity);
   const clusterName = election.cluster ?? config.clusters.find((c) => c.inCluster)?.name;

@@ -173,6 +173,33 @@ ALTER TABLE alert_groups ADD COLUMN stale_since \${BIG};
 CREATE INDEX alert_groups_stale ON alert_groups (stale_since);
 `,
   },
+  {
+    version: 7,
+    name: 'replicas: group delivery claims, post intents, inbound claims, shared settings',
+    sql: `
+CREATE TABLE alert_claims (
+  group_key TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  until \${BIG} NOT NULL
+);
+ALTER TABLE alert_posts ADD COLUMN post_key TEXT;
+ALTER TABLE alert_posts ADD COLUMN intent_at \${BIG};
+CREATE TABLE chat_claims (
+  platform TEXT NOT NULL,
+  post_id TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  at \${BIG} NOT NULL,
+  PRIMARY KEY (platform, post_id)
+);
+CREATE INDEX chat_claims_at ON chat_claims (at);
+CREATE TABLE store_settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  updated_at \${BIG} NOT NULL
+);
+`,
+  },
 ];
 
 const WORDS: Record<'sqlite' | 'postgres', Record<string, string>> = {

@@ -5,10 +5,18 @@ import { SqlStore } from './sql-store.js';
 import { SqliteDriver } from './sqlite-driver.js';
 import type { Store } from './store.js';
 
-export async function openStore(config: Config['store']): Promise<Store> {
+export interface OpenStoreOptions {
+  /** A PostgreSQL connection dropped while idle (see PostgresDriver); never thrown. */
+  onConnectionError?: (error: Error) => void;
+}
+
+export async function openStore(config: Config['store'], options: OpenStoreOptions = {}): Promise<Store> {
   const driver =
     config.driver === 'postgres' && config.postgres
-      ? new PostgresDriver(config.postgres.url)
+      ? new PostgresDriver(
+          config.postgres.url,
+          options.onConnectionError ? { onConnectionError: options.onConnectionError } : {},
+        )
       : new SqliteDriver(config.sqlite.path);
   const store = new SqlStore(driver);
   try {

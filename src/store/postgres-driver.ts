@@ -11,6 +11,18 @@ function numberPlaceholders(sql: string): string {
   return sql.replace(/\?/g, () => `$${++index}`);
 }
 
+export interface PostgresDriverOptions {
+  /**
+   * Told about a connection the server dropped while it was idle (a PostgreSQL restart or
+   * failover, a proxy's idle timeout). pg reports those as an `error` event, which crashes the
+   * process when nobody listens; the pool discards that connection and opens a new one on the
+   * next query, so this is for a log line and a metric.
+   */
+  onConnectionError?: (error: Error) => void;
+  /** Bounds the wait for a free connection (and for connecting); 5 s unless set. */
+  connectionTimeoutMs?: number;
+}
+
 class PgQueryable implements SqlDriver {
   readonly dialect = 'postgres' as const;
   constructor(protected readonly client: pg.Pool | pg.PoolClient) {}
@@ -35,25 +47,44 @@ class PgQueryable implements SqlDriver {
 
 export class PostgresDriver extends PgQueryable {
   private readonly pool: pg.Pool;
+  private readonly onConnectionError: (error: Error) => void;
 
-  constructor(connectionString: string) {
-    const pool = new pg.Pool({ connectionString, max: 5, connectionTimeoutMillis: 5000 });
+  constructor(connectionString: string, options: PostgresDriverOptions = {}) {
+    const pool = new pg.Pool({
+      connectionString,
+      max: 5,
+      connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
+      // A half-open connection (the server's host gone) is noticed by TCP keepalive, not by a
+      // query that waits forever.
+      keepAlive: true,
+    });
     super(pool);
     this.pool = pool;
+    this.onConnectionError = options.onConnectionError ?? (() => undefined);
+    pool.on('error', (error) => this.onConnectionError(error));
   }
 
   override async transaction<T>(work: (tx: SqlDriver) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // The pool listens only to idle clients: a checked-out one whose connection drops between
+    // two statements emits `error` too, and must not take the process down with it.
+    const onError = (error: Error) => this.onConnectionError(error);
+    client.on('error', onError);
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       const result = await work(new PgQueryable(client));
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+        // The connection is gone: give it back as broken so the pool does not reuse it.
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      });
       throw error;
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
   }
 

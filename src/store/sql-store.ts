@@ -8,6 +8,7 @@ import type {
   AuditQuery,
   Confirmation,
   ConfirmationState,
+  GroupClaim,
   Incident,
   IncidentAlert,
   IncidentState,
@@ -252,12 +253,81 @@ export class SqlStore implements Store {
     return counts;
   }
 
-  async saveAlertPost(post: AlertPost): Promise<void> {
-    await this.db.run(
-      `INSERT INTO alert_posts (group_key, platform, channel_id, post_id) VALUES (?, ?, ?, ?)
-       ON CONFLICT (group_key, platform, channel_id) DO UPDATE SET post_id = excluded.post_id`,
-      [post.groupKey, post.platform, post.channelId, post.postId],
+  async claimAlertGroup(
+    groupKey: string,
+    owner: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<GroupClaim | false> {
+    // One statement, so two replicas cannot both win: the row is taken when it is absent,
+    // expired, or already this owner's. RETURNING the old row's owner is not portable, so the
+    // previous holder is read first; a race between the two only makes `recovered` cautious.
+    const [before] = await this.db.all('SELECT owner, until FROM alert_claims WHERE group_key = ?', [
+      groupKey,
+    ]);
+    const changed = await this.db.run(
+      `INSERT INTO alert_claims (group_key, owner, until) VALUES (?, ?, ?)
+       ON CONFLICT (group_key) DO UPDATE SET owner = excluded.owner, until = excluded.until
+       WHERE alert_claims.until <= ? OR alert_claims.owner = excluded.owner`,
+      [groupKey, owner, now + leaseMs, now],
     );
+    if (changed !== 1) return false;
+    return before ? 'recovered' : 'fresh';
+  }
+
+  /** Renews a claim this owner holds; false when it expired and someone else took it. */
+  async renewAlertGroup(groupKey: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
+    const changed = await this.db.run('UPDATE alert_claims SET until = ? WHERE group_key = ? AND owner = ?', [
+      now + leaseMs,
+      groupKey,
+      owner,
+    ]);
+    return changed === 1;
+  }
+
+  async releaseAlertGroup(groupKey: string, owner: string, unsettled = false): Promise<void> {
+    if (unsettled)
+      await this.db.run('UPDATE alert_claims SET until = 0 WHERE group_key = ? AND owner = ?', [
+        groupKey,
+        owner,
+      ]);
+    else await this.db.run('DELETE FROM alert_claims WHERE group_key = ? AND owner = ?', [groupKey, owner]);
+  }
+
+  async stillPendingOutbox(ids: number[]): Promise<OutboxItem[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.all(
+      `SELECT * FROM alert_outbox WHERE id IN (${ids.map(() => '?').join(', ')}) AND state = 'pending' ORDER BY id`,
+      ids,
+    );
+    return rows.map(rowToOutbox);
+  }
+
+  async recordAlertPostIntent(intent: Required<Omit<AlertPost, 'postId'>>): Promise<void> {
+    await this.db.run(
+      `INSERT INTO alert_posts (group_key, platform, channel_id, post_id, post_key, intent_at)
+       VALUES (?, ?, ?, '', ?, ?) ON CONFLICT (group_key, platform, channel_id) DO NOTHING`,
+      [intent.groupKey, intent.platform, intent.channelId, intent.postKey, intent.intentAt],
+    );
+  }
+
+  async saveAlertPost(post: AlertPost): Promise<boolean> {
+    // Fills an intent, or inserts; an existing post id is never overwritten (that would orphan
+    // the post it names: never updated, never resolved).
+    const changed = await this.db.run(
+      `INSERT INTO alert_posts (group_key, platform, channel_id, post_id, post_key, intent_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (group_key, platform, channel_id) DO UPDATE SET post_id = excluded.post_id
+       WHERE alert_posts.post_id = ''`,
+      [
+        post.groupKey,
+        post.platform,
+        post.channelId,
+        post.postId,
+        post.postKey ?? null,
+        post.intentAt ?? null,
+      ],
+    );
+    return changed === 1;
   }
 
   async findAlertPosts(groupKey: string): Promise<AlertPost[]> {
@@ -266,6 +336,7 @@ export class SqlStore implements Store {
   }
 
   async findAlertPostById(postId: string): Promise<AlertPost | undefined> {
+    if (postId === '') return undefined; // '' marks an intent, not a post
     const [row] = await this.db.all('SELECT * FROM alert_posts WHERE post_id = ? LIMIT 1', [postId]);
     return row ? rowToAlertPost(row) : undefined;
   }
@@ -495,6 +566,52 @@ export class SqlStore implements Store {
     return Object.fromEntries(rows.map((row) => [str(row.cursor_key), num(row.at)]));
   }
 
+  async claimChatPost(platform: string, postId: string, owner: string, now: number): Promise<boolean> {
+    const changed = await this.db.run(
+      `INSERT INTO chat_claims (platform, post_id, owner, at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (platform, post_id) DO NOTHING`,
+      [platform, postId, owner, now],
+    );
+    return changed === 1;
+  }
+
+  async getSetting(name: string): Promise<{ value: string; owner: string; updatedAt: number } | undefined> {
+    const [row] = await this.db.all('SELECT value, owner, updated_at FROM store_settings WHERE name = ?', [
+      name,
+    ]);
+    return row ? { value: str(row.value), owner: str(row.owner), updatedAt: num(row.updated_at) } : undefined;
+  }
+
+  async putSetting(
+    name: string,
+    value: string,
+    owner: string,
+    now: number,
+    expect?: string | null,
+  ): Promise<boolean> {
+    if (expect === null) {
+      const changed = await this.db.run(
+        `INSERT INTO store_settings (name, value, owner, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (name) DO NOTHING`,
+        [name, value, owner, now],
+      );
+      return changed === 1;
+    }
+    if (expect !== undefined) {
+      const changed = await this.db.run(
+        'UPDATE store_settings SET value = ?, owner = ?, updated_at = ? WHERE name = ? AND value = ?',
+        [value, owner, now, name, expect],
+      );
+      return changed === 1;
+    }
+    await this.db.run(
+      `INSERT INTO store_settings (name, value, owner, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET value = excluded.value, owner = excluded.owner, updated_at = excluded.updated_at`,
+      [name, value, owner, now],
+    );
+    return true;
+  }
+
   async advanceChatCursor(platform: string, key: string, at: number): Promise<void> {
     await this.db.run(
       `INSERT INTO chat_cursors (platform, cursor_key, at) VALUES (?, ?, ?)
@@ -521,12 +638,17 @@ function rowToOutbox(row: Row): OutboxItem {
 }
 
 function rowToAlertPost(row: Row): AlertPost {
-  return {
+  const post: AlertPost = {
     groupKey: str(row.group_key),
     platform: str(row.platform),
     channelId: str(row.channel_id),
     postId: str(row.post_id),
   };
+  const postKey = opt(row.post_key, str);
+  const intentAt = opt(row.intent_at, num);
+  if (postKey !== undefined) post.postKey = postKey;
+  if (intentAt !== undefined) post.intentAt = intentAt;
+  return post;
 }
 
 function rowToIncident(row: Row): Incident {

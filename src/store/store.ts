@@ -81,8 +81,16 @@ export interface AlertPost {
   groupKey: string;
   platform: string;
   channelId: string;
+  /** The chat post; '' while only the intent to post is recorded (see recordAlertPostIntent). */
   postId: string;
+  /** The deterministic key the post carries in chat, so a retry after a crash can find it. */
+  postKey?: string;
+  /** When the intent was recorded: the post, if it was made, is newer than this. */
+  intentAt?: number;
 }
+
+/** How a group claim was got: `fresh`, or `recovered` from a replica that died holding it. */
+export type GroupClaim = 'fresh' | 'recovered';
 
 /** The merged state of one Alertmanager group, as its posts show it (owned by src/alerts). */
 export interface AlertGroupRecord {
@@ -190,7 +198,34 @@ export interface Store {
   markOutboxDeliveredMany(ids: number[]): Promise<void>;
   markOutboxRetry(id: number, nextAttemptAt: number, error: string, giveUp: boolean): Promise<void>;
   countOutbox(): Promise<Record<OutboxState, number>>;
-  saveAlertPost(post: AlertPost): Promise<void>;
+  /**
+   * Claims a group's delivery for `owner` until `now + leaseMs`, so exactly one replica posts or
+   * updates a group at a time; the holder renews by claiming again. False while another owner
+   * holds an unexpired claim. `recovered` when the claim was left behind (its holder crashed, or
+   * this owner crashed and restarted): what it was doing may have reached chat already.
+   */
+  claimAlertGroup(groupKey: string, owner: string, now: number, leaseMs: number): Promise<GroupClaim | false>;
+  /** Extends the owner's claim; false when it had expired and another replica took it. */
+  renewAlertGroup(groupKey: string, owner: string, now: number, leaseMs: number): Promise<boolean>;
+  /**
+   * Gives a claim up; only the owner's own claim is touched. With `unsettled` (the work failed
+   * part way, so chat may have taken a call whose answer was lost) the claim is left expired
+   * instead of removed: whoever claims it next gets `recovered` and looks before posting.
+   */
+  releaseAlertGroup(groupKey: string, owner: string, unsettled?: boolean): Promise<void>;
+  /** Those of the rows that are still pending, oldest first (read again under the group's claim). */
+  stillPendingOutbox(ids: number[]): Promise<OutboxItem[]>;
+  /**
+   * Records, before the chat call, that a post of the group is about to be made in the channel
+   * with `postKey`; a row that exists (intent or post) is left as it is.
+   */
+  recordAlertPostIntent(intent: Required<Omit<AlertPost, 'postId'>>): Promise<void>;
+  /**
+   * Stores the post made for an intent (or a post with none). Never replaces another post of the
+   * same group and channel: false then, and the caller's post is the one left over.
+   */
+  saveAlertPost(post: AlertPost): Promise<boolean>;
+  /** The group's posts, intents (postId '') included. */
   findAlertPosts(groupKey: string): Promise<AlertPost[]>;
   /** The alert post with this platform post id, when the bot made one. */
   findAlertPostById(postId: string): Promise<AlertPost | undefined>;
@@ -227,4 +262,23 @@ export interface Store {
   listChatCursors(platform: string): Promise<Record<string, number>>;
   /** Moves a cursor forward to `at`; never backwards, so a late or replayed write cannot rewind it. */
   advanceChatCursor(platform: string, key: string, at: number): Promise<void>;
+  /**
+   * Claims an inbound chat post (a mention or DM) for `owner`: true for exactly one caller, so
+   * with several replicas each hearing it, one answers.
+   */
+  claimChatPost(platform: string, postId: string, owner: string, now: number): Promise<boolean>;
+
+  /** A value all replicas share (the signing key's fingerprint), with who wrote it and when. */
+  getSetting(name: string): Promise<{ value: string; owner: string; updatedAt: number } | undefined>;
+  /**
+   * Writes a shared value. With `expect`, only when the stored value is still that (or absent
+   * when `expect` is null); returns whether it wrote.
+   */
+  putSetting(
+    name: string,
+    value: string,
+    owner: string,
+    now: number,
+    expect?: string | null,
+  ): Promise<boolean>;
 }

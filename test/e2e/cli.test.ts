@@ -125,7 +125,12 @@ describe('HTTP and shutdown', () => {
     await waitFor(async () => (await fetch(`${base}/healthz`)).ok);
     const ready = await fetch(`${base}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ ready: true, checks: { store: true, 'chat:shell': true } });
+    // Ready = can take webhooks; the chat connection is a detail of /healthz.
+    expect(await ready.json()).toEqual({ ready: true, checks: { store: true } });
+    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({
+      ok: true,
+      details: { 'chat:shell': true },
+    });
 
     child.stdin?.write('/ops help\n');
     await waitFor(async () =>

@@ -12,6 +12,8 @@ import { freePort } from './free-port.js';
 export interface PostgresServer {
   url: string;
   stop(): void;
+  /** Stops the server abruptly (`immediate`: every connection dropped, as a crash), and starts it again. */
+  restart(downMs?: number): Promise<void>;
 }
 
 function binDir(): string {
@@ -54,8 +56,14 @@ export async function startPostgres(): Promise<PostgresServer> {
     'start',
   ]);
   run('createdb', ['-h', '127.0.0.1', '-p', String(port), '-U', 'coxswain', 'coxswain']);
+  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off`;
   return {
     url: `postgres://coxswain@127.0.0.1:${port}/coxswain`,
+    async restart(downMs = 0) {
+      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', options, 'start']);
+    },
     stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);

@@ -79,4 +79,9 @@ export class SeenIds {
     }
     return true;
   }
+
+  /** Forgets an id, so the post is taken again when it comes back (a claim that failed). */
+  forget(id: string): void {
+    this.ids.delete(id);
+  }
 }

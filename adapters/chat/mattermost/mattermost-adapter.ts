@@ -33,6 +33,7 @@ import {
   type DialogTrigger,
   type InboundHandlers,
   type Invocation,
+  type PostOptions,
   type PostRef,
   type Responder,
   type Room,
@@ -64,6 +65,8 @@ export const PLATFORM = 'mattermost';
 export const COMMAND_HOOK = '/hooks/mattermost/command';
 export const ACTION_HOOK = '/hooks/mattermost/action';
 export const DIALOG_HOOK = '/hooks/mattermost/dialog';
+/** The post prop that carries an alert post's key (PostOptions.key), for findPost. */
+export const POST_KEY_PROP = 'coxswain_post_key';
 
 export interface MattermostAdapterOptions {
   url: string;
@@ -90,6 +93,8 @@ export interface MattermostAdapterOptions {
    */
   dialogWindowMs?: number;
   maxRetries?: number;
+  /** Longest wait for one REST call (a duration, `10s` by default); a hung call fails and is retried. */
+  requestTimeout?: string;
   onRateLimited?: (waitMs: number) => void;
   /**
    * Where the catch-up cursors live (the newest post handled per channel); without a store the
@@ -98,6 +103,11 @@ export interface MattermostAdapterOptions {
   store?: Store;
   /** Missed commands older than this (a duration, `10m` by default) are answered, not run. */
   missedCommandMaxAge?: string;
+  /**
+   * This replica's name. With a store, every replica hears every mention and DM on its own
+   * WebSocket; the one that claims the post in the store (by post id) answers it.
+   */
+  replica?: string;
 }
 
 /** The form Mattermost posts to a custom slash command's URL. */
@@ -154,6 +164,9 @@ export class MattermostAdapter implements ChatPort {
   private catchUpRun?: Promise<void>;
   private catchUpAgain = false;
   private readonly missedCommandMaxAgeMs: number;
+  private readonly requestTimeoutMs: number;
+  /** Mentions and DMs another replica claimed first (and answered). */
+  claimedElsewhere = 0;
   /** Catch-ups finished, posts they fed in, and missed commands answered instead of run. */
   caughtUp = { runs: 0, posts: 0, tooOld: 0 };
   private resolveEnded!: () => void;
@@ -179,6 +192,8 @@ export class MattermostAdapter implements ChatPort {
       },
     };
     if (options.maxRetries !== undefined) rest.maxRetries = options.maxRetries;
+    this.requestTimeoutMs = parseDuration(options.requestTimeout ?? '10s') ?? 10_000;
+    rest.timeoutMs = this.requestTimeoutMs;
     this.rest = new MattermostRest(rest);
     const socket: ConstructorParameters<typeof MattermostSocket>[0] = {
       url: options.url,
@@ -312,6 +327,28 @@ export class MattermostAdapter implements ChatPort {
     this.options.log.info({ channels: channels.size, commands: fed }, 'mattermost caught up');
   }
 
+  /**
+   * Whether this replica answers the post: the first to claim it in the store does. Without a
+   * store there is one replica. A store that cannot be reached answers nothing rather than
+   * everything twice: the post stays unclaimed and the catch-up after a reconnect finds it.
+   */
+  private async claim(postId: string): Promise<boolean> {
+    const store = this.options.store;
+    if (!store) return true;
+    try {
+      const mine = await store.claimChatPost(PLATFORM, postId, this.options.replica ?? 'local', this.now);
+      if (!mine) this.claimedElsewhere++;
+      return mine;
+    } catch (error) {
+      this.options.log.error(
+        { err: error, postId },
+        'could not claim a mattermost message in the store; not answering it now (the next catch-up retries)',
+      );
+      this.takenPosts.forget(postId);
+      return false;
+    }
+  }
+
   /** Stores that the bot has handled posts up to `at` in the channel; failures are logged. */
   private async advanceCursor(channelId: string, at: number | undefined): Promise<void> {
     const store = this.options.store;
@@ -391,17 +428,50 @@ export class MattermostAdapter implements ChatPort {
     return { channelId: id };
   }
 
-  async post(destination: Destination, message: Message): Promise<PostRef> {
+  async post(destination: Destination, message: Message, options: PostOptions = {}): Promise<PostRef> {
     const rendered = renderPost(message, this.renderOptions());
-    const body: { channel_id: string; message: string; root_id?: string; props?: object } = {
+    const body: {
+      channel_id: string;
+      message: string;
+      root_id?: string;
+      props?: object;
+      pending_post_id?: string;
+    } = {
       channel_id: destination.channelId,
       message: rendered.message,
     };
     if (destination.threadId) body.root_id = destination.threadId;
     if (rendered.props) body.props = rendered.props;
+    if (options.key) {
+      // The server answers a repeat of this pending_post_id within 30 s with the post it made
+      // (deduplicateCreatePost); the prop lets findPost find the post after that.
+      body.pending_post_id = options.key;
+      body.props = { ...rendered.props, [POST_KEY_PROP]: options.key };
+    }
     const posted = await this.asMember(destination.channelId, () => this.rest.createPost(body as never));
     const ref: PostRef = { platform: PLATFORM, channelId: posted.channel_id, postId: posted.id };
     if (posted.root_id) ref.threadId = posted.root_id;
+    return ref;
+  }
+
+  /**
+   * The bot's post with this key in the channel (or thread) since `since`: fetched with the
+   * channel's posts changed since then (up to the server's 1000), matched on the key prop.
+   */
+  async findPost(destination: Destination, key: string, since: number): Promise<PostRef | undefined> {
+    const me = this.requireMe();
+    // A minute of slack for the server's clock against ours.
+    const list = await this.rest.getPostsSince(destination.channelId, Math.max(0, since - 60_000));
+    const found = Object.values(list.posts ?? {}).find(
+      (post) =>
+        post.user_id === me.id &&
+        !post.delete_at &&
+        post.props?.[POST_KEY_PROP] === key &&
+        (post.root_id || undefined) === destination.threadId,
+    );
+    if (!found) return undefined;
+    const ref: PostRef = { platform: PLATFORM, channelId: found.channel_id, postId: found.id };
+    if (found.root_id) ref.threadId = found.root_id;
     return ref;
   }
 
@@ -540,6 +610,7 @@ export class MattermostAdapter implements ChatPort {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
+      signal: AbortSignal.timeout(this.requestTimeoutMs),
     });
     if (!response.ok) throw new Error(`Mattermost refused the response_url answer (${response.status})`);
   }
@@ -566,6 +637,7 @@ export class MattermostAdapter implements ChatPort {
     if (mention.test(text)) command = text.replace(mention, '');
     else if (meta.channelType === 'D') command = text;
     if (command === undefined) return false;
+    if (!(await this.claim(post.id))) return false;
     await this.advanceCursor(post.channel_id, post.create_at);
     const channel = { id: post.channel_id, name: meta.channelName ?? post.channel_id };
     const root = post.root_id || undefined;

@@ -3,7 +3,9 @@
  * a 429 from Mattermost's rate limiter pauses every call of this client for the `Retry-After`
  * the server sent (Client4 hides the status and headers, so its one fetch path is wrapped),
  * and the call is retried, up to `maxRetries`; then it fails loudly with the status, so the
- * caller (or the alert outbox) retries later. Nothing is dropped silently.
+ * caller (or the alert outbox) retries later. Nothing is dropped silently. Every request is
+ * bounded by `timeoutMs` (undici's own default waits 300 s for headers): a hung server fails the
+ * call, so one stuck request cannot stall the alert outbox behind it.
  */
 import { Client4, ClientError } from '@mattermost/client';
 import type { MattermostDialog } from './dialog.js';
@@ -12,6 +14,8 @@ export interface RestOptions {
   url: string;
   token: string;
   maxRetries?: number;
+  /** Longest wait for one request's answer (10 s unless set). */
+  timeoutMs?: number;
   /** Longest single wait for a rate-limit reset. */
   maxWaitMs?: number;
   now?: () => number;
@@ -26,6 +30,8 @@ interface FetchResult {
   data: unknown;
 }
 type FetchWithResponse = (url: string, options: Record<string, unknown>) => Promise<FetchResult>;
+
+const DEFAULT_TIMEOUT_MS = 10_000;
 
 export class MattermostRest extends Client4 {
   private pausedUntil = 0;
@@ -66,7 +72,19 @@ export class MattermostRest extends Client4 {
     for (let attempt = 0; ; attempt++) {
       const wait = this.pausedUntil - now();
       if (wait > 0) await sleep(Math.min(wait, maxWait));
-      const result = await inner(url, { ...options, ignoreStatus: true });
+      const timeoutMs = this.restOptions.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const signal = AbortSignal.timeout(timeoutMs);
+      let result: FetchResult;
+      try {
+        result = await inner(url, { ...options, ignoreStatus: true, signal });
+      } catch (error) {
+        // Client4 turns every fetch failure into "Received invalid response": say what happened.
+        if (!signal.aborted) throw error;
+        throw new ClientError(this.getUrl(), {
+          message: `Mattermost did not answer within ${timeoutMs} ms`,
+          url,
+        });
+      }
       const status = result.response.status;
       if (status === 429) {
         this.rateLimited++;

@@ -13,6 +13,8 @@ export interface RestOptions {
   url: string;
   credentials: RestCredentials;
   maxRetries?: number;
+  /** Longest wait for one request's answer (10 s unless set); a hung server fails the call. */
+  timeoutMs?: number;
   /** Called once when the server refuses the personal access token (it cannot be renewed). */
   onTokenRejected?: (endpoint: string) => void;
   /** Longest single wait for a rate-limit reset. */
@@ -252,10 +254,18 @@ export class RocketChatRest {
         headers['x-auth-token'] = this.session.authToken;
         headers['x-user-id'] = this.session.userId;
       }
-      const init: RequestInit = { method, headers };
+      const timeoutMs = this.options.timeoutMs ?? 10_000;
+      const init: RequestInit = { method, headers, signal: AbortSignal.timeout(timeoutMs) };
       if (body !== undefined) init.body = multipart ? body : JSON.stringify(body);
-      const response = await fetch(`${this.base}/api/v1/${endpoint}`, init);
-      const text = await response.text();
+      let response: Response;
+      let text: string;
+      try {
+        response = await fetch(`${this.base}/api/v1/${endpoint}`, init);
+        text = await response.text();
+      } catch (error) {
+        if (!init.signal?.aborted) throw error;
+        throw new RocketChatApiError(`Rocket.Chat did not answer ${name} within ${timeoutMs} ms`, 0, name);
+      }
       if (response.status === 429) {
         const reset = Number(response.headers.get('x-ratelimit-reset'));
         // The reset is epoch ms; without one, back off exponentially.

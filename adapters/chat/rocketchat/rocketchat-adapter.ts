@@ -8,8 +8,10 @@
  *   over the stream as that person's message.
  * Everything the bot says goes out through the REST API (rest-client.ts).
  */
+
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { parseDuration } from '../../../src/duration.js';
 import type { Logger } from '../../../src/log.js';
 import type { Message } from '../../../src/message.js';
 import type {
@@ -51,6 +53,8 @@ export interface RocketChatAdapterOptions {
   now?: () => number;
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Longest wait for one REST call or App notice (a duration, `10s` by default). */
+  requestTimeout?: string;
 }
 
 /** What the App forwards for `/ops …`. */
@@ -83,6 +87,7 @@ export class RocketChatAdapter implements ChatPort {
   private readonly channels = new Map<string, string>();
   /** Name and type of the rooms seen (for permalinks): from rooms.info, the stream, rooms made. */
   private readonly known = new Map<string, { name: string; t: string }>();
+  private readonly requestTimeoutMs: number;
   private resolveEnded!: () => void;
   /** Resolves once the adapter has been stopped. */
   readonly ended = new Promise<void>((resolve) => {
@@ -91,9 +96,11 @@ export class RocketChatAdapter implements ChatPort {
 
   constructor(private readonly options: RocketChatAdapterOptions) {
     const log = options.log.child({ component: 'rocketchat' });
+    this.requestTimeoutMs = parseDuration(options.requestTimeout ?? '10s') ?? 10_000;
     this.rest = new RocketChatRest({
       url: options.url,
       credentials: credentialsOf(options),
+      timeoutMs: this.requestTimeoutMs,
       onTokenRejected: (endpoint) =>
         log.error(
           { endpoint },
@@ -447,6 +454,7 @@ export class RocketChatAdapter implements ChatPort {
         ...signHookBody(this.options.appSecret ?? '', body, this.now),
       },
       body,
+      signal: AbortSignal.timeout(this.requestTimeoutMs),
     });
     if (!response.ok) throw new Error(`the coxswain App refused a notice (${response.status})`);
   }

@@ -179,10 +179,10 @@ describe('Mattermost (real server)', () => {
     expect(ops?.auto_complete_hint).toContain('health|mesh|phase');
     expect(ops?.auto_complete_desc).toContain('drill run <drill>');
     expect(adapter.tokens.size).toBe(1);
-    const ready = (await fetch(`${bot.url}/readyz`).then((r) => r.json())) as {
-      checks: Record<string, boolean>;
+    const health = (await fetch(`${bot.url}/healthz`).then((r) => r.json())) as {
+      details: Record<string, boolean>;
     };
-    expect(ready.checks['chat:mattermost']).toBe(true);
+    expect(health.details['chat:mattermost']).toBe(true);
     const metrics = await fetch(`${bot.url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/platform="mattermost"[^\n]* 1/);
   });
@@ -385,10 +385,17 @@ describe('Mattermost (real server)', () => {
     const connections = adapter.socket.connections;
     proxy.pause();
     await waitFor('the drop to be noticed', async () => !bot.chat.isReady());
-    const ready = (await fetch(`${bot.url}/readyz`).then((r) => r.json())) as {
-      checks: Record<string, boolean>;
+    // Chat down is in /healthz's details and the metric; the pod stays ready to take alerts.
+    const health = (await fetch(`${bot.url}/healthz`).then((r) => r.json())) as {
+      details: Record<string, boolean>;
     };
-    expect(ready.checks['chat:mattermost']).toBe(false);
+    expect(health.details['chat:mattermost']).toBe(false);
+    const ready = await fetch(`${bot.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ready: true, checks: { store: true } });
+    expect(await fetch(`${bot.url}/metrics`).then((r) => r.text())).toMatch(
+      /coxswain_chat_connected\{platform="mattermost"\} 0/,
+    );
     const question = await api.call<Post>(
       'POST',
       '/posts',

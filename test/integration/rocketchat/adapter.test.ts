@@ -102,10 +102,10 @@ describe('Rocket.Chat (protocol double)', () => {
   it('logs in over REST and subscribes to the message stream over DDP', async () => {
     expect(double.calls).toContain('POST /api/v1/login');
     expect(double.subscriberCount()).toBe(1);
-    const ready = (await fetch(`${bot.url}/readyz`).then((r) => r.json())) as {
-      checks: Record<string, boolean>;
+    const health = (await fetch(`${bot.url}/healthz`).then((r) => r.json())) as {
+      details: Record<string, boolean>;
     };
-    expect(ready.checks['chat:rocketchat']).toBe(true);
+    expect(health.details['chat:rocketchat']).toBe(true);
   });
 
   it('answers /ops from the App in the channel, and privately through the App notice', async () => {

@@ -175,7 +175,8 @@ describe('Rocket.Chat personal access token (protocol double)', () => {
       await waitFor('readiness', () => bot?.chat.isReady());
       const ready = await fetch(`${bot.url}/readyz`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toMatchObject({ checks: { 'chat:rocketchat': true } });
+      const health = await fetch(`${bot.url}/healthz`);
+      expect(await health.json()).toMatchObject({ details: { 'chat:rocketchat': true } });
       double.say(alice, ops, '@coxswain help');
       await waitFor('the help answer', () =>
         double.messagesIn(ops).find((m) => m.u._id === botUser._id && m.msg.includes('health')),

@@ -227,13 +227,17 @@ describe.each(backends)('Store contract: %s', (_name, open) => {
     expect(await store.staleAlertGroups(10)).toEqual(['middle', 'late']);
   });
 
-  it('maps alert groups to posts, one per channel, updatable', async () => {
-    await store.saveAlertPost({ groupKey: 'g', platform: 'mattermost', channelId: 'c1', postId: 'p1' });
+  it('maps alert groups to posts, one per channel, never replaced (that would orphan the first)', async () => {
+    expect(
+      await store.saveAlertPost({ groupKey: 'g', platform: 'mattermost', channelId: 'c1', postId: 'p1' }),
+    ).toBe(true);
     await store.saveAlertPost({ groupKey: 'g', platform: 'mattermost', channelId: 'c2', postId: 'p2' });
-    await store.saveAlertPost({ groupKey: 'g', platform: 'mattermost', channelId: 'c1', postId: 'p3' });
+    expect(
+      await store.saveAlertPost({ groupKey: 'g', platform: 'mattermost', channelId: 'c1', postId: 'p3' }),
+    ).toBe(false);
     const posts = await store.findAlertPosts('g');
     expect(posts.map((p) => [p.channelId, p.postId]).sort()).toEqual([
-      ['c1', 'p3'],
+      ['c1', 'p1'],
       ['c2', 'p2'],
     ]);
     expect(await store.findAlertPosts('other')).toEqual([]);
@@ -243,7 +247,7 @@ describe.each(backends)('Store contract: %s', (_name, open) => {
       channelId: 'c2',
       postId: 'p2',
     });
-    expect(await store.findAlertPostById('p1')).toBeUndefined();
+    expect(await store.findAlertPostById('p3')).toBeUndefined();
   });
 
   it('keeps incidents and their timelines', async () => {

@@ -16,8 +16,15 @@ interface SetupProject {
 }
 
 let stack: MattermostStack | undefined;
+/** Projects using this server (mattermost, stack-mattermost): started once, stopped after the last. */
+let users = 0;
 
 export async function setup(project?: SetupProject): Promise<void> {
+  users++;
+  if (stack) {
+    project?.provide?.('mattermost', stack);
+    return;
+  }
   const t0 = Date.now();
   buildMattermost();
   const built = (Date.now() - t0) / 1000;
@@ -30,5 +37,7 @@ export async function setup(project?: SetupProject): Promise<void> {
 }
 
 export function teardown(): void {
+  if (--users > 0) return;
   stopMattermost(stack);
+  stack = undefined;
 }
