@@ -5,10 +5,11 @@
  * replayed through the whole chain again (so a role revoked meanwhile still stops it).
  */
 import { randomBytes } from 'node:crypto';
-import { allows, requiredRole } from '../auth/permissions.js';
+import { type Permission, requiredRole } from '../auth/permissions.js';
 import type { ActionEvent, Invocation } from '../ports.js';
 import type { Confirmation } from '../store/store.js';
 import { inlineCode } from '../text/escape.js';
+import type { ActionResult, ActionSpec } from './action-spec.js';
 import type { Dispatch, Middleware } from './dispatch.js';
 import { answer, type MiddlewareDeps } from './middleware.js';
 import { resolveCommand } from './resolve.js';
@@ -113,36 +114,55 @@ async function ask(deps: ConfirmDeps, d: Dispatch, kind: 'confirm' | 'approve'):
   }
 }
 
-/** Handles the four buttons. Each decision is audited like a command. */
-export async function onConfirmAction(deps: ConfirmDeps, event: ActionEvent): Promise<void> {
+/**
+ * The four buttons, as specs on the action chain, which audits each decision. Confirm, Cancel
+ * and Reject need no role of their own (only the requester may confirm or cancel, and the replay
+ * checks the command's role again); Approve needs the role the command itself needs.
+ */
+export function confirmActions(deps: ConfirmDeps): ActionSpec[] {
+  const spec = (action: string, permission: ActionSpec['permission']): ActionSpec => ({
+    action,
+    permission,
+    subject: 'Approving this command',
+    run: (event) => decide(deps, event),
+  });
+  return [
+    spec(CONFIRM_ACTIONS.confirm, 'help'),
+    spec(CONFIRM_ACTIONS.cancel, 'help'),
+    spec(CONFIRM_ACTIONS.approve, (event) => approvalPermission(deps, event)),
+    spec(CONFIRM_ACTIONS.reject, 'help'),
+  ];
+}
+
+async function decide(deps: ConfirmDeps, event: ActionEvent): Promise<ActionResult> {
   const id = event.payload.id ?? '';
   const confirmation = await deps.store.getConfirmation(id);
-  const say = (text: string) => event.responder.reply({ text }, 'ephemeral');
-  if (!confirmation || confirmation.platform !== event.platform) {
-    await say('That request is unknown here; run the command again.');
-    return;
-  }
+  const say = async (text: string, result: ActionResult) => {
+    await event.responder.reply({ text }, 'ephemeral');
+    return result;
+  };
+  if (!confirmation || confirmation.platform !== event.platform)
+    return say('That request is unknown here; run the command again.', {
+      outcome: 'invalid',
+      detail: 'unknown request',
+    });
   const isConfirm = event.action === CONFIRM_ACTIONS.confirm || event.action === CONFIRM_ACTIONS.cancel;
-  if (isConfirm !== (confirmation.kind === 'confirm')) {
-    await say('That button does not belong to this request.');
-    return;
-  }
+  if (isConfirm !== (confirmation.kind === 'confirm'))
+    return say('That button does not belong to this request.', {
+      outcome: 'invalid',
+      detail: 'button of another kind of request',
+    });
   const requester = confirmation.userId === event.user.id;
-  if (confirmation.kind === 'confirm' && !requester) {
-    await say(`Only @${confirmation.username}, who ran the command, can confirm or cancel it.`);
-    return;
-  }
-  if (confirmation.kind === 'approve' && event.action === CONFIRM_ACTIONS.approve) {
-    if (requester) {
-      await say('You cannot approve your own command; someone else must.');
-      return;
-    }
-    const problem = approverProblem(deps, event, confirmation);
-    if (problem) {
-      await say(problem);
-      return;
-    }
-  }
+  if (confirmation.kind === 'confirm' && !requester)
+    return say(`Only @${confirmation.username}, who ran the command, can confirm or cancel it.`, {
+      outcome: 'denied',
+      detail: `not the requester ${confirmation.username}`,
+    });
+  if (confirmation.kind === 'approve' && event.action === CONFIRM_ACTIONS.approve && requester)
+    return say('You cannot approve your own command; someone else must.', {
+      outcome: 'denied',
+      detail: 'own request',
+    });
   const to =
     event.action === CONFIRM_ACTIONS.cancel
       ? 'cancelled'
@@ -152,12 +172,15 @@ export async function onConfirmAction(deps: ConfirmDeps, event: ActionEvent): Pr
   const decided = await deps.store.decideConfirmation(confirmation.id, to, event.user.username, deps.now());
   if (!decided) {
     const expired = confirmation.state === 'pending' && confirmation.expiresAt <= deps.now();
-    await say(
+    return say(
       expired
         ? 'That request has expired; run the command again.'
         : `That request was already ${confirmation.state === 'done' ? 'used' : confirmation.state}.`,
+      {
+        outcome: expired ? 'expired' : 'invalid',
+        detail: expired ? 'expired' : `already ${confirmation.state}`,
+      },
     );
-    return;
   }
   const command = inlineCode(`${deps.trigger} ${confirmation.text}`);
   if (event.post) {
@@ -170,10 +193,11 @@ export async function onConfirmAction(deps: ConfirmDeps, event: ActionEvent): Pr
       .update(event.post, { text: `${verdict} by @${event.user.username}: ${command}` })
       .catch((error: unknown) => deps.log.warn({ err: error }, 'could not update the confirmation post'));
   }
-  if (to !== 'done') {
-    await say(`${to === 'cancelled' ? 'Cancelled' : 'Rejected'}: ${command}. Nothing was done.`);
-    return;
-  }
+  if (to !== 'done')
+    return say(`${to === 'cancelled' ? 'Cancelled' : 'Rejected'}: ${command}. Nothing was done.`, {
+      outcome: 'cancelled',
+      detail: `${to} ${confirmation.text.slice(0, 200)}`,
+    });
   const invocation: Invocation = {
     platform: confirmation.platform,
     user: { id: confirmation.userId, username: confirmation.username, groups: confirmation.userGroups },
@@ -182,22 +206,25 @@ export async function onConfirmAction(deps: ConfirmDeps, event: ActionEvent): Pr
     requestId: event.requestId,
     responder: event.responder,
   };
+  // The replay goes through the whole command chain, which audits the command itself.
   await deps.replay(invocation, isConfirm ? {} : { approvedBy: event.user.username });
+  return {
+    outcome: 'ok',
+    detail: `${isConfirm ? 'confirmed' : 'approved'} ${confirmation.text.slice(0, 200)}`,
+  };
 }
 
-/** The approver must hold the role the command itself needs. */
-function approverProblem(
-  deps: ConfirmDeps,
-  event: ActionEvent,
-  confirmation: Confirmation,
-): string | undefined {
+/**
+ * The approver must hold the role the command itself needs. A request that cannot be read asks
+ * for no role here: decide() answers why it cannot go on.
+ */
+async function approvalPermission(deps: ConfirmDeps, event: ActionEvent): Promise<Permission> {
+  const confirmation = await deps.store.getConfirmation(event.payload.id ?? '');
+  if (confirmation?.kind !== 'approve') return 'help';
   const tokens = tokenize(confirmation.text);
-  if ('error' in tokens) return 'That request can no longer be read; run the command again.';
+  if ('error' in tokens) return 'help';
   const resolution = resolveCommand(deps.groups(), tokens.words);
-  if (resolution.kind !== 'found') return 'That command no longer exists.';
-  const role = deps.roles.roleOf(event.user, event.channel);
-  if (allows(role, resolution.spec.permission)) return undefined;
-  return `Approving needs the ${requiredRole(resolution.spec.permission)} role; you have ${role ? `the ${role} role` : 'no role'}.`;
+  return resolution.kind === 'found' ? resolution.spec.permission : 'help';
 }
 
 export function isConfirmAction(action: string): boolean {
