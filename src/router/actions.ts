@@ -60,7 +60,7 @@ export class ActionRouter {
     this.dialogSpecs.set(spec.action, spec);
   }
 
-  /** Every registered button, for help and for the test that proves each is guarded. */
+  /** Every registered button (the test that proves each is guarded lists them). */
   get actions(): readonly ActionSpec[] {
     return [...this.actionSpecs.values()];
   }

@@ -120,17 +120,17 @@ async function ask(deps: ConfirmDeps, d: Dispatch, kind: 'confirm' | 'approve'):
  * checks the command's role again); Approve needs the role the command itself needs.
  */
 export function confirmActions(deps: ConfirmDeps): ActionSpec[] {
-  const spec = (action: string, permission: ActionSpec['permission']): ActionSpec => ({
+  const spec = (action: string, subject: string, permission: ActionSpec['permission']): ActionSpec => ({
     action,
     permission,
-    subject: 'Approving this command',
+    subject,
     run: (event) => decide(deps, event),
   });
   return [
-    spec(CONFIRM_ACTIONS.confirm, 'help'),
-    spec(CONFIRM_ACTIONS.cancel, 'help'),
-    spec(CONFIRM_ACTIONS.approve, (event) => approvalPermission(deps, event)),
-    spec(CONFIRM_ACTIONS.reject, 'help'),
+    spec(CONFIRM_ACTIONS.confirm, 'Confirming this command', 'help'),
+    spec(CONFIRM_ACTIONS.cancel, 'Cancelling this command', 'help'),
+    spec(CONFIRM_ACTIONS.approve, 'Approving this command', (event) => approvalPermission(deps, event)),
+    spec(CONFIRM_ACTIONS.reject, 'Rejecting this command', 'help'),
   ];
 }
 
