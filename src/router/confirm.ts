@@ -134,41 +134,62 @@ export function confirmActions(deps: ConfirmDeps): ActionSpec[] {
   ];
 }
 
+/** Why this click may not decide this request, if it may not: said to the clicker and audited. */
+function clickProblem(
+  event: ActionEvent,
+  confirmation: Confirmation,
+): (ActionResult & { text: string }) | undefined {
+  if (isConfirmClick(event) !== (confirmation.kind === 'confirm'))
+    return {
+      outcome: 'invalid',
+      detail: 'button of another kind of request',
+      text: 'That button does not belong to this request.',
+    };
+  const requester = confirmation.userId === event.user.id;
+  if (confirmation.kind === 'confirm' && !requester)
+    return {
+      outcome: 'denied',
+      detail: `not the requester ${confirmation.username}`,
+      text: `Only @${confirmation.username}, who ran the command, can confirm or cancel it.`,
+    };
+  if (event.action === CONFIRM_ACTIONS.approve && requester)
+    return {
+      outcome: 'denied',
+      detail: 'own request',
+      text: 'You cannot approve your own command; someone else must.',
+    };
+  return undefined;
+}
+
+function isConfirmClick(event: ActionEvent): boolean {
+  return event.action === CONFIRM_ACTIONS.confirm || event.action === CONFIRM_ACTIONS.cancel;
+}
+
+/** What each button does to a request; Confirm and Approve settle it as done. */
+const DECISION: Readonly<Record<string, 'cancelled' | 'rejected'>> = {
+  [CONFIRM_ACTIONS.cancel]: 'cancelled',
+  [CONFIRM_ACTIONS.reject]: 'rejected',
+};
+
+/** One click on Confirm, Cancel, Approve or Reject: settles the request once, then replays it. */
 async function decide(deps: ConfirmDeps, event: ActionEvent): Promise<ActionResult> {
-  const id = event.payload.id ?? '';
-  const confirmation = await deps.store.getConfirmation(id);
   const say = async (text: string, result: ActionResult) => {
     await event.responder.reply({ text }, 'ephemeral');
     return result;
   };
+  const confirmation = await deps.store.getConfirmation(event.payload.id ?? '');
   if (!confirmation || confirmation.platform !== event.platform)
     return say('That request is unknown here; run the command again.', {
       outcome: 'invalid',
       detail: 'unknown request',
     });
-  const isConfirm = event.action === CONFIRM_ACTIONS.confirm || event.action === CONFIRM_ACTIONS.cancel;
-  if (isConfirm !== (confirmation.kind === 'confirm'))
-    return say('That button does not belong to this request.', {
-      outcome: 'invalid',
-      detail: 'button of another kind of request',
-    });
-  const requester = confirmation.userId === event.user.id;
-  if (confirmation.kind === 'confirm' && !requester)
-    return say(`Only @${confirmation.username}, who ran the command, can confirm or cancel it.`, {
-      outcome: 'denied',
-      detail: `not the requester ${confirmation.username}`,
-    });
-  if (confirmation.kind === 'approve' && event.action === CONFIRM_ACTIONS.approve && requester)
-    return say('You cannot approve your own command; someone else must.', {
-      outcome: 'denied',
-      detail: 'own request',
-    });
-  const to =
-    event.action === CONFIRM_ACTIONS.cancel
-      ? 'cancelled'
-      : event.action === CONFIRM_ACTIONS.reject
-        ? 'rejected'
-        : 'done';
+  const problem = clickProblem(event, confirmation);
+  if (problem) {
+    const { text, ...result } = problem;
+    return say(text, result);
+  }
+  const isConfirm = isConfirmClick(event);
+  const to: 'cancelled' | 'rejected' | 'done' = DECISION[event.action] ?? 'done';
   const decided = await deps.store.decideConfirmation(confirmation.id, to, event.user.username, deps.now());
   if (!decided) {
     const expired = confirmation.state === 'pending' && confirmation.expiresAt <= deps.now();
@@ -198,19 +219,26 @@ async function decide(deps: ConfirmDeps, event: ActionEvent): Promise<ActionResu
       outcome: 'cancelled',
       detail: `${to} ${confirmation.text.slice(0, 200)}`,
     });
-  const invocation: Invocation = {
+  // The replay goes through the whole command chain, which audits the command itself.
+  await deps.replay(
+    requestersInvocation(confirmation, event),
+    isConfirm ? {} : { approvedBy: event.user.username },
+  );
+  return {
+    outcome: 'ok',
+    detail: `${isConfirm ? 'confirmed' : 'approved'} ${confirmation.text.slice(0, 200)}`,
+  };
+}
+
+/** The command as its requester typed it, answered where the deciding click came from. */
+function requestersInvocation(confirmation: Confirmation, event: ActionEvent): Invocation {
+  return {
     platform: confirmation.platform,
     user: { id: confirmation.userId, username: confirmation.username, groups: confirmation.userGroups },
     channel: { id: confirmation.channelId, name: confirmation.channelName },
     text: confirmation.text,
     requestId: event.requestId,
     responder: event.responder,
-  };
-  // The replay goes through the whole command chain, which audits the command itself.
-  await deps.replay(invocation, isConfirm ? {} : { approvedBy: event.user.username });
-  return {
-    outcome: 'ok',
-    detail: `${isConfirm ? 'confirmed' : 'approved'} ${confirmation.text.slice(0, 200)}`,
   };
 }
 
