@@ -13,6 +13,7 @@
  * many changes cost one update, and new groups and the summary never queue behind them. A change
  * of status (resolved, firing again) is news and is updated at once, with its thread reply.
  */
+import { backoffMs } from '../backoff.js';
 import type { Config } from '../config/schema.js';
 import { parseDuration } from '../duration.js';
 import type { Logger } from '../log.js';
@@ -223,8 +224,7 @@ export class AlertDelivery {
   }
 
   private backoff(attempts: number): number {
-    const base = Math.min(this.maxBackoffMs, 1000 * 2 ** Math.min(attempts, 20));
-    return Math.round(base * (0.75 + Math.random() * 0.25));
+    return Math.round(backoffMs(attempts, { baseMs: 1000, maxMs: this.maxBackoffMs, jitter: [0.75, 1] }));
   }
 
   private async deliverGroup(groupKey: string, items: OutboxItem[]): Promise<void> {
