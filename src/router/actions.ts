@@ -73,6 +73,7 @@ export class ActionRouter {
   async dispatch(event: ActionEvent): Promise<void> {
     const spec = this.actionSpecs.get(event.action);
     if (!spec) {
+      await this.auditUnknown(event);
       await event.responder.reply(
         { text: 'That button no longer does anything in this version of coxswain.' },
         'ephemeral',
@@ -102,7 +103,10 @@ export class ActionRouter {
   /** Runs one form submission; the answer keeps the form open (errors) or closes it. */
   async submit(submission: DialogSubmission): Promise<DialogAnswer | undefined> {
     const spec = this.dialogSpecs.get(submission.action);
-    if (!spec) return { error: 'This form no longer does anything in this version of coxswain.' };
+    if (!spec) {
+      await this.auditUnknown(submission);
+      return { error: 'This form no longer does anything in this version of coxswain.' };
+    }
     let answer: DialogAnswer | undefined;
     const click: Click = {
       // The audit shows what was submitted beside what the form carried.
@@ -125,6 +129,17 @@ export class ActionRouter {
     };
     await runChain(this.chain, click);
     return answer;
+  }
+
+  /** A button or form no spec answers (from an older version) runs nothing, and is recorded. */
+  private async auditUnknown(event: ActionEvent): Promise<void> {
+    const at = this.deps.now();
+    await auditAction(this.deps.store, this.deps.log, event, {
+      outcome: 'unknown',
+      detail: 'no such button or form',
+      startedAt: at,
+      finishedAt: at,
+    });
   }
 }
 

@@ -114,6 +114,23 @@ describe('the registered buttons and forms', () => {
   });
 });
 
+describe('a button or form no spec answers', () => {
+  it('runs nothing, says so, and is audited as unknown', async () => {
+    const event = click('alice', 'alert.retired', { group: 'g' });
+    await chain.dispatch(event);
+    expect(event.responder.texts).toEqual([
+      'That button no longer does anything in this version of coxswain.',
+    ]);
+    const submission: DialogSubmission = { ...click('alice', 'form.retired', {}), values: {} };
+    expect((await chain.submit(submission))?.error).toContain('This form no longer does anything');
+    const rows = [...(await auditOf(event.requestId)), ...(await auditOf(submission.requestId))];
+    expect(rows.map((a) => [a.command, a.outcome])).toEqual([
+      ['button alert.retired', 'unknown'],
+      ['button form.retired', 'unknown'],
+    ]);
+  });
+});
+
 describe.each(PEOPLE)('as %s (%s)', (username, role) => {
   it.each(Object.entries(ACTIONS).filter(([action]) => action !== 'router.approve'))(
     'button %s',
