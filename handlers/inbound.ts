@@ -11,7 +11,6 @@ import type {
   Invocation,
 } from '../src/ports.js';
 import type { Router } from '../src/router/router.js';
-import type { ActionRegistry } from './actions.js';
 
 export class Inbound implements InboundHandlers {
   private readonly inFlight = new Set<Promise<void>>();
@@ -19,7 +18,6 @@ export class Inbound implements InboundHandlers {
 
   constructor(
     private readonly router: Router,
-    private readonly actions: ActionRegistry,
     private readonly log: Logger,
   ) {}
 
@@ -29,7 +27,7 @@ export class Inbound implements InboundHandlers {
 
   onAction(event: ActionEvent): Promise<void> {
     return this.track(event.responder, () =>
-      this.actions.dispatch(event).catch(async (error: unknown) => {
+      this.router.actions.dispatch(event).catch(async (error: unknown) => {
         this.log.error(
           { err: error, action: event.action, requestId: event.requestId },
           'button handler failed',
@@ -49,7 +47,7 @@ export class Inbound implements InboundHandlers {
     let answer: DialogAnswer | undefined;
     await this.track(submission.responder, async () => {
       try {
-        answer = await this.actions.submit(submission);
+        answer = await this.router.actions.submit(submission);
       } catch (error) {
         this.log.error(
           { err: error, action: submission.action, requestId: submission.requestId },

@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
-import type { ActionEvent, ChatPort, DialogAnswer, DialogSubmission } from './ports.js';
+import type { ChatPort } from './ports.js';
+import type { ActionSpec, DialogSpec } from './router/action-spec.js';
 import type { ActionSigner } from './security/signing.js';
 import type { Services } from './services.js';
 import type { Store } from './store/store.js';
@@ -24,12 +25,10 @@ export interface FeatureContext {
   http?: FastifyInstance;
   /** Engines for command handlers; a feature sets its own member. */
   services: Services;
-  registerAction(action: string, handler: (event: ActionEvent) => Promise<void>): void;
-  /** A dialog's submissions (the Dialog's `action`); field errors in the answer keep it open. */
-  registerDialog(
-    action: string,
-    handler: (submission: DialogSubmission) => Promise<DialogAnswer | undefined>,
-  ): void;
+  /** A button: the router's action chain refuses below its permission and audits every click. */
+  registerAction(spec: ActionSpec): void;
+  /** A dialog's submissions (the Dialog's `action`), through the same chain as buttons. */
+  registerDialog(spec: DialogSpec): void;
 }
 
 export interface Feature {

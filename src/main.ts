@@ -8,8 +8,6 @@ import type { FastifyInstance } from 'fastify';
 import { AlertmanagerClient } from '../adapters/alertmanager/client.js';
 import { ShellAdapter } from '../adapters/chat/shell/shell-adapter.js';
 import { allGroups } from '../commands/index.js';
-import { ActionRegistry } from '../handlers/actions.js';
-import { registerAlertActions } from '../handlers/alert-actions.js';
 import { registerAlertWebhook } from '../handlers/alertmanager-webhook.js';
 import { Inbound } from '../handlers/inbound.js';
 import { alertsFeature } from './alerts/feature.js';
@@ -27,7 +25,6 @@ import { replicaIdentity } from './leader/identity.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics } from './metrics.js';
 import type { ChatPort } from './ports.js';
-import { CONFIRM_ACTIONS } from './router/confirm.js';
 import { Router } from './router/router.js';
 import { checkSharedSigningKey, SigningKeyMismatch } from './security/shared-signing-key.js';
 import { ActionSigner } from './security/signing.js';
@@ -88,7 +85,6 @@ async function features(config: Config): Promise<Feature[]> {
       createAlertmanager: (am) =>
         new AlertmanagerClient({ name: am.name, url: am.url, timeoutMs: am.timeoutMs, retries: am.retries }),
       registerWebhook: registerAlertWebhook,
-      registerActions: registerAlertActions,
     }),
     incidentsFeature(),
     healthFeature(kube?.health ?? { reader: noClusters }),
@@ -192,7 +188,7 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
   const roles = useShell
     ? new FixedRoleResolver(options.role ?? 'viewer')
     : new BindingRoleResolver(config.auth.bindings);
-  const services: Services = { config, store, now: Date.now, groups: allGroups, roles };
+  const services: Services = { config, store, now: Date.now, groups: allGroups };
   if (chat.dialogs) services.dialogs = chat.dialogs;
   const router = new Router({
     trigger: config.command,
@@ -206,10 +202,7 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
     approvalExpiryMs: parseDuration(config.approvals.expiry) as number,
     approvalsRequired: config.approvals.required,
   });
-  const actions = new ActionRegistry();
-  for (const action of Object.values(CONFIRM_ACTIONS))
-    actions.register(action, (event) => router.handleConfirmAction(event));
-  const inbound = new Inbound(router, actions, log);
+  const inbound = new Inbound(router, log);
   metrics.watchChat(chat);
 
   const port = options.port ?? (useShell ? undefined : config.http.port);
@@ -232,8 +225,8 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
     chat,
     signer,
     services,
-    registerAction: (action, handler) => actions.register(action, handler),
-    registerDialog: (action, handler) => actions.registerDialog(action, handler),
+    registerAction: (spec) => router.actions.action(spec),
+    registerDialog: (spec) => router.actions.dialog(spec),
   };
   if (http) featureContext.http = http;
   if (http && chatRoutes) chatRoutes(http);

@@ -3,7 +3,6 @@
  * incidents) appear here as optional members; a command whose engine is absent is not offered.
  */
 import type { AlertmanagerDirectory } from './alerts/alertmanager-api.js';
-import type { RoleResolver } from './auth/roles.js';
 import type { Config } from './config/schema.js';
 import type { DrillEngine } from './drills/engine.js';
 import type { HealthEngine } from './health/engine.js';
@@ -19,8 +18,6 @@ export interface Services {
   /** All registered groups, for help. */
   groups: () => readonly CommandGroup[];
   now: () => number;
-  /** The role resolver the router uses, for checks outside it (alert buttons). */
-  roles?: RoleResolver;
   /** The chat platform's forms, where it has them (commands that ask for input with a dialog). */
   dialogs?: DialogCapability;
   /** The configured Alertmanagers (set by the alerts feature). */

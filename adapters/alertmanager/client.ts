@@ -4,8 +4,10 @@
  * failed without an answer is retried only when it surely did not arrive (connection refused or
  * reset), so a create that timed out is not made twice.
  */
+
 import type { AlertmanagerApi, Silence, SilenceSpec } from '../../src/alerts/alertmanager-api.js';
 import type { Matcher } from '../../src/alerts/matchers.js';
+import { backoffMs } from '../../src/backoff.js';
 
 export interface AlertmanagerClientOptions {
   name: string;
@@ -134,7 +136,7 @@ export class AlertmanagerClient implements AlertmanagerApi {
         const code = (error as { cause?: { code?: string } }).cause?.code;
         const retryable = !write || (code !== undefined && NOT_ARRIVED.has(code));
         if (retryable && attempt < this.retries) {
-          await sleep(200 * 2 ** attempt);
+          await sleep(backoffMs(attempt, { baseMs: 200 }));
           continue;
         }
         const why =
@@ -145,7 +147,7 @@ export class AlertmanagerClient implements AlertmanagerApi {
       }
       if (RETRY_STATUS.has(response.status) && attempt < this.retries) {
         await response.body?.cancel();
-        await sleep(200 * 2 ** attempt);
+        await sleep(backoffMs(attempt, { baseMs: 200 }));
         continue;
       }
       const text = await response.text();

@@ -29,6 +29,7 @@
  * write) looks the key up in chat first and takes the post it finds instead of posting again;
  * thread replies under a claim recovered from a dead replica are looked up the same way.
  */
+import { backoffMs } from '../backoff.js';
 import type { Config } from '../config/schema.js';
 import { parseDuration } from '../duration.js';
 import type { Logger } from '../log.js';
@@ -297,8 +298,7 @@ export class AlertDelivery {
   }
 
   private backoff(attempts: number): number {
-    const base = Math.min(this.maxBackoffMs, 1000 * 2 ** Math.min(attempts, 20));
-    return Math.round(base * (0.75 + Math.random() * 0.25));
+    return Math.round(backoffMs(attempts, { baseMs: 1000, maxMs: this.maxBackoffMs, jitter: [0.75, 1] }));
   }
 
   private async deliverGroup(groupKey: string, items: OutboxItem[], claimed: Claimed): Promise<void> {

@@ -1,13 +1,14 @@
 /**
  * The alerts feature: Alertmanager's webhook into the outbox, the delivery loop from the outbox
- * into chat, the post buttons, and the Alertmanager clients the silence commands use. The
- * composition root hands in the concrete pieces (HTTP route, button handlers, API client).
+ * into chat, the post buttons (actions.ts), and the Alertmanager clients the silence commands use.
+ * The composition root hands in the concrete pieces (HTTP route, API client).
  */
 import type { AlertmanagerConfig } from '../config/schema.js';
 import { parseDuration } from '../duration.js';
 import type { Feature, FeatureContext } from '../feature.js';
 import { replicaIdentity } from '../leader/identity.js';
 import type { Store } from '../store/store.js';
+import { alertActions } from './actions.js';
 import { type AlertmanagerApi, AlertmanagerDirectory } from './alertmanager-api.js';
 import { AlertDelivery } from './delivery.js';
 import { type AlertMetrics, createAlertMetrics } from './metrics.js';
@@ -24,10 +25,6 @@ export interface AlertsFeatureDeps {
     maxBodyBytes: number;
     onStored?: () => void;
   }): void;
-  registerActions(
-    ctx: FeatureContext,
-    deps: { delivery: AlertDelivery; alertmanagers: AlertmanagerDirectory; now: () => number },
-  ): void;
 }
 
 export function alertsFeature(deps: AlertsFeatureDeps): Feature {
@@ -71,7 +68,9 @@ export function alertsFeature(deps: AlertsFeatureDeps): Feature {
           onStored: () => running.kick(),
         });
       }
-      deps.registerActions(ctx, { delivery, alertmanagers, now });
+      const { actions, dialogs } = alertActions({ delivery, alertmanagers, now, chat: ctx.chat, config });
+      for (const spec of actions) ctx.registerAction(spec);
+      for (const spec of dialogs) ctx.registerDialog(spec);
       // Rows left pending by a crash or an outage are delivered from the first pass on.
       delivery.start();
     },

@@ -4,7 +4,7 @@
  * that came from Alertmanager is escaped; links must be plain http(s) URLs or they are left out.
  */
 
-import { type AlertButtonInput, openIncidentButton } from '../incidents/feature.js';
+import { type AlertButtonInput, openIncidentButton } from '../incidents/actions.js';
 import type { Message, MessageButton, MessageField, MessageLink, Severity } from '../message.js';
 import { escapeChat } from '../text/escape.js';
 import { formatTime } from '../text/time.js';

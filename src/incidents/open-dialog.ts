@@ -1,16 +1,11 @@
 /**
  * The incident form: `incident open` with no title, where the chat can show forms (Mattermost),
- * asks for title, severity and cluster in a dialog instead of refusing. The submission runs as
- * the submitter, who needs the incident:write permission like the command, and is audited; the
- * room opens exactly as `incident open <title>` opens it, with the notice in the channel.
+ * asks for title, severity and cluster in a dialog instead of refusing. Built and read back here;
+ * the submission is answered in actions.ts, where the room opens exactly as
+ * `incident open <title>` opens it, with the notice in the channel.
  */
-import { auditAction } from '../audit/audit-action.js';
-import { allows } from '../auth/permissions.js';
-import type { FeatureContext } from '../feature.js';
 import { DNS1123_LABEL } from '../kube/names.js';
-import type { Dialog, DialogAnswer, DialogElement, DialogSubmission } from '../ports.js';
-import type { AuditOutcome } from '../store/store.js';
-import { type IncidentEngine, IncidentError, type OpenRequest } from './engine.js';
+import type { Dialog, DialogElement } from '../ports.js';
 
 export const INCIDENT_DIALOG_ACTION = 'incident.open.dialog';
 const TITLE_MAX = 150;
@@ -107,55 +102,4 @@ export function readIncidentForm(
   const form: IncidentForm = { title, severity: Number(sev) };
   if (cluster) form.cluster = cluster;
   return form;
-}
-
-/** Answers the incident form's submissions. */
-export function registerIncidentDialog(ctx: FeatureContext, engine: IncidentEngine): void {
-  const clusters = () => ctx.config.clusters.map((c) => c.name);
-  ctx.registerDialog(INCIDENT_DIALOG_ACTION, async (submission) =>
-    openFromDialog(ctx, engine, submission, clusters()),
-  );
-}
-
-async function openFromDialog(
-  ctx: FeatureContext,
-  engine: IncidentEngine,
-  submission: DialogSubmission,
-  clusters: string[],
-): Promise<DialogAnswer | undefined> {
-  const startedAt = ctx.services.now();
-  const audited = { ...submission, payload: { ...submission.payload, ...submission.values } };
-  const done = async (outcome: AuditOutcome, detail: string, answer?: DialogAnswer) => {
-    await auditAction(ctx.store, ctx.log, audited, {
-      outcome,
-      detail,
-      startedAt,
-      finishedAt: ctx.services.now(),
-    });
-    return answer;
-  };
-  const role = ctx.services.roles?.roleOf(submission.user, submission.channel);
-  if (!allows(role, 'incident:write'))
-    return done('denied', `role ${role ?? 'none'}`, {
-      error: `Opening an incident needs the operator role, and you have ${role ? `the ${role} role` : 'no role'} here; ask an admin to bind you to operator in auth.bindings.`,
-    });
-  const form = readIncidentForm(submission.values, clusters);
-  if ('errors' in form) return done('invalid', Object.keys(form.errors).join(', '), form);
-  const request: OpenRequest = {
-    title: form.title,
-    severity: form.severity,
-    by: submission.user.username,
-    origin: { channelId: submission.channel.id, channelName: submission.channel.name },
-  };
-  if (form.cluster) request.cluster = form.cluster;
-  try {
-    const { incident } = await engine.open(request);
-    // As `incident open` does: the notice in the channel it was asked from.
-    await submission.responder.reply(engine.openedNotice(incident), 'in_channel');
-    return done('ok', `incident ${incident.id} in ${incident.channelName}`);
-  } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    if (error instanceof IncidentError) return done('unavailable', why, { error: why });
-    return done('error', why, { error: `Opening the incident failed: ${why}`.slice(0, 500) });
-  }
 }

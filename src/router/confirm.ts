@@ -5,10 +5,11 @@
  * replayed through the whole chain again (so a role revoked meanwhile still stops it).
  */
 import { randomBytes } from 'node:crypto';
-import { allows, requiredRole } from '../auth/permissions.js';
+import { type Permission, requiredRole } from '../auth/permissions.js';
 import type { ActionEvent, Invocation } from '../ports.js';
 import type { Confirmation } from '../store/store.js';
 import { inlineCode } from '../text/escape.js';
+import type { ActionResult, ActionSpec } from './action-spec.js';
 import type { Dispatch, Middleware } from './dispatch.js';
 import { answer, type MiddlewareDeps } from './middleware.js';
 import { resolveCommand } from './resolve.js';
@@ -113,51 +114,94 @@ async function ask(deps: ConfirmDeps, d: Dispatch, kind: 'confirm' | 'approve'):
   }
 }
 
-/** Handles the four buttons. Each decision is audited like a command. */
-export async function onConfirmAction(deps: ConfirmDeps, event: ActionEvent): Promise<void> {
-  const id = event.payload.id ?? '';
-  const confirmation = await deps.store.getConfirmation(id);
-  const say = (text: string) => event.responder.reply({ text }, 'ephemeral');
-  if (!confirmation || confirmation.platform !== event.platform) {
-    await say('That request is unknown here; run the command again.');
-    return;
-  }
-  const isConfirm = event.action === CONFIRM_ACTIONS.confirm || event.action === CONFIRM_ACTIONS.cancel;
-  if (isConfirm !== (confirmation.kind === 'confirm')) {
-    await say('That button does not belong to this request.');
-    return;
-  }
+/**
+ * The four buttons, as specs on the action chain, which audits each decision. Confirm, Cancel
+ * and Reject need no role of their own (only the requester may confirm or cancel, and the replay
+ * checks the command's role again); Approve needs the role the command itself needs.
+ */
+export function confirmActions(deps: ConfirmDeps): ActionSpec[] {
+  const spec = (action: string, subject: string, permission: ActionSpec['permission']): ActionSpec => ({
+    action,
+    permission,
+    subject,
+    run: (event) => decide(deps, event),
+  });
+  return [
+    spec(CONFIRM_ACTIONS.confirm, 'Confirming this command', 'help'),
+    spec(CONFIRM_ACTIONS.cancel, 'Cancelling this command', 'help'),
+    spec(CONFIRM_ACTIONS.approve, 'Approving this command', (event) => approvalPermission(deps, event)),
+    spec(CONFIRM_ACTIONS.reject, 'Rejecting this command', 'help'),
+  ];
+}
+
+/** Why this click may not decide this request, if it may not: said to the clicker and audited. */
+function clickProblem(
+  event: ActionEvent,
+  confirmation: Confirmation,
+): (ActionResult & { text: string }) | undefined {
+  if (isConfirmClick(event) !== (confirmation.kind === 'confirm'))
+    return {
+      outcome: 'invalid',
+      detail: 'button of another kind of request',
+      text: 'That button does not belong to this request.',
+    };
   const requester = confirmation.userId === event.user.id;
-  if (confirmation.kind === 'confirm' && !requester) {
-    await say(`Only @${confirmation.username}, who ran the command, can confirm or cancel it.`);
-    return;
+  if (confirmation.kind === 'confirm' && !requester)
+    return {
+      outcome: 'denied',
+      detail: `not the requester ${confirmation.username}`,
+      text: `Only @${confirmation.username}, who ran the command, can confirm or cancel it.`,
+    };
+  if (event.action === CONFIRM_ACTIONS.approve && requester)
+    return {
+      outcome: 'denied',
+      detail: 'own request',
+      text: 'You cannot approve your own command; someone else must.',
+    };
+  return undefined;
+}
+
+function isConfirmClick(event: ActionEvent): boolean {
+  return event.action === CONFIRM_ACTIONS.confirm || event.action === CONFIRM_ACTIONS.cancel;
+}
+
+/** What each button does to a request; Confirm and Approve settle it as done. */
+const DECISION: Readonly<Record<string, 'cancelled' | 'rejected'>> = {
+  [CONFIRM_ACTIONS.cancel]: 'cancelled',
+  [CONFIRM_ACTIONS.reject]: 'rejected',
+};
+
+/** One click on Confirm, Cancel, Approve or Reject: settles the request once, then replays it. */
+async function decide(deps: ConfirmDeps, event: ActionEvent): Promise<ActionResult> {
+  const say = async (text: string, result: ActionResult) => {
+    await event.responder.reply({ text }, 'ephemeral');
+    return result;
+  };
+  const confirmation = await deps.store.getConfirmation(event.payload.id ?? '');
+  if (!confirmation || confirmation.platform !== event.platform)
+    return say('That request is unknown here; run the command again.', {
+      outcome: 'invalid',
+      detail: 'unknown request',
+    });
+  const problem = clickProblem(event, confirmation);
+  if (problem) {
+    const { text, ...result } = problem;
+    return say(text, result);
   }
-  if (confirmation.kind === 'approve' && event.action === CONFIRM_ACTIONS.approve) {
-    if (requester) {
-      await say('You cannot approve your own command; someone else must.');
-      return;
-    }
-    const problem = approverProblem(deps, event, confirmation);
-    if (problem) {
-      await say(problem);
-      return;
-    }
-  }
-  const to =
-    event.action === CONFIRM_ACTIONS.cancel
-      ? 'cancelled'
-      : event.action === CONFIRM_ACTIONS.reject
-        ? 'rejected'
-        : 'done';
+  const isConfirm = isConfirmClick(event);
+  const to: 'cancelled' | 'rejected' | 'done' = DECISION[event.action] ?? 'done';
   const decided = await deps.store.decideConfirmation(confirmation.id, to, event.user.username, deps.now());
   if (!decided) {
     const expired = confirmation.state === 'pending' && confirmation.expiresAt <= deps.now();
-    await say(
+    return say(
       expired
         ? 'That request has expired; run the command again.'
         : `That request was already ${confirmation.state === 'done' ? 'used' : confirmation.state}.`,
+      {
+        outcome: expired ? 'expired' : 'invalid',
+        detail: expired ? 'expired' : `already ${confirmation.state}`,
+      },
     );
-    return;
   }
   const command = inlineCode(`${deps.trigger} ${confirmation.text}`);
   if (event.post) {
@@ -170,11 +214,25 @@ export async function onConfirmAction(deps: ConfirmDeps, event: ActionEvent): Pr
       .update(event.post, { text: `${verdict} by @${event.user.username}: ${command}` })
       .catch((error: unknown) => deps.log.warn({ err: error }, 'could not update the confirmation post'));
   }
-  if (to !== 'done') {
-    await say(`${to === 'cancelled' ? 'Cancelled' : 'Rejected'}: ${command}. Nothing was done.`);
-    return;
-  }
-  const invocation: Invocation = {
+  if (to !== 'done')
+    return say(`${to === 'cancelled' ? 'Cancelled' : 'Rejected'}: ${command}. Nothing was done.`, {
+      outcome: 'cancelled',
+      detail: `${to} ${confirmation.text.slice(0, 200)}`,
+    });
+  // The replay goes through the whole command chain, which audits the command itself.
+  await deps.replay(
+    requestersInvocation(confirmation, event),
+    isConfirm ? {} : { approvedBy: event.user.username },
+  );
+  return {
+    outcome: 'ok',
+    detail: `${isConfirm ? 'confirmed' : 'approved'} ${confirmation.text.slice(0, 200)}`,
+  };
+}
+
+/** The command as its requester typed it, answered where the deciding click came from. */
+function requestersInvocation(confirmation: Confirmation, event: ActionEvent): Invocation {
+  return {
     platform: confirmation.platform,
     user: { id: confirmation.userId, username: confirmation.username, groups: confirmation.userGroups },
     channel: { id: confirmation.channelId, name: confirmation.channelName },
@@ -182,22 +240,19 @@ export async function onConfirmAction(deps: ConfirmDeps, event: ActionEvent): Pr
     requestId: event.requestId,
     responder: event.responder,
   };
-  await deps.replay(invocation, isConfirm ? {} : { approvedBy: event.user.username });
 }
 
-/** The approver must hold the role the command itself needs. */
-function approverProblem(
-  deps: ConfirmDeps,
-  event: ActionEvent,
-  confirmation: Confirmation,
-): string | undefined {
+/**
+ * The approver must hold the role the command itself needs. A request that cannot be read asks
+ * for no role here: decide() answers why it cannot go on.
+ */
+async function approvalPermission(deps: ConfirmDeps, event: ActionEvent): Promise<Permission> {
+  const confirmation = await deps.store.getConfirmation(event.payload.id ?? '');
+  if (confirmation?.kind !== 'approve') return 'help';
   const tokens = tokenize(confirmation.text);
-  if ('error' in tokens) return 'That request can no longer be read; run the command again.';
+  if ('error' in tokens) return 'help';
   const resolution = resolveCommand(deps.groups(), tokens.words);
-  if (resolution.kind !== 'found') return 'That command no longer exists.';
-  const role = deps.roles.roleOf(event.user, event.channel);
-  if (allows(role, resolution.spec.permission)) return undefined;
-  return `Approving needs the ${requiredRole(resolution.spec.permission)} role; you have ${role ? `the ${role} role` : 'no role'}.`;
+  return resolution.kind === 'found' ? resolution.spec.permission : 'help';
 }
 
 export function isConfirmAction(action: string): boolean {

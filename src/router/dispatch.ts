@@ -19,13 +19,14 @@ export interface Dispatch {
   confirmed?: { approvedBy?: string };
 }
 
-export type Middleware = (dispatch: Dispatch, next: () => Promise<void>) => Promise<void>;
+/** One step of a chain over some state: a typed command's Dispatch, a button's Click (actions.ts). */
+export type Middleware<State = Dispatch> = (state: State, next: () => Promise<void>) => Promise<void>;
 
 /** Runs middleware in order; each decides whether to call the next. */
-export async function runChain(chain: readonly Middleware[], dispatch: Dispatch): Promise<void> {
+export async function runChain<State>(chain: readonly Middleware<State>[], state: State): Promise<void> {
   const step = async (index: number): Promise<void> => {
     const middleware = chain[index];
-    if (middleware) await middleware(dispatch, () => step(index + 1));
+    if (middleware) await middleware(state, () => step(index + 1));
   };
   await step(0);
 }

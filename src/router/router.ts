@@ -1,14 +1,16 @@
 /**
  * The router: the App of bolt-js. It owns the command groups and runs every invocation through
- * the middleware chain; all the work is in the middleware and the engines.
+ * the middleware chain, and owns the buttons and forms (`actions`), which run through the action
+ * chain; all the work is in the middleware and the engines.
  */
 import type { RoleResolver } from '../auth/roles.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
-import type { ActionEvent, Invocation } from '../ports.js';
+import type { Invocation } from '../ports.js';
 import type { Services } from '../services.js';
 import type { Store } from '../store/store.js';
-import { type ConfirmDeps, confirm, onConfirmAction } from './confirm.js';
+import { ActionRouter } from './actions.js';
+import { type ConfirmDeps, confirm, confirmActions } from './confirm.js';
 import { type Dispatch, type Middleware, runChain } from './dispatch.js';
 import { audit, authorize, execute, identify, parse, validate } from './middleware.js';
 import type { CommandGroup } from './spec.js';
@@ -31,6 +33,8 @@ export interface RouterOptions {
 export class Router {
   private readonly chain: Middleware[];
   private readonly deps: ConfirmDeps;
+  /** Buttons and forms: features register theirs here, the confirmation buttons are built in. */
+  readonly actions: ActionRouter;
 
   constructor(private readonly options: RouterOptions) {
     const now = options.now ?? Date.now;
@@ -58,6 +62,8 @@ export class Router {
       confirm(this.deps),
       execute(this.deps),
     ];
+    this.actions = new ActionRouter({ roles: options.roles, store: options.store, log: options.log, now });
+    for (const spec of confirmActions(this.deps)) this.actions.action(spec);
   }
 
   get groups(): readonly CommandGroup[] {
@@ -71,11 +77,6 @@ export class Router {
   /** Handles one typed command; never throws (failures are answered and audited). */
   handle(invocation: Invocation): Promise<void> {
     return this.run(invocation, undefined);
-  }
-
-  /** Handles the Confirm/Cancel/Approve/Reject buttons. */
-  handleConfirmAction(event: ActionEvent): Promise<void> {
-    return onConfirmAction(this.deps, event);
   }
 
   private async run(invocation: Invocation, confirmed: Dispatch['confirmed']): Promise<void> {

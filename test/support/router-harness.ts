@@ -124,7 +124,7 @@ export async function createHarness(
         responder,
       };
       if (answer?.ref) event.post = answer.ref;
-      await router.handleConfirmAction(event);
+      await router.actions.dispatch(event);
       return responder;
     },
     close: () => store.close(),

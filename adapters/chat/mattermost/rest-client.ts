@@ -8,6 +8,7 @@
  * call, so one stuck request cannot stall the alert outbox behind it.
  */
 import { Client4, ClientError } from '@mattermost/client';
+import { backoffMs } from '../../../src/backoff.js';
 import type { MattermostDialog } from './dialog.js';
 
 export interface RestOptions {
@@ -90,7 +91,10 @@ export class MattermostRest extends Client4 {
         this.rateLimited++;
         const retryAfter = Number(result.headers.get('Retry-After'));
         // Retry-After is in seconds; without it, back off exponentially.
-        const waitMs = Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : 250 * 2 ** attempt;
+        const waitMs =
+          Number.isFinite(retryAfter) && retryAfter > 0
+            ? retryAfter * 1000
+            : backoffMs(attempt, { baseMs: 250 });
         this.pausedUntil = Math.max(this.pausedUntil, now() + Math.min(waitMs, maxWait));
         this.restOptions.onRateLimited?.(waitMs, url);
         if (attempt < maxRetries) continue;

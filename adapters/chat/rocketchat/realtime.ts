@@ -15,6 +15,7 @@
  * de-duplicated by id, so a message delivered twice is handled once.
  */
 import { DDPDriver } from '@rocket.chat/sdk/lib/drivers/ddp.js';
+import { backoffMs } from '../../../src/backoff.js';
 import type { Logger } from '../../../src/log.js';
 
 export interface StreamMessage {
@@ -207,9 +208,11 @@ export class Realtime {
   }
 
   private scheduleReconnect(): void {
-    const base = this.options.initialBackoffMs ?? 500;
-    const max = this.options.maxBackoffMs ?? 30_000;
-    const delay = Math.min(max, base * 2 ** this.attempt) * (0.75 + Math.random() * 0.5);
+    const delay = backoffMs(this.attempt, {
+      baseMs: this.options.initialBackoffMs ?? 500,
+      maxMs: this.options.maxBackoffMs ?? 30_000,
+      jitter: [0.75, 1.25],
+    });
     this.attempt++;
     this.retryTimer = setTimeout(() => {
       if (this.stopped) return;

@@ -5,6 +5,7 @@
  * limiter pauses every call until its `x-ratelimit-reset` and retries; after `maxRetries` the
  * call fails loudly (the caller's outbox retries it later), it is never dropped.
  */
+import { backoffMs } from '../../../src/backoff.js';
 
 /** How the bot authenticates: a personal access token, or a user and password. */
 export type RestCredentials = { userId: string; token: string } | { user: string; password: string };
@@ -269,7 +270,8 @@ export class RocketChatRest {
       if (response.status === 429) {
         const reset = Number(response.headers.get('x-ratelimit-reset'));
         // The reset is epoch ms; without one, back off exponentially.
-        const until = Number.isFinite(reset) && reset > 0 ? reset : now() + 250 * 2 ** attempt;
+        const until =
+          Number.isFinite(reset) && reset > 0 ? reset : now() + backoffMs(attempt, { baseMs: 250 });
         this.pausedUntil = Math.max(this.pausedUntil, until, now() + 10);
         if (attempt < maxRetries) continue;
         throw new RocketChatApiError(

@@ -10,10 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertmanagerClient } from '../../../adapters/alertmanager/client.js';
 import { ShellAdapter } from '../../../adapters/chat/shell/shell-adapter.js';
 import { allGroups } from '../../../commands/index.js';
-import { registerAlertActions } from '../../../handlers/alert-actions.js';
 import { registerAlertWebhook } from '../../../handlers/alertmanager-webhook.js';
 import { alertsFeature } from '../../../src/alerts/feature.js';
-import { FixedRoleResolver } from '../../../src/auth/roles.js';
 import { loadConfig } from '../../../src/config/load.js';
 import type { Feature } from '../../../src/feature.js';
 import { createHttpServer } from '../../../src/http/server.js';
@@ -92,7 +90,6 @@ beforeAll(async () => {
     createAlertmanager: (am) =>
       new AlertmanagerClient({ name: am.name, url: am.url, timeoutMs: am.timeoutMs }),
     registerWebhook: registerAlertWebhook,
-    registerActions: registerAlertActions,
   });
   await feature.start({
     config,
@@ -102,7 +99,7 @@ beforeAll(async () => {
     chat,
     signer,
     http,
-    services: { config, store, now: Date.now, groups: allGroups, roles: new FixedRoleResolver('operator') },
+    services: { config, store, now: Date.now, groups: allGroups },
     registerAction: () => undefined,
     registerDialog: () => undefined,
   });

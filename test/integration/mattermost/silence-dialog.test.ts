@@ -371,7 +371,7 @@ describe('Silence… on an alert post (real Mattermost, real Alertmanager)', () 
     try {
       await click(mm.bob, post, 'Silence…');
       const refusal = await waitFor('the refusal', async () =>
-        bob.ephemeral().find((p) => p.message.includes('need the operator role')),
+        bob.ephemeral().find((p) => p.message.includes('needs the operator role')),
       );
       expect(refusal.message).toContain('the viewer role');
       expect(bob.dialogs()).toEqual([]);
@@ -389,7 +389,7 @@ describe('Silence… on an alert post (real Mattermost, real Alertmanager)', () 
       { for: '1h', matchers: `alertname="${alertname}"`, comment: 'bob tries' },
       { state: forBob },
     );
-    expect(answer?.error).toMatch(/need the operator role, and you have the viewer role/);
+    expect(answer?.error).toMatch(/needs the operator role, and you have the viewer role/);
     expect(await silencesOf(alertname)).toEqual([]);
   });
 

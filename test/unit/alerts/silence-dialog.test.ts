@@ -7,8 +7,7 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { allGroups } from '../../../commands/index.js';
-import { ActionRegistry } from '../../../handlers/actions.js';
-import { registerAlertActions } from '../../../handlers/alert-actions.js';
+import { alertActions } from '../../../src/alerts/actions.js';
 import {
   type AlertmanagerApi,
   AlertmanagerDirectory,
@@ -25,11 +24,10 @@ import {
 } from '../../../src/alerts/silence-dialog.js';
 import { BindingRoleResolver } from '../../../src/auth/roles.js';
 import { type Config, configSchema } from '../../../src/config/schema.js';
-import type { FeatureContext } from '../../../src/feature.js';
 import { createMetrics } from '../../../src/metrics.js';
 import type { ActionEvent, ChatPort, Dialog, DialogSubmission, DialogTrigger } from '../../../src/ports.js';
+import { ActionRouter } from '../../../src/router/actions.js';
 import { Router } from '../../../src/router/router.js';
-import { ActionSigner } from '../../../src/security/signing.js';
 import type { Services } from '../../../src/services.js';
 import { SqlStore } from '../../../src/store/sql-store.js';
 import { SqliteDriver } from '../../../src/store/sqlite-driver.js';
@@ -211,7 +209,7 @@ describe('the Silence… button and its form', () => {
   let chat: RecordingChat & Partial<Pick<ChatPort, 'dialogs'>>;
   let opened: { trigger: DialogTrigger; dialog: Dialog }[];
   let recorded: GroupSilence[];
-  let actions: ActionRegistry;
+  let actions: ActionRouter;
   let group: GroupState;
 
   async function setUp(withDialogs: boolean) {
@@ -245,25 +243,22 @@ describe('the Silence… button and its form', () => {
         ],
       },
     });
-    actions = new ActionRegistry();
-    const ctx: FeatureContext = {
-      config,
+    // The router's action chain, as main.ts wires it: it refuses and audits, the specs do the work.
+    actions = new ActionRouter({
+      roles: new BindingRoleResolver(config.auth.bindings),
       store,
       log: pino({ level: 'silent' }),
-      metrics: createMetrics({ defaults: false }),
+      now: () => NOW,
+    });
+    const specs = alertActions({
+      delivery,
+      alertmanagers: new AlertmanagerDirectory([am]),
+      now: () => NOW,
       chat,
-      signer: new ActionSigner('k'.repeat(32)),
-      services: {
-        config,
-        store,
-        now: () => NOW,
-        groups: allGroups,
-        roles: new BindingRoleResolver(config.auth.bindings),
-      },
-      registerAction: (action, handler) => actions.register(action, handler),
-      registerDialog: (action, handler) => actions.registerDialog(action, handler),
-    };
-    registerAlertActions(ctx, { delivery, alertmanagers: new AlertmanagerDirectory([am]), now: () => NOW });
+      config,
+    });
+    for (const spec of specs.actions) actions.action(spec);
+    for (const spec of specs.dialogs) actions.dialog(spec);
   }
   afterEach(() => store?.close());
 
@@ -332,12 +327,12 @@ describe('the Silence… button and its form', () => {
     await actions.dispatch(event);
     expect(opened).toEqual([]);
     expect(event.responder.last?.message.text).toContain(
-      'need the operator role, and you have the viewer role',
+      'needs the operator role, and you have the viewer role',
     );
     const answer = await actions.submit(
       submission('victor', { for: '1h', matchers: 'alertname="DiskFull"', comment: 'x' }),
     );
-    expect(answer?.error).toContain('need the operator role, and you have the viewer role');
+    expect(answer?.error).toContain('needs the operator role, and you have the viewer role');
     expect(am.created).toEqual([]);
     const audit = await store.listAudit({});
     expect(audit.map((a) => [a.username, a.command, a.outcome])).toEqual(

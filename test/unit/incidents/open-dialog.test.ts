@@ -6,16 +6,14 @@
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { allGroups } from '../../../commands/index.js';
-import { ActionRegistry } from '../../../handlers/actions.js';
 import { BindingRoleResolver } from '../../../src/auth/roles.js';
 import { type Config, configSchema } from '../../../src/config/schema.js';
-import type { FeatureContext } from '../../../src/feature.js';
+import { incidentActions } from '../../../src/incidents/actions.js';
 import { IncidentEngine } from '../../../src/incidents/engine.js';
 import {
   INCIDENT_DIALOG_ACTION,
   incidentDialog,
   readIncidentForm,
-  registerIncidentDialog,
 } from '../../../src/incidents/open-dialog.js';
 import type { Message } from '../../../src/message.js';
 import { createMetrics } from '../../../src/metrics.js';
@@ -30,7 +28,6 @@ import type {
   RoomsCapability,
 } from '../../../src/ports.js';
 import { Router } from '../../../src/router/router.js';
-import { ActionSigner } from '../../../src/security/signing.js';
 import type { Services } from '../../../src/services.js';
 import { SqlStore } from '../../../src/store/sql-store.js';
 import { SqliteDriver } from '../../../src/store/sqlite-driver.js';
@@ -129,7 +126,7 @@ describe('incident open without a title, and the form’s submission', () => {
   let config: Config;
   let services: Services;
   let router: Router;
-  let actions: ActionRegistry;
+  let actions: Router['actions'];
   const trigger: DialogTrigger = { platform: 'test', id: 't1', userId: 'u-olivia', channelId: 'c1' };
 
   beforeEach(async () => {
@@ -159,7 +156,6 @@ describe('incident open without a title, and the form’s submission', () => {
       store,
       now: () => NOW,
       groups: allGroups,
-      roles,
       incidents: engine,
       dialogs: chat.dialogs,
     };
@@ -176,19 +172,11 @@ describe('incident open without a title, and the form’s submission', () => {
       approvalsRequired: [],
       now: () => NOW,
     });
-    actions = new ActionRegistry();
-    const ctx: FeatureContext = {
-      config,
-      store,
-      log,
-      metrics: createMetrics({ defaults: false }),
-      chat,
-      signer: new ActionSigner('k'.repeat(32)),
-      services,
-      registerAction: (action, handler) => actions.register(action, handler),
-      registerDialog: (action, handler) => actions.registerDialog(action, handler),
-    };
-    registerIncidentDialog(ctx, engine);
+    // The feature's specs on the router's action chain, as main.ts wires them.
+    actions = router.actions;
+    const specs = incidentActions({ store, config }, engine);
+    for (const spec of specs.actions) actions.action(spec);
+    for (const spec of specs.dialogs) actions.dialog(spec);
   });
   afterEach(() => store.close());
 

@@ -108,8 +108,13 @@ describe('confirmation', () => {
     await setup();
     const asked = await h.run('alice', 'launch rocket');
     await h.click('alice', asked.last, 'Confirm');
-    const outcomes = (await h.store.listAudit({})).map((e) => e.outcome).reverse();
-    expect(outcomes).toEqual(['awaiting-confirmation', 'ok']);
+    const steps = (await h.store.listAudit({})).map((e) => [e.command, e.outcome]).reverse();
+    // The command (asked, then run by the replay), and the click that confirmed it.
+    expect(steps).toEqual([
+      ['launch', 'awaiting-confirmation'],
+      ['launch', 'ok'],
+      ['button router.confirm', 'ok'],
+    ]);
   });
 });
 
@@ -125,13 +130,23 @@ describe('second-person approval', () => {
     const self = await h.click('alice', request, 'Approve');
     expect(self.texts[0]).toBe('You cannot approve your own command; someone else must.');
     const operator = await h.click('olivia', request, 'Approve');
-    expect(operator.texts[0]).toBe('Approving needs the admin role; you have the operator role.');
+    expect(operator.texts[0]).toBe(
+      'Approving this command needs the admin role, and you have the operator role here; ask an admin to bind you to admin in auth.bindings.',
+    );
     expect(ran).toEqual([]);
 
     await h.click('adam', request, 'Approve');
     expect(ran).toEqual(['alice:rocket']);
-    const [last] = await h.store.listAudit({ limit: 1 });
+    const [last] = await h.store
+      .listAudit({ limit: 2 })
+      .then((rows) => rows.filter((e) => e.command === 'launch'));
     expect(last?.detail).toBe('approved by adam');
+    const clicks = (await h.store.listAudit({})).filter((e) => e.command === 'button router.approve');
+    expect(clicks.map((e) => [e.username, e.outcome]).reverse()).toEqual([
+      ['alice', 'denied'],
+      ['olivia', 'denied'],
+      ['adam', 'ok'],
+    ]);
   });
 
   it('a rejection ends the request', async () => {
