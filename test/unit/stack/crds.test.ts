@@ -34,7 +34,8 @@ function volsyncCopy(): string {
   return dir;
 }
 
-describe('test/stack/crds/check.mjs', () => {
+// Each test spawns check.mjs, which hashes and parses 5 MB of YAML: seconds on a loaded 2-core machine.
+describe('test/stack/crds/check.mjs', { timeout: 60_000 }, () => {
   it('passes the repository: every copied CRD is locked, with its sha256, facts and table row', () => {
     const { code, lines } = check();
     expect(lines).toEqual(['36 CRD files checked against lock.json and README.md: 0 problem(s)']);
