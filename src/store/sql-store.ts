@@ -575,6 +575,10 @@ export class SqlStore implements Store {
     return changed === 1;
   }
 
+  pruneChatClaims(before: number): Promise<number> {
+    return this.db.run('DELETE FROM chat_claims WHERE at < ?', [before]);
+  }
+
   async getSetting(name: string): Promise<{ value: string; owner: string; updatedAt: number } | undefined> {
     const [row] = await this.db.all('SELECT value, owner, updated_at FROM store_settings WHERE name = ?', [
       name,

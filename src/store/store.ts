@@ -267,6 +267,8 @@ export interface Store {
    * with several replicas each hearing it, one answers.
    */
   claimChatPost(platform: string, postId: string, owner: string, now: number): Promise<boolean>;
+  /** Forgets claims made before `before` (posts no catch-up looks at any more); returns how many. */
+  pruneChatClaims(before: number): Promise<number>;
 
   /** A value all replicas share (the signing key's fingerprint), with who wrote it and when. */
   getSetting(name: string): Promise<{ value: string; owner: string; updatedAt: number } | undefined>;

@@ -51,6 +51,7 @@ import {
   awayNotice,
   catchUpSince,
   DEFAULT_MISSED_COMMAND_MAX_AGE_MS,
+  LOOK_BACK_MS,
   newPostsSince,
   SeenIds,
   tooOldToRun,
@@ -139,6 +140,8 @@ export interface ActionRequest {
 }
 
 const GROUPS_TTL_MS = 60_000;
+/** How often old inbound claims are dropped from the store. */
+const PRUNE_EVERY_MS = 6 * 60 * 60 * 1000;
 /** Mattermost's largest page of users. */
 const GROUP_PAGE = 200;
 
@@ -162,6 +165,7 @@ export class MattermostAdapter implements ChatPort {
   /** Posts taken from either path (WebSocket or catch-up), so none is handled twice. */
   private readonly takenPosts = new SeenIds();
   private catchUpRun?: Promise<void>;
+  private pruneTimer?: NodeJS.Timeout;
   private catchUpAgain = false;
   private readonly missedCommandMaxAgeMs: number;
   private readonly requestTimeoutMs: number;
@@ -242,6 +246,9 @@ export class MattermostAdapter implements ChatPort {
     }
     await this.registerCommands();
     await this.socket.start();
+    this.pruneClaims();
+    this.pruneTimer = setInterval(() => this.pruneClaims(), PRUNE_EVERY_MS);
+    this.pruneTimer.unref?.();
     // What was said while the bot was down; the WebSocket (up now) covers everything after.
     void this.catchUp();
   }
@@ -349,6 +356,20 @@ export class MattermostAdapter implements ChatPort {
     }
   }
 
+  /**
+   * Drops inbound claims older than twice the catch-up's look-back: no path can bring those posts
+   * back, so the table holds only days of mentions, not years.
+   */
+  private pruneClaims(): void {
+    const store = this.options.store;
+    if (!store) return;
+    store
+      .pruneChatClaims(this.now - 2 * LOOK_BACK_MS)
+      .catch((error: unknown) =>
+        this.options.log.warn({ err: error }, 'pruning old mattermost claims failed'),
+      );
+  }
+
   /** Stores that the bot has handled posts up to `at` in the channel; failures are logged. */
   private async advanceCursor(channelId: string, at: number | undefined): Promise<void> {
     const store = this.options.store;
@@ -365,6 +386,7 @@ export class MattermostAdapter implements ChatPort {
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.pruneTimer);
     this.handlers = undefined;
     this.socket.stop();
     this.resolveEnded();

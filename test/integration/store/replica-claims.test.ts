@@ -121,6 +121,9 @@ describe.each(backends)('replica coordination in the store: %s', (_name, open) =
     expect(claims.filter(Boolean)).toHaveLength(1);
     expect(await a().claimChatPost('mattermost', 'post2', 'r0', 2)).toBe(true);
     expect(await a().claimChatPost('rocketchat', 'post1', 'r0', 2)).toBe(true);
+    // Old claims go; a post claimed since stays claimed.
+    expect(await b().pruneChatClaims(2)).toBe(1);
+    expect(await a().claimChatPost('mattermost', 'post2', 'r1', 3)).toBe(false);
   });
 
   it('shared settings are written once, compared and swapped', async () => {
