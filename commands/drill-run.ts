@@ -30,7 +30,8 @@ export async function drillList(ctx: CommandContext): Promise<void> {
   const rows = engine
     .definitions()
     .map(
-      (d) => `| ${d.name} | ${escapeChat(d.summary)} | ${formatDuration(d.objective)} | ${d.tier ?? '—'} |`,
+      (d) =>
+        `| ${d.name} | ${escapeChat(d.summary)} | ${formatDuration(d.objective)}${d.chosen.includes('objective') ? ' (chosen)' : ''} | ${d.tier ?? '—'}${d.chosen.includes('tier') ? ' (chosen)' : ''} |`,
     );
   await ctx.reply({
     title: 'Failover drills',

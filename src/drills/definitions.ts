@@ -26,6 +26,8 @@ const drillSchema = z.strictObject({
   summary: z.string().min(1),
   tier: z.enum(['weekly', 'monthly', 'quarterly']).optional(),
   objective: duration(),
+  /** Which of objective and tier the DR plan does not give: this file chose them (shown as such). */
+  chosen: z.array(z.enum(['objective', 'tier'])).default([]),
   timeLimit: duration(),
   defaults: z
     .strictObject({

@@ -114,6 +114,32 @@ function trimEndpoints(object: KubeObject): KubeObject {
   return { metadata: metadata(object), status: { addresses } };
 }
 
+function trimBgpNodeConfig(object: KubeObject): KubeObject {
+  const instances = Array.isArray(object.status?.bgpInstances) ? (object.status.bgpInstances as Json[]) : [];
+  return {
+    metadata: { name: object.metadata.name },
+    status: {
+      bgpInstances: instances.map((i) => ({
+        name: i.name,
+        peers: Array.isArray(i.peers)
+          ? (i.peers as Json[]).map((p) => pick(p, ['name', 'peerAddress', 'peeringState']))
+          : [],
+      })),
+    },
+  };
+}
+
+/** A Flux source: Ready and the conditions that say its artifact is stale, and its generation. */
+function fluxSource(plural: string, versions: string[]): KindSpec {
+  return kind(
+    plural,
+    'source.toolkit.fluxcd.io',
+    versions,
+    plural,
+    keep(['suspend', 'interval', 'url'], ['conditions', 'observedGeneration']),
+  );
+}
+
 const kind = (
   id: string,
   group: string,
@@ -206,6 +232,40 @@ export const KINDS = {
       ['targetClusterName', 'gatewayAddress', 'gatewayPort', 'probeSpec'],
       ['conditions', 'mirrorServices'],
     ),
+  ),
+  // BGP control plane: one per node, with the session state of each peer (status.bgpInstances).
+  ciliumbgpnodeconfigs: kind(
+    'ciliumbgpnodeconfigs',
+    'cilium.io',
+    ['v2', 'v2alpha1'],
+    'ciliumbgpnodeconfigs',
+    trimBgpNodeConfig,
+    false,
+  ),
+  ciliumloadbalancerippools: kind(
+    'ciliumloadbalancerippools',
+    'cilium.io',
+    ['v2', 'v2alpha1'],
+    'ciliumloadbalancerippools',
+    keep(['disabled'], ['conditions']),
+    false,
+  ),
+  gitrepositories: fluxSource('gitrepositories', ['v1']),
+  ocirepositories: fluxSource('ocirepositories', ['v1', 'v1beta2']),
+  helmrepositories: fluxSource('helmrepositories', ['v1']),
+  cnpgbackups: kind(
+    'cnpgbackups',
+    'postgresql.cnpg.io',
+    ['v1'],
+    'backups',
+    keep(['cluster'], ['phase', 'startedAt', 'stoppedAt']),
+  ),
+  cnpgscheduledbackups: kind(
+    'cnpgscheduledbackups',
+    'postgresql.cnpg.io',
+    ['v1'],
+    'scheduledbackups',
+    keep(['cluster', 'schedule', 'suspend'], ['lastScheduleTime', 'nextScheduleTime']),
   ),
   ciliumnodes: kind(
     'ciliumnodes',

@@ -7,6 +7,7 @@ export interface Condition {
   status: string;
   reason?: string;
   message?: string;
+  observedGeneration?: number;
 }
 
 export function conditions(object: KubeObject): Condition[] {

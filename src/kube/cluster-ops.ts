@@ -111,10 +111,14 @@ export class KubeError extends Error {
   }
 }
 
-/** Reads a dotted path (`status.ceph.health`) out of an object. */
+/**
+ * Reads a dotted path (`status.ceph.health`, `subsets.0.addresses`) out of an object; a key with
+ * dots in it goes in brackets: `metadata.labels[pod-security.kubernetes.io/enforce]`.
+ */
 export function fieldAt(object: unknown, path: string): unknown {
   let value: unknown = object;
-  for (const key of path.split('.')) {
+  for (const [, plain, bracketed] of path.matchAll(/([^.[\]]+)|\[([^\]]+)\]/g)) {
+    const key = (plain ?? bracketed) as string;
     if (value === null || typeof value !== 'object') return undefined;
     value = (value as Record<string, unknown>)[key];
   }

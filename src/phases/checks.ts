@@ -25,6 +25,8 @@ export function unmet(object: KubeObject, expectation: Expectation, now: number)
       : `condition ${expectation.condition} is ${status ?? 'missing'}, want ${expectation.status}`;
   }
   const value = fieldAt(object, expectation.path);
+  if ('present' in expectation)
+    return value === undefined || value === null || value === '' ? `${expectation.path} is unset` : undefined;
   if ('equals' in expectation)
     return value === expectation.equals
       ? undefined
@@ -76,7 +78,9 @@ export async function runCheck(
         });
         continue;
       }
-      const [group, version] = check.object.apiVersion.split('/') as [string, string];
+      const [group, version] = check.object.apiVersion.includes('/')
+        ? (check.object.apiVersion.split('/') as [string, string])
+        : ['', check.object.apiVersion];
       const ref = { group, version, plural: check.object.plural, name: check.object.name };
       const object = await ops.reader.get(
         check.object.namespace ? { ...ref, namespace: check.object.namespace } : ref,

@@ -27,7 +27,7 @@ import { BotProcess } from './bot-process.js';
 
 const env = loadStackEnv();
 const CLUSTERS: StackCluster[] = ['infra', 'apps'];
-const STORAGE = ['rook-ceph', 'volsync', 'velero'];
+const STORAGE = ['rook-ceph', 'openebs', 'volsync', 'velero'];
 const dir = mkdtempSync(join(tmpdir(), 'coxswain-kill-phase-'));
 const bots: BotProcess[] = [];
 let flux: FluxControllerPlay | undefined;

@@ -1,14 +1,20 @@
-/** CloudNativePG: phase, primary, ready instances, switchover in progress. */
+/**
+ * CloudNativePG: phase, primary, ready instances, switchover in progress; and backup freshness:
+ * for each ScheduledBackup, the newest completed Backup of its cluster must be younger than two
+ * of the schedule's periods (the time between its last and next run), so one missed or failed
+ * run warns and a second fails.
+ */
+import { formatDuration } from '../../duration.js';
 import { KINDS } from '../kinds.js';
-import { absent, condition, num, objectsOf, ref, result, served } from '../objects.js';
-import type { Check, Finding } from '../types.js';
+import { absent, ageMs, ago, condition, num, objectsOf, ref, result, served } from '../objects.js';
+import type { Check, Finding, KubeObject } from '../types.js';
 
 const HEALTHY_PHASE = 'Cluster in healthy state';
 
 export const cnpgCheck: Check = {
   component: 'cnpg',
-  kinds: [KINDS.cnpgclusters],
-  run({ kinds, wide }) {
+  kinds: [KINDS.cnpgclusters, KINDS.cnpgbackups, KINDS.cnpgscheduledbackups],
+  run({ kinds, wide, now }) {
     if (!served(kinds, 'cnpgclusters')) return absent('cnpg', 'no postgresql.cnpg.io Cluster API');
     const clusters = objectsOf(kinds, 'cnpgclusters');
     if (clusters.length === 0) return absent('cnpg', 'no CloudNativePG Cluster');
@@ -42,6 +48,58 @@ export const cnpgCheck: Check = {
       else findings.push({ status: 'ok', subject, reason: line });
     }
     const ok = findings.filter((f) => f.status === 'ok').length;
-    return result('cnpg', findings, `${ok}/${clusters.length} clusters healthy`, wide);
+    const backups = backupFindings(
+      objectsOf(kinds, 'cnpgscheduledbackups'),
+      objectsOf(kinds, 'cnpgbackups'),
+      now,
+    );
+    findings.push(...backups);
+    const stale = backups.filter((f) => f.status !== 'ok').length;
+    return result(
+      'cnpg',
+      findings,
+      `${ok}/${clusters.length} clusters healthy${stale ? `; ${stale} backup schedule${stale === 1 ? '' : 's'} behind` : ''}`,
+      wide,
+    );
   },
 };
+
+const clusterOf = (o: KubeObject) => (o.spec?.cluster as { name?: string } | undefined)?.name;
+
+function backupFindings(
+  schedules: readonly KubeObject[],
+  backups: readonly KubeObject[],
+  now: number,
+): Finding[] {
+  const findings: Finding[] = [];
+  for (const schedule of schedules) {
+    if (schedule.spec?.suspend === true) continue;
+    const cluster = clusterOf(schedule);
+    const subject = `backups of ${schedule.metadata.namespace ?? ''}/${cluster ?? '?'} (${schedule.metadata.name})`;
+    const last = Date.parse(String(schedule.status?.lastScheduleTime ?? ''));
+    const next = Date.parse(String(schedule.status?.nextScheduleTime ?? ''));
+    if (Number.isNaN(last) || Number.isNaN(next) || next <= last) {
+      findings.push({ status: 'warn', subject, reason: 'the schedule has not run yet' });
+      continue;
+    }
+    const period = next - last;
+    const completed = backups
+      .filter(
+        (b) =>
+          b.metadata.namespace === schedule.metadata.namespace &&
+          clusterOf(b) === cluster &&
+          b.status?.phase === 'completed',
+      )
+      .map((b) => ageMs(b.status?.stoppedAt, now))
+      .filter((age): age is number => age !== undefined);
+    const newest = completed.length ? Math.min(...completed) : undefined;
+    if (newest === undefined) findings.push({ status: 'fail', subject, reason: 'no completed Backup' });
+    else
+      findings.push({
+        status: newest > 2 * period ? 'fail' : newest > period ? 'warn' : 'ok',
+        subject,
+        reason: `newest completed ${ago(newest)}, scheduled every ${formatDuration(period)}`,
+      });
+  }
+  return findings;
+}

@@ -69,8 +69,9 @@ describe('/ops drill', () => {
     const text = (await run('drill list', 'viewer')).answers[0]?.message.text ?? '';
     expect(text).toContain('| pod-kill |');
     expect(text).toMatch(/^\| node-drain \| .* \| 5m \| monthly \|$/m);
-    expect(text).toMatch(/^\| mesh-gateway \| .* \| 1m \| monthly \|$/m);
-    expect(text).toMatch(/^\| backup-restore \| .* \| 4h \| weekly \|$/m);
+    expect(text).toMatch(/^\| cnpg-failover \| .* \| 1m \| weekly \|$/m);
+    expect(text).toMatch(/^\| mesh-gateway \| .* \| 1m \(chosen\) \| monthly \(chosen\) \|$/m);
+    expect(text).toMatch(/^\| backup-restore \| .* \| 4h \| monthly \|$/m);
   });
 
   it('plans a node drain from the live cluster, changing nothing', async () => {

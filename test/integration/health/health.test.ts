@@ -73,6 +73,11 @@ describe('health on the healthy seed', () => {
         subject: 'Cluster databases/postgres',
         reason: '3/3 instances ready, primary postgres-1, phase "Cluster in healthy state"',
       },
+      {
+        status: 'ok',
+        subject: 'backups of databases/postgres (postgres-daily)',
+        reason: expect.stringMatching(/^newest completed \d+h(\d+m)?(\d+s)? ago, scheduled every 1d$/),
+      },
     ]);
   });
 });

@@ -77,7 +77,12 @@ const readRules = [
   { apiGroups: ['kustomize.toolkit.fluxcd.io'], resources: ['kustomizations'] },
   { apiGroups: ['helm.toolkit.fluxcd.io'], resources: ['helmreleases'] },
   { apiGroups: ['ceph.rook.io'], resources: ['cephclusters'] },
-  { apiGroups: ['postgresql.cnpg.io'], resources: ['clusters'] },
+  { apiGroups: ['postgresql.cnpg.io'], resources: ['clusters', 'backups', 'scheduledbackups'] },
+  {
+    apiGroups: ['source.toolkit.fluxcd.io'],
+    resources: ['gitrepositories', 'ocirepositories', 'helmrepositories'],
+  },
+  { apiGroups: ['cilium.io'], resources: ['ciliumbgpnodeconfigs', 'ciliumloadbalancerippools'] },
   { apiGroups: ['multicluster.linkerd.io'], resources: ['links'] },
   { apiGroups: ['velero.io'], resources: ['schedules', 'backups'] },
   { apiGroups: ['volsync.backube'], resources: ['replicationsources'] },
@@ -139,6 +144,7 @@ describe('health as the bot’s read-only account', () => {
       'ciliumnodes.cilium.io',
       'clustersecretstores.external-secrets.io',
       'endpoints',
+      'services',
     ]);
   });
 });

@@ -3,7 +3,9 @@
  * Kustomization is not suspended and carries a reconcile.fluxcd.io/requestedAt it has not handled,
  * it sets status.lastHandledReconcileAt to it, observedGeneration to the generation and the Ready
  * condition to True, what Flux does after a successful reconcile. It records the order it handled
- * them in. Admin credentials; everything else in the tests goes to the real API servers.
+ * them in. Before it reports Ready, `apply` (when given) brings up what the Kustomization applies,
+ * as kustomize-controller would. Admin credentials; everything else in the tests goes to the real
+ * API servers.
  */
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { REQUESTED_AT } from '../../../src/phases/engine.js';
@@ -22,7 +24,10 @@ export class FluxControllerPlay {
   private busy = false;
   private readonly apis = new Map<StackCluster, CustomObjectsApi>();
 
-  constructor(env: StackEnv) {
+  constructor(
+    env: StackEnv,
+    private readonly apply?: (cluster: StackCluster, kustomization: string) => Promise<void>,
+  ) {
     for (const cluster of ['infra', 'apps'] as StackCluster[]) {
       const kc = new KubeConfig();
       kc.loadFromFile(kubeconfigFor(env, cluster));
@@ -58,6 +63,7 @@ export class FluxControllerPlay {
     for (const k of list.items) {
       const requested = k.metadata.annotations?.[REQUESTED_AT];
       if (!requested || k.spec.suspend === true || k.status?.lastHandledReconcileAt === requested) continue;
+      await this.apply?.(cluster, k.metadata.name);
       const body = {
         status: {
           observedGeneration: k.metadata.generation,

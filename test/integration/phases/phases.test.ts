@@ -47,7 +47,7 @@ function open(chat: RecordingChat) {
   return (message: Parameters<RecordingChat['post']>[1]) => chat.post({ channelId: 'ops' }, message);
 }
 
-const STORAGE = ['rook-ceph', 'volsync', 'velero'];
+const STORAGE = ['rook-ceph', 'openebs', 'volsync', 'velero'];
 let controller: FluxControllerPlay | undefined;
 
 beforeAll(() => {
@@ -110,14 +110,23 @@ describe('phase pause and run', () => {
       expect(order.indexOf(`${cluster}/rook-ceph`)).toBeLessThan(order.indexOf(`${cluster}/velero`));
     }
     const kSteps = data.steps.filter((s) => s.kind === 'Kustomization');
-    expect(kSteps).toHaveLength(6);
+    expect(kSteps).toHaveLength(8);
     expect(kSteps.every((s) => s.state === 'ready' && s.resumed === true)).toBe(true);
     expect(data.steps.filter((s) => s.kind === 'HelmRelease').every((s) => s.state === 'ready')).toBe(true);
     // The success checks ran and passed on the seeded objects.
     expect(data.checks?.map((c) => `${c.name}@${c.cluster}:${c.ok}`)).toEqual([
       'Rook Ceph cluster HEALTH_OK@infra:true',
       'Rook Ceph cluster HEALTH_OK@apps:true',
-      'VolSync backing up within the 6-hour RPO (Mattermost data)@apps:true',
+      '3 OSDs operational@infra:true',
+      '3 OSDs operational@apps:true',
+      'ceph-block StorageClass (Ceph RBD)@infra:true',
+      'ceph-block StorageClass (Ceph RBD)@apps:true',
+      'OpenEBS local StorageClass@infra:true',
+      'OpenEBS local StorageClass@apps:true',
+      'VolSync operator Ready@infra:true',
+      'VolSync operator Ready@apps:true',
+      'Velero weekly backups configured (infra)@infra:true',
+      'Velero weekly backups configured (apps)@apps:true',
     ]);
     // Progress was one post, updated; the last update is the final state.
     const post = data.post;

@@ -193,6 +193,13 @@ describe('the example config', () => {
     expect(configSchema.safeParse(example).success).toBe(true);
   });
 
+  it('lists the one Alertmanager the platform runs, on infra, reached through its Linkerd mirror', () => {
+    // docs/platform/multi-cluster-overview.md: "AlertManager (infra cluster)"; coxswain runs on apps.
+    const example = parseYaml(readExample(examplePath)) as { alertmanagers: { name: string; url: string }[] };
+    expect(example.alertmanagers.map((a) => a.name)).toEqual(['infra']);
+    expect(new URL(example.alertmanagers[0]?.url ?? '').hostname).toMatch(/-infra\.monitoring\.svc\./);
+  });
+
   it('documents every key of the schema', () => {
     const text = readExample(examplePath);
     // A key that excludes another (chat.rocketchat's password login beside its token) is

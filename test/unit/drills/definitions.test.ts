@@ -17,6 +17,20 @@ describe('drills.yaml', () => {
     for (const d of drills) expect(d.timeLimit).toBeGreaterThanOrEqual(d.objective);
   });
 
+  it('takes objectives and tiers from the DR plan, and marks what the plan does not give as chosen', () => {
+    // docs/platform/multi-cluster-overview.md: pod < 1 min, node < 5 min, cluster restore < 4 h;
+    // Tier 1 (pod/PVC) weekly, Tier 2 (node/cluster) monthly.
+    const row = (name: string) => {
+      const d = loadDrills().find((x) => x.name === name);
+      return [d?.objective, d?.tier, d?.chosen];
+    };
+    expect(row('pod-kill')).toEqual([60_000, 'weekly', []]);
+    expect(row('cnpg-failover')).toEqual([60_000, 'weekly', []]);
+    expect(row('node-drain')).toEqual([300_000, 'monthly', []]);
+    expect(row('backup-restore')).toEqual([4 * 3_600_000, 'monthly', []]);
+    expect(row('mesh-gateway')).toEqual([60_000, 'monthly', ['objective', 'tier']]);
+  });
+
   it('every kind has code that runs it', () => {
     expect(Object.keys(DRILL_HANDLERS).sort()).toEqual([
       'backup-restore',

@@ -141,6 +141,14 @@ describe('workloads', () => {
   });
 });
 
+function clustermeshService(ip?: string) {
+  return {
+    metadata: { name: 'clustermesh-apiserver', namespace: 'kube-system' },
+    spec: { type: 'LoadBalancer' },
+    status: { loadBalancer: ip ? { ingress: [{ ip }] } : {} },
+  };
+}
+
 describe('cilium', () => {
   it('is absent when neither the agents nor the CiliumNode API exist', () => {
     expect(
@@ -158,10 +166,81 @@ describe('cilium', () => {
         ],
         nodes: [node('a'), node('b'), node('c')],
         ciliumnodes: [{ metadata: { name: 'a' } }, { metadata: { name: 'b' } }, { metadata: { name: 'c' } }],
+        services: [clustermeshService('10.25.11.100')],
       }),
     );
     expect(r.status).toBe('ok');
     expect(r.summary).toBe('agents 3/3 ready');
+  });
+
+  const base = {
+    daemonsets: [daemonset('kube-system', 'cilium', 1, 1)],
+    deployments: [
+      deployment('kube-system', 'cilium-operator', 1, 1),
+      deployment('kube-system', 'clustermesh-apiserver', 1, 1),
+    ],
+    nodes: [node('infra-01')],
+    ciliumnodes: [{ metadata: { name: 'infra-01' } }],
+  };
+  const bgp = (state: string) => ({
+    metadata: { name: 'infra-01' },
+    status: {
+      bgpInstances: [
+        {
+          name: 'instance-64513',
+          peers: [{ name: 'srx320', peerAddress: '10.25.11.1', peeringState: state }],
+        },
+      ],
+    },
+  });
+  const pool = (conflict: 'True' | 'False') => ({
+    metadata: { name: 'infra-pool' },
+    spec: { blocks: [{ cidr: '10.25.11.100/27' }] },
+    status: {
+      conditions: [
+        {
+          type: 'cilium.io/PoolConflict',
+          status: conflict,
+          reason: conflict === 'True' ? 'cidr_overlap' : 'resolved',
+          message: conflict === 'True' ? 'Pool overlaps with apps-pool' : '',
+        },
+      ],
+    },
+  });
+  const lines = (r: ReturnType<typeof ciliumCheck.run>) =>
+    r.findings.map((f) => `${f.status} ${f.subject}: ${f.reason}`);
+
+  it('reports BGP sessions, LB-IPAM pools and the ClusterMesh address, healthy and failing', () => {
+    const good = ciliumCheck.run(
+      input(
+        {
+          ...base,
+          services: [clustermeshService('10.25.11.100')],
+          ciliumbgpnodeconfigs: [bgp('established')],
+          ciliumloadbalancerippools: [pool('False')],
+        },
+        { wide: true },
+      ),
+    );
+    expect(good.status).toBe('ok');
+    expect(lines(good)).toContain('ok BGP infra-01: 1 session established');
+    expect(lines(good)).toContain('ok LB-IPAM pool infra-pool: no conflict');
+    expect(lines(good)).toContain('ok clustermesh-apiserver: reachable at 10.25.11.100');
+
+    const bad = ciliumCheck.run(
+      input({
+        ...base,
+        services: [clustermeshService()],
+        ciliumbgpnodeconfigs: [bgp('active')],
+        ciliumloadbalancerippools: [pool('True')],
+      }),
+    );
+    expect(bad.status).toBe('fail');
+    expect(lines(bad)).toEqual([
+      'fail clustermesh-apiserver: LoadBalancer Service has no address (LB-IPAM?)',
+      'fail BGP infra-01: peer srx320 active',
+      'fail LB-IPAM pool infra-pool: cilium.io/PoolConflict=True (cidr_overlap): Pool overlaps with apps-pool',
+    ]);
   });
 
   it('fails when the operator is missing and warns on agents not all ready', () => {

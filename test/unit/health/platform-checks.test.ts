@@ -471,3 +471,118 @@ describe('external-secrets', () => {
     expect(externalSecretsCheck.run(input({})).status).toBe('absent');
   });
 });
+
+describe('flux sources', () => {
+  const source = (kind: string, name: string, conditions: object[], generation = 1, observed = 1) => ({
+    metadata: { name, namespace: 'flux-system', generation },
+    spec: { interval: '1m', url: 'ssh://git@github.com/monosense/k8s-gitops' },
+    status: {
+      observedGeneration: observed,
+      conditions: conditions.map((c) => ({ observedGeneration: observed, ...c })),
+    },
+    kind,
+  });
+  const lines = (r: ReturnType<typeof fluxCheck.run>) =>
+    r.findings.map((f) => `${f.status} ${f.subject}: ${f.reason}`);
+
+  it('are ok when Ready for the current spec and not stale', () => {
+    const r = fluxCheck.run(
+      input({
+        kustomizations: [kustomization('cilium', [ready()])],
+        gitrepositories: [source('GitRepository', 'flux-system', [ready()])],
+        helmrepositories: [source('HelmRepository', 'cilium', [ready()])],
+        ocirepositories: [source('OCIRepository', 'podinfo', [ready()])],
+      }),
+    );
+    expect(r.status).toBe('ok');
+    expect(r.summary).toBe('1/1 Kustomizations and 0/0 HelmReleases Ready');
+  });
+
+  it('fail when not Ready, warn when fetching failed, the artifact is outdated or the spec not yet reconciled', () => {
+    const r = fluxCheck.run(
+      input(
+        {
+          gitrepositories: [
+            source('GitRepository', 'flux-system', [
+              notReady('GitOperationFailed', 'failed to checkout: auth required'),
+            ]),
+            source('GitRepository', 'stale', [
+              ready(),
+              {
+                type: 'FetchFailed',
+                status: 'True',
+                reason: 'GitOperationFailed',
+                message: 'connection refused',
+              },
+            ]),
+          ],
+          helmrepositories: [source('HelmRepository', 'cilium', [ready()], 3, 2)],
+          ocirepositories: [
+            source('OCIRepository', 'podinfo', [
+              ready(),
+              { type: 'ArtifactOutdated', status: 'True', reason: 'NewRevision', message: 'new digest' },
+            ]),
+          ],
+        },
+        { served: ['kustomizations', 'helmreleases'] },
+      ),
+    );
+    expect(r.status).toBe('fail');
+    expect(lines(r)).toEqual([
+      'fail GitRepository flux-system/flux-system: Ready=False (GitOperationFailed): failed to checkout: auth required',
+      'warn GitRepository flux-system/stale: stale: FetchFailed=True (GitOperationFailed): connection refused',
+      'warn OCIRepository flux-system/podinfo: stale: ArtifactOutdated=True (NewRevision): new digest',
+      'warn HelmRepository flux-system/cilium: stale: Ready for generation 2, spec is at 3',
+    ]);
+    expect(r.summary).toBe('0/0 Kustomizations and 0/0 HelmReleases Ready; 4/4 sources not Ready or stale');
+  });
+});
+
+describe('cloudnative-pg backup freshness', () => {
+  const cluster = {
+    metadata: { name: 'postgres', namespace: 'databases' },
+    spec: { instances: 3 },
+    status: {
+      instances: 3,
+      readyInstances: 3,
+      currentPrimary: 'postgres-1',
+      targetPrimary: 'postgres-1',
+      phase: 'Cluster in healthy state',
+    },
+  };
+  const schedule = {
+    metadata: { name: 'postgres-daily', namespace: 'databases' },
+    spec: { cluster: { name: 'postgres' }, schedule: '0 0 2 * * *' },
+    status: { lastScheduleTime: iso(NOW - 3 * HOUR), nextScheduleTime: iso(NOW + 21 * HOUR) },
+  };
+  const backup = (name: string, phase: string, stoppedAgo: number) => ({
+    metadata: { name, namespace: 'databases' },
+    spec: { cluster: { name: 'postgres' } },
+    status: { phase, stoppedAt: iso(NOW - stoppedAgo) },
+  });
+  const run = (backups: object[]) =>
+    cnpgCheck.run(
+      input(
+        { cnpgclusters: [cluster], cnpgscheduledbackups: [schedule], cnpgbackups: backups as never[] },
+        { wide: true },
+      ),
+    );
+
+  it('is ok when the newest completed backup is younger than the schedule period', () => {
+    const r = run([backup('old', 'completed', 3 * DAY), backup('new', 'completed', 3 * HOUR)]);
+    expect(r.status).toBe('ok');
+    expect(r.findings.at(-1)).toEqual({
+      status: 'ok',
+      subject: 'backups of databases/postgres (postgres-daily)',
+      reason: 'newest completed 3h ago, scheduled every 1d',
+    });
+  });
+
+  it('warns after one missed period, fails after two or with no completed backup', () => {
+    expect(run([backup('a', 'completed', 30 * HOUR), backup('b', 'failed', 3 * HOUR)]).status).toBe('warn');
+    const late = run([backup('a', 'completed', 50 * HOUR)]);
+    expect(late.status).toBe('fail');
+    expect(late.summary).toBe('1/1 clusters healthy; 1 backup schedule behind');
+    expect(run([backup('b', 'failed', HOUR)]).findings.at(-1)?.reason).toBe('no completed Backup');
+  });
+});

@@ -18,10 +18,110 @@ describe('phases.yaml', () => {
     expect(file.phases.every((p) => p.checks.length > 0)).toBe(true);
   });
 
+  it('brings up every component the overview puts in each phase (docs/platform/multi-cluster-overview.md)', () => {
+    const kustomizations = (phase: string) =>
+      loadPhases()
+        .phases.find((p) => p.name === phase)
+        ?.flux.filter((f) => f.kind === 'Kustomization')
+        .map((f) => f.name);
+    expect(kustomizations('foundation')).toEqual([
+      'cluster-infra',
+      'cluster-apps',
+      'cilium',
+      'victoria-metrics',
+    ]);
+    expect(kustomizations('mesh-observability')).toEqual([
+      'linkerd',
+      'linkerd-multicluster',
+      'linkerd-viz',
+      'jaeger',
+    ]);
+    expect(kustomizations('storage-backup')).toEqual(['rook-ceph', 'openebs', 'volsync', 'velero']);
+    expect(kustomizations('platform-services')).toEqual([
+      'external-secrets',
+      'cloudnative-pg',
+      'databases',
+      'dragonfly',
+      'minio',
+      'keycloak',
+    ]);
+    expect(kustomizations('security-networking')).toEqual([
+      'cert-manager',
+      'cloudflare-tunnel',
+      'network-policies',
+      'linkerd-authorization',
+      'actions-runner-controller',
+      'external-dns',
+    ]);
+    expect(kustomizations('applications-validation')).toEqual([
+      'gitlab',
+      'harbor',
+      'mattermost',
+      'alert-rules',
+    ]);
+  });
+
   it('refuses a dependency on a phase not defined before it', () => {
     expect(() =>
       parsePhases('phases:\n  - name: a\n    title: A\n    dependsOn: [b]\n  - name: b\n    title: B\n'),
     ).toThrow('phases.yaml: phase a depends on b, which is not defined before it');
+  });
+
+  const plan = (checkPhase: string, installPhase: string, extra = '') =>
+    [
+      'phases:',
+      '  - name: a',
+      '    title: A',
+      ...(installPhase === 'a'
+        ? [
+            '    flux:',
+            '      - name: mm',
+            '        clusters: [apps]',
+            '        installs:',
+            `          - { apiVersion: volsync.backube/v1alpha1, plural: replicationsources, namespace: mattermost, name: mattermost-data${extra} }`,
+          ]
+        : []),
+      ...(checkPhase === 'a' ? check() : []),
+      '  - name: b',
+      '    title: B',
+      '    dependsOn: [a]',
+      ...(installPhase === 'b'
+        ? [
+            '    flux:',
+            '      - name: mm',
+            '        clusters: [apps]',
+            '        installs:',
+            `          - { apiVersion: volsync.backube/v1alpha1, plural: replicationsources, namespace: mattermost, name: mattermost-data${extra} }`,
+          ]
+        : []),
+      ...(checkPhase === 'b' ? check() : []),
+      '',
+    ].join('\n');
+  const check = () => [
+    '    checks:',
+    '      - name: VolSync within RPO',
+    '        clusters: [apps]',
+    '        object: { apiVersion: volsync.backube/v1alpha1, plural: replicationsources, namespace: mattermost, name: mattermost-data }',
+    '        expect: [{ path: status.lastSyncTime, maxAge: 6h }]',
+  ];
+
+  it('refuses a check naming an object a later phase installs (the storage-backup deadlock)', () => {
+    expect(() => parsePhases(plan('a', 'b'))).toThrow(
+      'phases.yaml: phase a: check "VolSync within RPO" reads replicationsources.volsync.backube mattermost/mattermost-data on apps, which phase b installs, which runs after it: a check may only name what its own phase or one it depends on installs, or the plan deadlocks on a fresh platform',
+    );
+    expect(parsePhases(plan('b', 'a')).phases).toHaveLength(2);
+    expect(parsePhases(plan('a', 'a')).phases).toHaveLength(2);
+  });
+
+  it('refuses a check naming an object no phase installs', () => {
+    expect(() => parsePhases(plan('a', 'b', '-other'))).toThrow(
+      'phases.yaml: phase a: check "VolSync within RPO" reads replicationsources.volsync.backube mattermost/mattermost-data on apps, which no phase installs; list it under installs: of the Flux object that applies it',
+    );
+  });
+
+  it('refuses a check naming what a phase it does not depend on installs', () => {
+    const text = plan('b', 'a').replace('    dependsOn: [a]\n', '');
+    expect(() => parsePhases(text)).toThrow(/which phase a installs, which b does not depend on/);
   });
 
   it('refuses a check with an unknown comparison', () => {
@@ -64,5 +164,24 @@ describe('check expectations', () => {
     expect(unmet(cnpg, { path: 'status.missing', equalsPath: 'status.alsoMissing' }, now)).toBe(
       'status.missing is unset, status.alsoMissing is unset',
     );
+  });
+
+  it('present, array indexes and bracketed keys with dots', () => {
+    const ns = {
+      metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } },
+      subsets: [{ addresses: [{ ip: '10.0.0.1' }] }],
+      status: { empty: '' },
+    };
+    expect(
+      unmet(ns, { path: 'metadata.labels[pod-security.kubernetes.io/enforce]', equals: 'baseline' }, now),
+    ).toBeUndefined();
+    expect(
+      unmet(ns, { path: 'metadata.labels[pod-security.kubernetes.io/warn]', equals: 'baseline' }, now),
+    ).toBe('metadata.labels[pod-security.kubernetes.io/warn] is unset, want baseline');
+    expect(unmet(ns, { path: 'subsets.0.addresses.0.ip', present: true }, now)).toBeUndefined();
+    expect(unmet(ns, { path: 'subsets.1.addresses.0.ip', present: true }, now)).toBe(
+      'subsets.1.addresses.0.ip is unset',
+    );
+    expect(unmet(ns, { path: 'status.empty', present: true }, now)).toBe('status.empty is unset');
   });
 });
