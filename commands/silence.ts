@@ -4,6 +4,7 @@ import { formatMatchers, type Matcher, matchesEverything, parseMatchers } from '
 import { allows } from '../src/auth/permissions.js';
 import type { Args, CommandContext, CommandGroup } from '../src/router/spec.js';
 import { escapeChat, inlineCode } from '../src/text/escape.js';
+import { outputOption, replyListing } from './options.js';
 
 /** The matcher words as typed (the tokenizer has taken the quotes off), parsed. */
 function matchersOf(args: Args): { matchers: Matcher[] } | { error: string } {
@@ -132,6 +133,7 @@ export const silence: CommandGroup = {
           description: 'only silences with a matcher on this label=value',
           placeholder: 'M',
         },
+        output: outputOption(),
       },
       permission: 'silence:list',
       check: (args) => {
@@ -156,10 +158,20 @@ export const silence: CommandGroup = {
           );
           return;
         }
-        await ctx.reply({
-          title: `${live.length} silence${live.length === 1 ? '' : 's'} in ${escapeChat(am.name)}`,
-          text: live.map((s) => `- ${describeSilence(s)}`).join('\n'),
-        });
+        await replyListing(
+          ctx,
+          () =>
+            live.map((s) => ({
+              ...s,
+              alertmanager: am.name,
+              startsAt: new Date(s.startsAt).toISOString(),
+              endsAt: new Date(s.endsAt).toISOString(),
+            })),
+          () => ({
+            title: `${live.length} silence${live.length === 1 ? '' : 's'} in ${escapeChat(am.name)}`,
+            text: live.map((s) => `- ${describeSilence(s)}`).join('\n'),
+          }),
+        );
       },
     },
     {

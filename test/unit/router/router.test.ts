@@ -45,7 +45,9 @@ describe('router: argument validation', () => {
   it('answers wrong arguments with the problem and the usage of that command', async () => {
     const r = await h.run('alice', 'audit --limit many');
     expect(r.texts[0]).toContain('--limit must be a number');
-    expect(r.texts[0]).toContain('Usage: `/ops audit [--user U] [--since D] [--limit N]`');
+    expect(r.texts[0]).toContain(
+      'Usage: `/ops audit [--user U] [--since D] [--limit N] [--output json|yaml]`',
+    );
   });
 
   it('names unknown options', async () => {
