@@ -2,6 +2,7 @@
 import type { CommandGroup } from '../src/router/spec.js';
 import { audit } from './audit.js';
 import { drill } from './drill.js';
+import { flux } from './flux.js';
 import { health } from './health.js';
 import { help } from './help.js';
 import { incident } from './incident.js';
@@ -11,5 +12,5 @@ import { phase } from './phase.js';
 import { silence } from './silence.js';
 
 export function allGroups(): CommandGroup[] {
-  return [health, mesh, phase, drill, silence, incident, oncall, audit, help];
+  return [health, mesh, flux, phase, drill, silence, incident, oncall, audit, help];
 }

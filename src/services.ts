@@ -7,7 +7,9 @@ import type { RoleResolver } from './auth/roles.js';
 import type { Config } from './config/schema.js';
 import type { DrillEngine } from './drills/engine.js';
 import type { HealthEngine } from './health/engine.js';
+import type { ClusterReader as CacheReader } from './health/types.js';
 import type { IncidentEngine } from './incidents/engine.js';
+import type { ClusterDirectory } from './kube/cluster-ops.js';
 import type { PhaseEngine } from './phases/engine.js';
 import type { DialogCapability } from './ports.js';
 import type { CommandGroup } from './router/spec.js';
@@ -29,6 +31,13 @@ export interface Services {
   incidents?: IncidentEngine;
   /** Cluster and mesh health (set by the health feature when clusters are configured). */
   health?: HealthEngine;
+  /**
+   * Each configured cluster's watch-fed caches under the bot's read-only account (set by the
+   * health feature), for commands that list objects without a list request per call.
+   */
+  caches?: ReadonlyMap<string, CacheReader>;
+  /** Each cluster's reads as the bot and writes as the operator account (set by the operations feature). */
+  clusters?: ClusterDirectory;
   /** Rollout phases and failover drills (set by the operations feature when clusters are configured). */
   phases?: PhaseEngine;
   drills?: DrillEngine;

@@ -74,6 +74,7 @@ export function operationsFeature(deps: OperationsDeps): Feature {
         tickMs: parseDuration(ops.drills.interval) as number,
         isLeader,
       });
+      ctx.services.clusters = clusters;
       ctx.services.phases = phases;
       ctx.services.drills = drills;
       // Runs a dead process (this one before a restart, or another replica) left behind: phases

@@ -56,7 +56,10 @@ export function healthFeature(wiring: HealthWiring): Feature {
         ...(config.health.veleroRpo ? { veleroRpoMs: ms(config.health.veleroRpo) } : {}),
       };
       const engine = new HealthEngine(options);
-      if (readers.length > 0) ctx.services.health = engine;
+      if (readers.length > 0) {
+        ctx.services.health = engine;
+        ctx.services.caches = new Map(readers.map((r) => [r.cluster, r]));
+      }
 
       if (readers.length > 0 && config.schedules.length > 0) {
         // Asked at each tick: the leader feature, started first, sets it; absent means lead.

@@ -18,7 +18,7 @@ function pick(source: unknown, keys: readonly string[]): Json | undefined {
   return out;
 }
 
-function metadata(object: KubeObject): KubeObject['metadata'] {
+export function metadata(object: KubeObject): KubeObject['metadata'] {
   const m = object.metadata ?? { name: '' };
   const out: KubeObject['metadata'] = { name: m.name };
   if (m.namespace) out.namespace = m.namespace;
@@ -34,7 +34,7 @@ function metadata(object: KubeObject): KubeObject['metadata'] {
 }
 
 /** A trim keeping metadata, the listed spec keys and the whole (small) status of a custom resource. */
-function keep(specKeys: readonly string[], statusKeys?: readonly string[]) {
+export function keep(specKeys: readonly string[], statusKeys?: readonly string[]) {
   return (object: KubeObject): KubeObject => {
     const out: KubeObject = { metadata: metadata(object) };
     const spec = pick(object.spec, specKeys);
@@ -114,7 +114,7 @@ function trimEndpoints(object: KubeObject): KubeObject {
   return { metadata: metadata(object), status: { addresses } };
 }
 
-const kind = (
+export const kind = (
   id: string,
   group: string,
   versions: string[],
