@@ -10,7 +10,25 @@ import { mesh } from './mesh.js';
 import { oncall } from './oncall.js';
 import { phase } from './phase.js';
 import { silence } from './silence.js';
+import { describeGroup, events, get, logs, rollout, scale } from './workloads.js';
 
 export function allGroups(): CommandGroup[] {
-  return [health, mesh, flux, phase, drill, silence, incident, oncall, audit, help];
+  return [
+    health,
+    mesh,
+    get,
+    describeGroup,
+    events,
+    logs,
+    rollout,
+    scale,
+    flux,
+    phase,
+    drill,
+    silence,
+    incident,
+    oncall,
+    audit,
+    help,
+  ];
 }

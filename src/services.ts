@@ -11,7 +11,14 @@ import type { ClusterReader as CacheReader } from './health/types.js';
 import type { IncidentEngine } from './incidents/engine.js';
 import type { ClusterDirectory } from './kube/cluster-ops.js';
 import type { PhaseEngine } from './phases/engine.js';
-import type { DialogCapability } from './ports.js';
+import type { Destination, DialogCapability, Message, PostRef } from './ports.js';
+
+export interface UploadFile {
+  name: string;
+  content: string;
+  mimeType: string;
+}
+
 import type { CommandGroup } from './router/spec.js';
 import type { Store } from './store/store.js';
 
@@ -25,6 +32,11 @@ export interface Services {
   roles?: RoleResolver;
   /** The chat platform's forms, where it has them (commands that ask for input with a dialog). */
   dialogs?: DialogCapability;
+  /**
+   * The chat port's file upload into a channel, with a message beside it, where the platform can
+   * (long command output: logs, big lists).
+   */
+  upload?: (destination: Destination, file: UploadFile, message: Message) => Promise<PostRef>;
   /** The configured Alertmanagers (set by the alerts feature). */
   alertmanagers?: AlertmanagerDirectory;
   /** Incident rooms and the on-call rota (set by the incidents feature). */

@@ -75,16 +75,25 @@ function trimPod(object: KubeObject): KubeObject {
         : [],
     },
   };
+  // All labels: `/ops get pods -l` selects on them from this cache.
   const labels = object.metadata.labels;
-  if (labels?.app) out.metadata.labels = { app: labels.app };
+  if (labels && Object.keys(labels).length > 0) out.metadata.labels = labels;
+  if (typeof status.podIP === 'string') (out.status as Json).podIP = status.podIP;
   return out;
 }
 
 function trimNode(object: KubeObject): KubeObject {
   const status = (object.status ?? {}) as Json;
   const conditions = Array.isArray(status.conditions) ? (status.conditions as Json[]) : [];
+  // Role labels and age: `/ops get nodes` shows them, as kubectl does.
+  const roles = Object.fromEntries(
+    Object.entries(object.metadata.labels ?? {}).filter(([k]) => k.startsWith('node-role.kubernetes.io/')),
+  );
+  const metadata: KubeObject['metadata'] = { name: object.metadata.name };
+  if (object.metadata.creationTimestamp) metadata.creationTimestamp = object.metadata.creationTimestamp;
+  if (Object.keys(roles).length > 0) metadata.labels = roles;
   return {
-    metadata: { name: object.metadata.name },
+    metadata,
     spec: pick(object.spec, ['unschedulable']) ?? {},
     status: {
       conditions: conditions.map((c) => pick(c, ['type', 'status', 'reason', 'message'])),

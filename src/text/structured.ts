@@ -19,6 +19,11 @@ export function formatStructured(data: unknown, format: StructuredFormat): strin
 
 /** The data as a fenced code block that no value inside can close. */
 export function structuredBlock(data: unknown, format: StructuredFormat): string {
-  const body = formatStructured(data, format).replace(/`{3,}/g, (run) => run.split('').join('\u200b'));
-  return `\`\`\`${format}\n${body.replace(/\n$/, '')}\n\`\`\``;
+  return fenced(formatStructured(data, format), format);
+}
+
+/** Text as a fenced code block that nothing inside can close (runs of backticks are broken up). */
+export function fenced(text: string, language = ''): string {
+  const body = text.replace(/`{3,}/g, (run) => run.split('').join('\u200b'));
+  return `\`\`\`${language}\n${body.replace(/\n$/, '')}\n\`\`\``;
 }

@@ -7,12 +7,22 @@
 import { KubeClusterReader } from '../../../adapters/kube/cluster-reader.js';
 import { createClusterDirectory } from '../../../adapters/kube/operator-client.js';
 import type { ClusterReader as CacheReader } from '../../../src/health/types.js';
+import type { Destination, Message } from '../../../src/ports.js';
+import type { UploadFile } from '../../../src/services.js';
 import type { StackCluster, StackEnv } from '../../stack/env.js';
 import { createHarness, type Harness } from '../../support/router-harness.js';
 import { applyRbac, botKubeConfig, mintToken } from '../rbac/identities.js';
 
+export interface Upload {
+  destination: Destination;
+  file: UploadFile;
+  message: Message;
+}
+
 export interface StackBot {
   harness: Harness;
+  /** Files the commands uploaded through the chat port's upload, oldest first. */
+  uploads: Upload[];
   caches: Map<string, CacheReader>;
   close(): Promise<void>;
 }
@@ -38,12 +48,21 @@ export async function stackBot(
       }),
     ]),
   );
+  const uploads: Upload[] = [];
   const harness = await createHarness({
     config: { clusters: clusters.map((name) => ({ name, inCluster: true })) },
-    services: () => ({ caches, clusters: createClusterDirectory(configs) }),
+    services: () => ({
+      caches,
+      clusters: createClusterDirectory(configs),
+      upload: async (destination, file, message) => {
+        uploads.push({ destination, file, message });
+        return { platform: 'test', channelId: destination.channelId, postId: `u${uploads.length}` };
+      },
+    }),
   });
   return {
     harness,
+    uploads,
     caches,
     async close() {
       for (const cache of caches.values()) cache.stop();

@@ -26,6 +26,11 @@ const READS_A_CLUSTER = [
   'drill plan',
   'drill status',
   'incident list',
+  'get',
+  'describe',
+  'events',
+  'logs',
+  'flux get',
 ];
 const LISTS = [
   'health',
@@ -37,6 +42,9 @@ const LISTS = [
   'silence list',
   'incident list',
   'audit',
+  'get',
+  'events',
+  'flux get',
 ];
 
 const specs = new Map(allGroups().flatMap((g) => g.commands.map((s) => [commandPath(s), s] as const)));
