@@ -1,5 +1,6 @@
 /** Every command group, in the order help lists them. */
 import type { CommandGroup } from '../src/router/spec.js';
+import { alerts } from './alerts.js';
 import { audit } from './audit.js';
 import { drill } from './drill.js';
 import { flux } from './flux.js';
@@ -25,6 +26,7 @@ export function allGroups(): CommandGroup[] {
     flux,
     phase,
     drill,
+    alerts,
     silence,
     incident,
     oncall,

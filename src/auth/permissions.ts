@@ -14,6 +14,7 @@ export const PERMISSION_ROLE = {
   'incident:list': 'viewer',
   'oncall:read': 'viewer',
   'flux:read': 'viewer',
+  'alerts:read': 'viewer',
   'workload:read': 'viewer',
   'phase:status': 'operator',
   'drill:plan': 'operator',

@@ -42,6 +42,7 @@ const LISTS = [
   'silence list',
   'incident list',
   'audit',
+  'alerts',
   'get',
   'events',
   'flux get',
