@@ -7,6 +7,7 @@ import { flux } from './flux.js';
 import { health } from './health.js';
 import { help } from './help.js';
 import { incident } from './incident.js';
+import { maintenance } from './maintenance.js';
 import { mesh } from './mesh.js';
 import { oncall } from './oncall.js';
 import { phase } from './phase.js';
@@ -28,6 +29,7 @@ export function allGroups(): CommandGroup[] {
     drill,
     alerts,
     silence,
+    maintenance,
     incident,
     oncall,
     audit,

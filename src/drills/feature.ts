@@ -6,6 +6,7 @@
  * up by the leader's next sweep; the leader also runs the scheduled drills.
  */
 import type { AlertmanagerApi } from '../alerts/alertmanager-api.js';
+import { describeWindow, openWindow } from '../alerts/maintenance.js';
 import type { Config } from '../config/schema.js';
 import { parseDuration } from '../duration.js';
 import type { Feature } from '../feature.js';
@@ -70,6 +71,10 @@ export function operationsFeature(deps: OperationsDeps): Feature {
         drills: drillDefs,
         log,
         alerts: alertmanagerCriticalAlerts(firing),
+        maintenance: async (cluster) => {
+          const window = await openWindow(firing(), cluster);
+          return window ? describeWindow(window) : undefined;
+        },
         now: ctx.services.now,
         tickMs: parseDuration(ops.drills.interval) as number,
         isLeader,

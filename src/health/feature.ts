@@ -2,6 +2,7 @@
  * The health feature: builds the engine over one reader per configured cluster, offers it to the
  * `health` and `mesh` commands, and runs the scheduled summaries on the leader (src/leader/).
  */
+import { describeWindow, maintenanceWindows } from '../alerts/maintenance.js';
 import { parseDuration } from '../duration.js';
 import type { Feature, FeatureContext } from '../feature.js';
 import type { Logger } from '../log.js';
@@ -64,7 +65,21 @@ export function healthFeature(wiring: HealthWiring): Feature {
       if (readers.length > 0 && config.schedules.length > 0) {
         // Asked at each tick: the leader feature, started first, sets it; absent means lead.
         const isLeader = () => ctx.services.isLeader?.() ?? true;
-        summaries = new HealthSummaries(config.schedules, { engine, chat: ctx.chat, isLeader, log });
+        // Set by the alerts feature, which starts before this one.
+        const maintenance = async () => {
+          const clients = ctx.services.alertmanagers?.all() ?? [];
+          const windows = await maintenanceWindows(clients);
+          return windows
+            .filter((w) => w.active)
+            .map((w) => ({ cluster: w.cluster, text: describeWindow(w) }));
+        };
+        summaries = new HealthSummaries(config.schedules, {
+          engine,
+          chat: ctx.chat,
+          isLeader,
+          log,
+          maintenance,
+        });
         summaries.start();
       }
     },

@@ -4,83 +4,21 @@
  * alert pushed to both is shown once, naming both; silences are merged the same way; a silence
  * may start later (`--from`) and is then pending in Alertmanager.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertmanagerClient } from '../../../adapters/alertmanager/client.js';
 import { AlertmanagerDirectory } from '../../../src/alerts/alertmanager-api.js';
-import { freePort } from '../../support/free-port.js';
 import { createHarness, type Harness } from '../../support/router-harness.js';
+import { type Alertmanagers, startAlertmanagers } from './alertmanagers.js';
 
-function alertmanagerBinary(): string {
-  const root =
-    process.env.STACK_CACHE_ROOT ??
-    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'coxswain-stack');
-  const found = existsSync(root)
-    ? readdirSync(root)
-        .map((d) => join(root, d, 'bin', 'alertmanager'))
-        .find((path) => existsSync(path))
-    : undefined;
-  if (!found) throw new Error(`no alertmanager binary under ${root}/*/bin: build the test stack first`);
-  return found;
-}
-
-const processes: ChildProcess[] = [];
-let dir: string;
+let ams: Alertmanagers;
 let h: Harness;
-const urls: string[] = [];
+let urls: string[];
 const tag = Date.now().toString(36);
-
-async function start(name: string): Promise<string> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const storage = join(dir, name);
-  processes.push(
-    spawn(
-      alertmanagerBinary(),
-      [
-        `--config.file=${join(dir, 'am.yml')}`,
-        `--storage.path=${storage}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        '--cluster.listen-address=',
-        '--log.level=warn',
-      ],
-      { stdio: 'ignore' },
-    ),
-  );
-  const deadline = Date.now() + 30_000;
-  while (
-    !(await fetch(`${url}/-/ready`).then(
-      (r) => r.ok,
-      () => false,
-    ))
-  ) {
-    if (Date.now() > deadline) throw new Error(`${name} did not start`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return url;
-}
-
-async function push(url: string, labels: Record<string, string>, summary: string): Promise<void> {
-  const response = await fetch(`${url}/api/v2/alerts`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify([
-      { labels, annotations: { summary }, startsAt: new Date(Date.now() - 60_000).toISOString() },
-    ]),
-  });
-  expect(response.status).toBe(200);
-}
+const push = (url: string, labels: Record<string, string>, summary: string) => ams.push(url, labels, summary);
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'coxswain-ops-alerts-'));
-  writeFileSync(
-    join(dir, 'am.yml'),
-    JSON.stringify({ route: { receiver: 'none' }, receivers: [{ name: 'none' }] }),
-  );
-  urls.push(await start('am-infra'), await start('am-apps'));
+  ams = await startAlertmanagers(2);
+  urls = ams.urls;
   const directory = new AlertmanagerDirectory([
     new AlertmanagerClient({ name: 'infra', url: urls[0]!, timeoutMs: 5000, retries: 0 }),
     new AlertmanagerClient({ name: 'apps', url: urls[1]!, timeoutMs: 5000, retries: 0 }),
@@ -95,9 +33,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const p of processes) p.kill('SIGTERM');
+  ams?.stop();
   await h?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const codeOf = (text: string | undefined) => (text ?? '').split('\n').slice(1, -1).join('\n');

@@ -43,6 +43,7 @@ const LISTS = [
   'incident list',
   'audit',
   'alerts',
+  'maintenance list',
   'get',
   'events',
   'flux get',

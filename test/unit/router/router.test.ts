@@ -26,7 +26,7 @@ describe('router: unknown commands', () => {
   it('lists the commands when nothing is close', async () => {
     const r = await h.run('victor', 'xyzzyq');
     expect(r.texts[0]).toBe(
-      "I don't know the command `xyzzyq`. Did you mean one of `health`, `mesh`, `get`, `describe`, `events`, `logs`, `rollout`, `scale`, `flux`, `phase`, `drill`, `alerts`, `silence`, `incident`, `oncall`, `audit`, `help`? Type `/ops help` for the list.",
+      "I don't know the command `xyzzyq`. Did you mean one of `health`, `mesh`, `get`, `describe`, `events`, `logs`, `rollout`, `scale`, `flux`, `phase`, `drill`, `alerts`, `silence`, `maintenance`, `incident`, `oncall`, `audit`, `help`? Type `/ops help` for the list.",
     );
   });
 
