@@ -133,12 +133,10 @@ describe('maintenance windows', () => {
           text: describeWindow(w),
         })),
     });
-    const posted = await summaries.run({
-      name: 'daily',
-      cron: '0 8 * * *',
-      channels: ['platform'],
-      report: 'full',
-    } as never);
+    const schedule = configSchema.parse({
+      schedules: [{ name: 'daily', cron: '0 8 * * *', channels: ['platform'] }],
+    }).schedules[0]!;
+    const posted = await summaries.run(schedule);
     expect(posted).toBe(true);
     const text = chat.posts[0]?.message.text ?? '';
     expect(text.startsWith('🔧 apps is in maintenance until')).toBe(true);
