@@ -191,3 +191,14 @@ describe('-o json|yaml', () => {
     expect(r.texts[0]).toContain('Usage: `/ops drill list [--output json|yaml]`');
   });
 });
+
+describe('help', () => {
+  it("names kubectl's short flags beside the long ones", async () => {
+    h = await createHarness();
+    const r = await h.run('victor', 'help get');
+    expect(r.texts[0]).toContain('- `--namespace` (`-n`) the namespace');
+    expect(r.texts[0]).toContain('- `--all-namespaces` (`-A`)');
+    expect(r.texts[0]).toContain('- `--selector` (`-l`)');
+    expect(r.texts[0]).toContain('- `--output` (`-o`)');
+  });
+});
