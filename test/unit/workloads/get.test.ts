@@ -82,7 +82,7 @@ describe('get: answers by length', () => {
   it('-n and -A together are refused before anything is read', async () => {
     const { h } = await harness(1, true);
     expect((await h.run('victor', 'get pods -n shop -A')).texts[0]).toContain(
-      'use either -n NS or -A, not both',
+      'Use either -n NS or -A, not both.',
     );
   });
 });
