@@ -2,6 +2,7 @@ import { formatDuration } from '../src/duration.js';
 import type { CommandGroup } from '../src/router/spec.js';
 import { escapeChat } from '../src/text/escape.js';
 import { formatTimeSeconds } from '../src/text/time.js';
+import { outputOption, replyListing } from './options.js';
 
 export const audit: CommandGroup = {
   name: 'audit',
@@ -18,6 +19,7 @@ export const audit: CommandGroup = {
           description: 'at most this many entries (default 20, up to 200)',
           placeholder: 'N',
         },
+        output: outputOption(),
       },
       permission: 'audit:read',
       examples: ['audit --user alice --since 1h'],
@@ -42,14 +44,18 @@ export const audit: CommandGroup = {
           const when = formatTimeSeconds(e.at, config.timeZone);
           return `| ${when} | ${escapeChat(e.username)} | ${escapeChat(e.channelName)} | ${escapeChat(e.command)} | ${e.outcome} | ${formatDuration(e.durationMs)} | ${escapeChat(e.detail.slice(0, 120))} |`;
         });
-        await ctx.reply({
-          title: `Audit: ${entries.length} most recent`,
-          text: [
-            '| when | user | channel | command | outcome | took | detail |',
-            '|---|---|---|---|---|---|---|',
-            ...rows,
-          ].join('\n'),
-        });
+        await replyListing(
+          ctx,
+          () => entries.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+          () => ({
+            title: `Audit: ${entries.length} most recent`,
+            text: [
+              '| when | user | channel | command | outcome | took | detail |',
+              '|---|---|---|---|---|---|---|',
+              ...rows,
+            ].join('\n'),
+          }),
+        );
       },
     },
   ],

@@ -4,6 +4,7 @@ import { formatDuration } from '../src/duration.js';
 import type { CommandContext } from '../src/router/spec.js';
 import { escapeChat } from '../src/text/escape.js';
 import { formatTime } from '../src/text/time.js';
+import { clusterArg, replyListing } from './options.js';
 
 const NO_CLUSTERS =
   'Drills need the clusters they run on: add `clusters:` (name, kubeconfig and context, or inCluster) to the config.';
@@ -27,16 +28,28 @@ function target(ctx: CommandContext) {
 export async function drillList(ctx: CommandContext): Promise<void> {
   const engine = ctx.services.drills;
   if (!engine) return void (await ctx.reply(NO_CLUSTERS));
-  const rows = engine
-    .definitions()
-    .map(
-      (d) =>
-        `| ${d.name} | ${escapeChat(d.summary)} | ${formatDuration(d.objective)}${d.chosen.includes('objective') ? ' (chosen)' : ''} | ${d.tier ?? '—'}${d.chosen.includes('tier') ? ' (chosen)' : ''} |`,
-    );
-  await ctx.reply({
-    title: 'Failover drills',
-    text: ['| drill | what | objective | tier |', '|---|---|---|---|', ...rows].join('\n'),
-  });
+  const definitions = engine.definitions();
+  await replyListing(
+    ctx,
+    () =>
+      definitions.map((d) => ({
+        name: d.name,
+        summary: d.summary,
+        objective: formatDuration(d.objective),
+        tier: d.tier ?? null,
+      })),
+    () => ({
+      title: 'Failover drills',
+      text: [
+        '| drill | what | objective | tier |',
+        '|---|---|---|---|',
+        ...definitions.map(
+          (d) =>
+            `| ${d.name} | ${escapeChat(d.summary)} | ${formatDuration(d.objective)}${d.chosen.includes('objective') ? ' (chosen)' : ''} | ${d.tier ?? '—'}${d.chosen.includes('tier') ? ' (chosen)' : ''} |`,
+        ),
+      ].join('\n'),
+    }),
+  );
 }
 
 export async function drillPlan(ctx: CommandContext): Promise<void> {
@@ -83,8 +96,17 @@ export async function drillRun(ctx: CommandContext): Promise<void> {
 export async function drillStatus(ctx: CommandContext): Promise<void> {
   const engine = ctx.services.drills;
   if (!engine) return void (await ctx.reply(NO_CLUSTERS));
-  const runs = await engine.recent(10);
-  if (runs.length === 0) return void (await ctx.reply('No drill has run yet.'));
+  const picked = clusterArg(ctx);
+  if ('error' in picked) return void (await ctx.reply(picked.error));
+  const { cluster } = picked;
+  // Ten of the cluster's own, not the cluster's share of the last ten.
+  const runs = (await engine.recent(cluster === undefined ? 10 : 100))
+    .filter((r) => cluster === undefined || r.cluster === cluster)
+    .slice(0, 10);
+  if (runs.length === 0)
+    return void (await ctx.reply(
+      cluster === undefined ? 'No drill has run yet.' : `No drill has run on ${cluster} yet.`,
+    ));
   const rows = runs.map((r) => {
     const data = r.data as DrillData;
     const at = formatTime(r.startedAt, ctx.services.config.timeZone);
@@ -96,10 +118,24 @@ export async function drillStatus(ctx: CommandContext): Promise<void> {
         : (data.report ?? r.state);
     return `| ${at} | ${r.name} | ${r.cluster ?? ''} | ${escapeChat(r.startedBy)} | ${escapeChat(result)} |`;
   });
-  await ctx.reply({
-    title: 'Drills: running and recent',
-    text: ['| started | drill | cluster | by | result |', '|---|---|---|---|---|', ...rows].join('\n'),
-  });
+  await replyListing(
+    ctx,
+    () =>
+      runs.map((r) => ({
+        drill: r.name,
+        cluster: r.cluster ?? null,
+        state: r.state,
+        startedBy: r.startedBy,
+        startedAt: new Date(r.startedAt).toISOString(),
+        finishedAt: r.finishedAt === undefined ? null : new Date(r.finishedAt).toISOString(),
+        report: (r.data as DrillData).report ?? null,
+      })),
+    () => ({
+      title:
+        cluster === undefined ? 'Drills: running and recent' : `Drills on ${cluster}: running and recent`,
+      text: ['| started | drill | cluster | by | result |', '|---|---|---|---|---|', ...rows].join('\n'),
+    }),
+  );
 }
 
 export async function drillAbort(ctx: CommandContext): Promise<void> {

@@ -1,7 +1,7 @@
 import { DNS1123_LABEL, DNS1123_SUBDOMAIN } from '../src/kube/names.js';
 import type { CommandGroup, OptionSpec, PositionalSpec } from '../src/router/spec.js';
 import { drillAbort, drillList, drillPlan, drillRun, drillStatus } from './drill-run.js';
-import { clusterOption, dryRunOption } from './options.js';
+import { clusterOption, dryRunOption, outputOption } from './options.js';
 
 const drillArg: PositionalSpec = {
   name: 'drill',
@@ -45,6 +45,7 @@ export const drill: CommandGroup = {
       group: 'drill',
       name: 'list',
       summary: 'the drills and their objectives',
+      options: { output: outputOption() },
       permission: 'drill:list',
       run: drillList,
     },
@@ -81,7 +82,9 @@ export const drill: CommandGroup = {
       group: 'drill',
       name: 'status',
       summary: 'running and recent drills',
+      options: { cluster: clusterOption, output: outputOption() },
       permission: 'drill:status',
+      examples: ['drill status --cluster apps -o json'],
       run: drillStatus,
     },
     {

@@ -1,7 +1,7 @@
 import { COMPONENTS } from '../src/health/types.js';
 import type { CommandGroup } from '../src/router/spec.js';
 import { runHealth } from './health-run.js';
-import { clusterOption } from './options.js';
+import { clusterOption, outputOption } from './options.js';
 
 export const health: CommandGroup = {
   name: 'health',
@@ -18,13 +18,7 @@ export const health: CommandGroup = {
           placeholder: 'X',
           choices: COMPONENTS,
         },
-        output: {
-          type: 'string',
-          alias: 'o',
-          description: 'wide shows every check, not only problems',
-          choices: ['wide'],
-          placeholder: 'wide',
-        },
+        output: outputOption({ wide: 'shows every check, not only problems' }),
       },
       permission: 'health:read',
       examples: ['health', 'health --cluster infra --component ceph'],

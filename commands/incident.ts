@@ -5,7 +5,8 @@ import { DNS1123_LABEL } from '../src/kube/names.js';
 import type { CommandContext, CommandGroup, OptionSpec } from '../src/router/spec.js';
 import type { Incident } from '../src/store/store.js';
 import { inlineCode } from '../src/text/escape.js';
-import { clusterOption } from './options.js';
+import { isStructured } from '../src/text/structured.js';
+import { clusterOption, outputOption, replyListing } from './options.js';
 
 const sevChoices = ['1', '2', '3', '4'] as const;
 /** How long the incident form may stay open before its submission is refused. */
@@ -196,13 +197,23 @@ export const incident: CommandGroup = {
       options: {
         open: { type: 'boolean', description: 'only open ones' },
         cluster: { ...clusterOption, pattern: DNS1123_LABEL },
+        output: outputOption(),
       },
       permission: 'incident:list',
       run: (ctx) =>
         guard(ctx, async (engine) => {
           const query: { open?: boolean; cluster?: string } = { open: ctx.args.open === true };
           if (typeof ctx.args.cluster === 'string') query.cluster = ctx.args.cluster;
-          await ctx.reply(await engine.list(query));
+          const incidents = isStructured(ctx.args.output)
+            ? (await ctx.services.store.listIncidents(query.open ? { state: 'open' } : {})).filter(
+                (i) => query.cluster === undefined || i.cluster === query.cluster,
+              )
+            : [];
+          await replyListing(
+            ctx,
+            () => incidents,
+            () => engine.list(query),
+          );
         }),
     },
   ],

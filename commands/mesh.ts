@@ -1,5 +1,6 @@
 import type { CommandGroup } from '../src/router/spec.js';
 import { runMesh } from './health-run.js';
+import { clusterOption, outputOption } from './options.js';
 
 export const mesh: CommandGroup = {
   name: 'mesh',
@@ -8,8 +9,9 @@ export const mesh: CommandGroup = {
     {
       group: 'mesh',
       summary: 'which cross-cluster paths are up',
+      options: { cluster: clusterOption, output: outputOption() },
       permission: 'mesh:read',
-      examples: ['mesh'],
+      examples: ['mesh', 'mesh --cluster apps -o yaml'],
       run: runMesh,
     },
   ],

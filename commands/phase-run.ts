@@ -1,34 +1,67 @@
 /** The handlers of `phase`: thin calls into the phase engine. */
 import { formatDuration } from '../src/duration.js';
+import type { PhaseDefinition } from '../src/phases/definitions.js';
 import type { PhaseData } from '../src/phases/engine.js';
 import type { CommandContext } from '../src/router/spec.js';
+import type { Run } from '../src/store/store.js';
 import { escapeChat } from '../src/text/escape.js';
 import { formatTime } from '../src/text/time.js';
+import { clusterArg, replyListing } from './options.js';
 
 const NO_CLUSTERS =
   'Phases need the clusters they change: add `clusters:` (name, kubeconfig and context, or inCluster) to the config.';
 
+/** The clusters a phase changes or checks. */
+function clustersOf(def: PhaseDefinition): string[] {
+  return [...new Set([...def.flux.flatMap((f) => f.clusters), ...def.checks.flatMap((c) => c.clusters)])];
+}
+
 export async function phaseList(ctx: CommandContext): Promise<void> {
   const engine = ctx.services.phases;
   if (!engine) return void (await ctx.reply(NO_CLUSTERS));
-  const rows: string[] = [];
+  const picked = clusterArg(ctx);
+  if ('error' in picked) return void (await ctx.reply(picked.error));
+  const { cluster } = picked;
+  const phases: { order: number; def: PhaseDefinition; clusters: string[]; last: Run | undefined }[] = [];
   for (const [i, def] of engine.definitions().entries()) {
+    const clusters = clustersOf(def);
+    if (cluster !== undefined && !clusters.includes(cluster)) continue;
     const last = await engine.lastRun(def.name);
-    const state = last
-      ? `${last.state} (${escapeChat(last.startedBy)}, ${formatTime(last.startedAt, ctx.services.config.timeZone)})`
-      : 'never run';
-    rows.push(
-      `| ${i + 1} | ${def.name} | ${escapeChat(def.title)} | ${def.dependsOn.join(', ') || '—'} | ${def.flux.length} | ${def.checks.length} | ${state} |`,
-    );
+    phases.push({ order: i + 1, def, clusters, last });
   }
-  await ctx.reply({
-    title: 'Rollout phases',
-    text: [
-      '| # | phase | what | after | Flux objects | checks | last run |',
-      '|---|---|---|---|---|---|---|',
-      ...rows,
-    ].join('\n'),
-  });
+  await replyListing(
+    ctx,
+    () =>
+      phases.map(({ order, def, clusters, last }) => ({
+        order,
+        name: def.name,
+        title: def.title,
+        dependsOn: def.dependsOn,
+        clusters,
+        flux: def.flux,
+        checks: def.checks.map((c) => c.name),
+        lastRun: last
+          ? {
+              state: last.state,
+              startedBy: last.startedBy,
+              startedAt: new Date(last.startedAt).toISOString(),
+            }
+          : null,
+      })),
+    () => ({
+      title: cluster === undefined ? 'Rollout phases' : `Rollout phases on ${cluster}`,
+      text: [
+        '| # | phase | what | after | Flux objects | checks | last run |',
+        '|---|---|---|---|---|---|---|',
+        ...phases.map(({ order, def, last }) => {
+          const state = last
+            ? `${last.state} (${escapeChat(last.startedBy)}, ${formatTime(last.startedAt, ctx.services.config.timeZone)})`
+            : 'never run';
+          return `| ${order} | ${def.name} | ${escapeChat(def.title)} | ${def.dependsOn.join(', ') || '—'} | ${def.flux.length} | ${def.checks.length} | ${state} |`;
+        }),
+      ].join('\n'),
+    }),
+  );
 }
 
 export async function phaseStatus(ctx: CommandContext): Promise<void> {
@@ -36,7 +69,14 @@ export async function phaseStatus(ctx: CommandContext): Promise<void> {
   if (!engine) return void (await ctx.reply(NO_CLUSTERS));
   const name = ctx.args.phase as string | undefined;
   if (name === undefined) return phaseList(ctx);
-  if (!engine.definition(name))
+  const picked = clusterArg(ctx);
+  if ('error' in picked) return void (await ctx.reply(picked.error));
+  const def = engine.definition(name);
+  if (def && picked.cluster !== undefined && !clustersOf(def).includes(picked.cluster))
+    return void (await ctx.reply(
+      `Phase ${name} changes nothing on ${picked.cluster}; it runs on ${clustersOf(def).join(', ')}.`,
+    ));
+  if (!def)
     return void (await ctx.reply(
       `There is no phase ${name}; the phases are ${engine
         .definitions()
@@ -54,10 +94,22 @@ export async function phaseStatus(ctx: CommandContext): Promise<void> {
         `${(r.data as PhaseData).action} by ${escapeChat(r.startedBy)} at ${formatTime(r.startedAt, ctx.services.config.timeZone)}: ${r.state}`,
     );
   const took = last.finishedAt !== undefined ? ` in ${formatDuration(last.finishedAt - last.startedAt)}` : '';
-  await ctx.reply({
-    ...message,
-    text: [message.text + took, ...(earlier.length ? ['', 'Earlier:', ...earlier] : [])].join('\n'),
-  });
+  await replyListing(
+    ctx,
+    () =>
+      history.map((r) => ({
+        phase: r.name,
+        state: r.state,
+        startedBy: r.startedBy,
+        startedAt: new Date(r.startedAt).toISOString(),
+        finishedAt: r.finishedAt === undefined ? null : new Date(r.finishedAt).toISOString(),
+        run: r.data,
+      })),
+    () => ({
+      ...message,
+      text: [message.text + took, ...(earlier.length ? ['', 'Earlier:', ...earlier] : [])].join('\n'),
+    }),
+  );
 }
 
 export async function phaseRun(ctx: CommandContext): Promise<void> {

@@ -1,6 +1,6 @@
 import { DNS1123_LABEL } from '../src/kube/names.js';
 import type { CommandGroup, PositionalSpec } from '../src/router/spec.js';
-import { dryRunOption } from './options.js';
+import { clusterOption, dryRunOption, outputOption } from './options.js';
 import { phaseList, phasePause, phaseRun, phaseStatus } from './phase-run.js';
 
 const phaseArg: PositionalSpec = {
@@ -18,7 +18,9 @@ export const phase: CommandGroup = {
       group: 'phase',
       name: 'list',
       summary: 'the phases, their order and state',
+      options: { cluster: clusterOption, output: outputOption() },
       permission: 'phase:list',
+      examples: ['phase list --cluster infra -o yaml'],
       run: phaseList,
     },
     {
@@ -26,6 +28,7 @@ export const phase: CommandGroup = {
       name: 'status',
       summary: 'each step and check of a phase, with who ran what and when',
       positionals: [{ ...phaseArg, required: false }],
+      options: { cluster: clusterOption, output: outputOption() },
       permission: 'phase:status',
       run: phaseStatus,
     },

@@ -1,9 +1,13 @@
+import { silencesAcross } from '../src/alerts/across.js';
 import type { AlertmanagerApi, Silence } from '../src/alerts/alertmanager-api.js';
 import { formatMatchers, type Matcher, matchesEverything, parseMatchers } from '../src/alerts/matchers.js';
 import { allows } from '../src/auth/permissions.js';
+import { parseDuration } from '../src/duration.js';
 import type { Args, CommandContext, CommandGroup } from '../src/router/spec.js';
 import { escapeChat, inlineCode } from '../src/text/escape.js';
 import { formatTime } from '../src/text/time.js';
+import { alertmanagersFor, amOption as allAmOption } from './alerts.js';
+import { outputOption, replyListing } from './options.js';
 
 /** The matcher words as typed (the tokenizer has taken the quotes off), parsed. */
 function matchersOf(args: Args): { matchers: Matcher[] } | { error: string } {
@@ -48,6 +52,26 @@ function describeSilence(silence: Silence, timeZone: string): string {
   return `${inlineCode(silence.id)} ${inlineCode(formatMatchers(silence.matchers))} ${left}, by ${escapeChat(silence.createdBy)}: ${escapeChat(silence.comment)}${silence.state === 'pending' ? ` (starts ${formatTime(silence.startsAt, timeZone)})` : ''}`;
 }
 
+/**
+ * When a silence starts: `--from` as a delay from now (`2h`) or a time (ISO 8601; without a zone
+ * it is UTC). Not in the past: a silence that starts before it is made starts now anyway.
+ */
+export function startOf(
+  text: string,
+  now: number,
+): { at: number; error?: undefined } | { at?: undefined; error: string } {
+  const delay = parseDuration(text);
+  if (typeof delay === 'number') return { at: now + delay };
+  const zoned = /(Z|[+-]\d\d:?\d\d)$/i.test(text) ? text : `${text}Z`;
+  const at = /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(text) ? Date.parse(zoned) : Number.NaN;
+  if (Number.isNaN(at))
+    return {
+      error: `--from needs a UTC time like 2026-12-24T22:00 or a delay like 2h, not "${text.slice(0, 60)}"`,
+    };
+  if (at < now - 60_000) return { error: `--from ${text} is in the past` };
+  return { at: Math.max(at, now) };
+}
+
 const amOption = {
   type: 'string',
   description: 'which Alertmanager, as named in the config',
@@ -78,9 +102,15 @@ export const silence: CommandGroup = {
           required: true,
           placeholder: 'TEXT',
         },
+        from: {
+          type: 'string',
+          description: 'start later: a UTC time like 2026-12-24T22:00, or a delay like 2h (default: now)',
+          placeholder: 'TIME',
+        },
         am: amOption,
       },
       permission: 'silence:write',
+      check: (args) => (args.from === undefined ? undefined : startOf(String(args.from), Date.now()).error),
       visibility: 'in_channel',
       examples: [
         'silence add alertname="CephHealthWarning" --for 2h --comment "planned OSD swap"',
@@ -105,11 +135,14 @@ export const silence: CommandGroup = {
         const am = await alertmanagerFor(ctx);
         if (!am) return;
         const now = ctx.services.now();
-        const endsAt = now + (ctx.args.for as number);
+        const start = ctx.args.from === undefined ? { at: now } : startOf(String(ctx.args.from), now);
+        if (start.at === undefined) return void (await ctx.reply(`${start.error}.`));
+        const startsAt = start.at;
+        const endsAt = startsAt + (ctx.args.for as number);
         const id = await talking(ctx, () =>
           am.createSilence({
             matchers: parsed.matchers,
-            startsAt: now,
+            startsAt,
             endsAt,
             createdBy: ctx.user.username,
             comment: String(ctx.args.comment),
@@ -117,21 +150,22 @@ export const silence: CommandGroup = {
         );
         if (id === undefined) return;
         await ctx.reply(
-          `Silenced ${inlineCode(formatMatchers(parsed.matchers))} in ${escapeChat(am.name)} until ${formatTime(endsAt, ctx.services.config.timeZone)}: silence ${inlineCode(id)}, by ${escapeChat(ctx.user.username)}.`,
+          `Silenced ${inlineCode(formatMatchers(parsed.matchers))} in ${escapeChat(am.name)} ${startsAt > now ? `from ${formatTime(startsAt, ctx.services.config.timeZone)} ` : ''}until ${formatTime(endsAt, ctx.services.config.timeZone)}: silence ${inlineCode(id)}, by ${escapeChat(ctx.user.username)}.`,
         );
       },
     },
     {
       group: 'silence',
       name: 'list',
-      summary: 'active silences',
+      summary: 'active and pending silences, merged across the Alertmanagers',
       options: {
-        am: amOption,
+        am: allAmOption,
         match: {
           type: 'string',
           description: 'only silences with a matcher on this label=value',
           placeholder: 'M',
         },
+        output: outputOption(),
       },
       permission: 'silence:list',
       check: (args) => {
@@ -140,26 +174,48 @@ export const silence: CommandGroup = {
         return 'error' in parsed ? `--match does not parse: ${parsed.error}.` : undefined;
       },
       run: async (ctx) => {
-        const am = await alertmanagerFor(ctx);
-        if (!am) return;
+        const clients = alertmanagersFor(ctx);
+        if (typeof clients === 'string') return void (await ctx.reply(clients));
         const filter: string[] = [];
         if (ctx.args.match !== undefined) {
           const parsed = parseMatchers(String(ctx.args.match));
           if ('matchers' in parsed) filter.push(...parsed.matchers.map((m) => formatMatchers([m])));
         }
-        const silences = await talking(ctx, () => am.listSilences(filter));
-        if (silences === undefined) return;
-        const live = silences.filter((s) => s.state !== 'expired').sort((a, b) => a.endsAt - b.endsAt);
-        if (live.length === 0) {
-          await ctx.reply(
-            `No active silences in ${escapeChat(am.name)}${filter.length ? ' matching that' : ''}.`,
-          );
-          return;
-        }
-        await ctx.reply({
-          title: `${live.length} silence${live.length === 1 ? '' : 's'} in ${escapeChat(am.name)}`,
-          text: live.map((s) => `- ${describeSilence(s, ctx.services.config.timeZone)}`).join('\n'),
-        });
+        const { items, unreachable } = await silencesAcross(clients, filter);
+        if (items.length === 0 && unreachable.length === clients.length)
+          return void (await ctx.reply(`${unreachable.map((u) => u.reason).join(' ')} Nothing was changed.`));
+        const live = items.sort((a, b) => a.endsAt - b.endsAt);
+        const where = clients.map((c) => escapeChat(c.name)).join(', ');
+        const missing = unreachable.map(
+          (u) => `_Not answering: ${escapeChat(u.name)}: ${escapeChat(u.reason)}_`,
+        );
+        await replyListing(
+          ctx,
+          () => ({
+            silences: live.map((s) => ({
+              ...s,
+              startsAt: new Date(s.startsAt).toISOString(),
+              endsAt: new Date(s.endsAt).toISOString(),
+            })),
+            unreachable,
+          }),
+          () =>
+            live.length === 0
+              ? [
+                  `No active or pending silences in ${where}${filter.length ? ' matching that' : ''}.`,
+                  ...missing,
+                ].join('\n')
+              : {
+                  title: `${live.length} silence${live.length === 1 ? '' : 's'} in ${where}`,
+                  text: [
+                    ...live.map(
+                      (s) =>
+                        `- ${describeSilence(s, ctx.services.config.timeZone)}${clients.length > 1 ? ` (${s.alertmanagers.map(escapeChat).join(', ')})` : ''}`,
+                    ),
+                    ...missing,
+                  ].join('\n'),
+                },
+        );
       },
     },
     {

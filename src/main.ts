@@ -190,6 +190,8 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
     : new BindingRoleResolver(config.auth.bindings);
   const services: Services = { config, store, now: Date.now, groups: allGroups };
   if (chat.dialogs) services.dialogs = chat.dialogs;
+  const { rooms } = chat;
+  if (rooms) services.upload = (destination, file, message) => rooms.attach(destination, file, message);
   const router = new Router({
     trigger: config.command,
     groups: allGroups(),

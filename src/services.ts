@@ -6,9 +6,18 @@ import type { AlertmanagerDirectory } from './alerts/alertmanager-api.js';
 import type { Config } from './config/schema.js';
 import type { DrillEngine } from './drills/engine.js';
 import type { HealthEngine } from './health/engine.js';
+import type { ClusterReader as CacheReader } from './health/types.js';
 import type { IncidentEngine } from './incidents/engine.js';
+import type { ClusterDirectory } from './kube/cluster-ops.js';
 import type { PhaseEngine } from './phases/engine.js';
-import type { DialogCapability } from './ports.js';
+import type { Destination, DialogCapability, Message, PostRef } from './ports.js';
+
+export interface UploadFile {
+  name: string;
+  content: string;
+  mimeType: string;
+}
+
 import type { CommandGroup } from './router/spec.js';
 import type { Store } from './store/store.js';
 
@@ -20,12 +29,24 @@ export interface Services {
   now: () => number;
   /** The chat platform's forms, where it has them (commands that ask for input with a dialog). */
   dialogs?: DialogCapability;
+  /**
+   * The chat port's file upload into a channel, with a message beside it, where the platform can
+   * (long command output: logs, big lists).
+   */
+  upload?: (destination: Destination, file: UploadFile, message: Message) => Promise<PostRef>;
   /** The configured Alertmanagers (set by the alerts feature). */
   alertmanagers?: AlertmanagerDirectory;
   /** Incident rooms and the on-call rota (set by the incidents feature). */
   incidents?: IncidentEngine;
   /** Cluster and mesh health (set by the health feature when clusters are configured). */
   health?: HealthEngine;
+  /**
+   * Each configured cluster's watch-fed caches under the bot's read-only account (set by the
+   * health feature), for commands that list objects without a list request per call.
+   */
+  caches?: ReadonlyMap<string, CacheReader>;
+  /** Each cluster's reads as the bot and writes as the operator account (set by the operations feature). */
+  clusters?: ClusterDirectory;
   /** Rollout phases and failover drills (set by the operations feature when clusters are configured). */
   phases?: PhaseEngine;
   drills?: DrillEngine;

@@ -4,8 +4,12 @@
  * failed without an answer is retried only when it surely did not arrive (connection refused or
  * reset), so a create that timed out is not made twice.
  */
-
-import type { AlertmanagerApi, Silence, SilenceSpec } from '../../src/alerts/alertmanager-api.js';
+import type {
+  AlertmanagerApi,
+  FiringAlert,
+  Silence,
+  SilenceSpec,
+} from '../../src/alerts/alertmanager-api.js';
 import type { Matcher } from '../../src/alerts/matchers.js';
 import { backoffMs } from '../../src/backoff.js';
 
@@ -108,16 +112,22 @@ export class AlertmanagerClient implements AlertmanagerApi {
     return this.createSilence({ ...silence, endsAt }, id);
   }
 
-  async listAlerts(
-    filter: string[] = [],
-  ): Promise<{ fingerprint: string; labels: Record<string, string>; status: string }[]> {
+  async listAlerts(filter: string[] = []): Promise<FiringAlert[]> {
     const query = filter.map((f) => `filter=${encodeURIComponent(f)}`).join('&');
     const list = (await this.request('GET', `/api/v2/alerts${query ? `?${query}` : ''}`)) as {
       fingerprint: string;
       labels: Record<string, string>;
+      annotations?: Record<string, string>;
+      startsAt?: string;
       status: { state: string };
     }[];
-    return list.map((a) => ({ fingerprint: a.fingerprint, labels: a.labels, status: a.status.state }));
+    return list.map((a) => {
+      const alert: FiringAlert = { fingerprint: a.fingerprint, labels: a.labels, status: a.status.state };
+      if (a.annotations) alert.annotations = a.annotations;
+      const startsAt = a.startsAt ? Date.parse(a.startsAt) : Number.NaN;
+      if (!Number.isNaN(startsAt)) alert.startsAt = startsAt;
+      return alert;
+    });
   }
 
   private async request(method: string, path: string, body?: unknown): Promise<unknown> {

@@ -27,6 +27,7 @@ import {
   type NodeInfo,
   type OperatorWriter,
   type PodInfo,
+  type PodLogOptions,
   type ResourceRef,
 } from '../../src/kube/cluster-ops.js';
 import { withCallTimeout } from './call-timeout.js';
@@ -146,6 +147,11 @@ class Reader implements ClusterReader {
             name: ref.name,
             namespace: ref.namespace,
           })) as unknown as KubeObject;
+        if (ref.plural === 'persistentvolumeclaims' && ref.namespace)
+          return (await this.core.readNamespacedPersistentVolumeClaim({
+            name: ref.name,
+            namespace: ref.namespace,
+          })) as unknown as KubeObject;
         if (ref.plural === 'endpoints' && ref.namespace)
           return (await this.core.readNamespacedEndpoints({
             name: ref.name,
@@ -247,6 +253,14 @@ class Reader implements ClusterReader {
       return (await this.core.listNode()).items.map(nodeInfo);
     } catch (error) {
       throw wrap(this.cluster, 'listing nodes', error);
+    }
+  }
+
+  async podLog(namespace: string, name: string, options: PodLogOptions): Promise<string> {
+    try {
+      return await this.core.readNamespacedPodLog({ name, namespace, ...options });
+    } catch (error) {
+      throw wrap(this.cluster, `reading the log of pod ${namespace}/${name}`, error);
     }
   }
 }

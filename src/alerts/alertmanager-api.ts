@@ -27,9 +27,18 @@ export interface AlertmanagerApi {
   expireSilence(id: string): Promise<void>;
   /** Moves the end by `byMs` (from now if it already ended); returns the silence's id, which Alertmanager may change. */
   extendSilence(id: string, byMs: number, now: number): Promise<string>;
-  listAlerts(
-    filter?: string[],
-  ): Promise<{ fingerprint: string; labels: Record<string, string>; status: string }[]>;
+  /** The alerts Alertmanager holds now (active, and suppressed ones with `status` saying so). */
+  listAlerts(filter?: string[]): Promise<FiringAlert[]>;
+}
+
+export interface FiringAlert {
+  /** Alertmanager's hash of the labels: the same alert has the same one in every Alertmanager. */
+  fingerprint: string;
+  labels: Record<string, string>;
+  /** `active`, `suppressed` (silenced or inhibited) or `unprocessed`. */
+  status: string;
+  annotations?: Record<string, string>;
+  startsAt?: number;
 }
 
 /** The configured Alertmanagers, by name. */
@@ -42,6 +51,11 @@ export class AlertmanagerDirectory {
 
   get names(): string[] {
     return [...this.byName.keys()];
+  }
+
+  /** Every configured one, in config order. */
+  all(): AlertmanagerApi[] {
+    return [...this.byName.values()];
   }
 
   /** The named one, or the only/first one when no name is given. */

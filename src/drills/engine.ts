@@ -82,6 +82,8 @@ export interface DrillData extends Record<string, unknown> {
 }
 
 export interface DrillEngineOptions {
+  /** Why the cluster is in a maintenance window now (src/alerts/maintenance.ts), if it is. */
+  maintenance?: (cluster: string) => Promise<string | undefined>;
   store: Store;
   clusters: ClusterDirectory;
   chat: RunChat;
@@ -262,6 +264,9 @@ export class DrillEngine {
     if (!ops) return { ok: false, reason: `There is no cluster ${params.cluster}.` };
     const guard = await this.guardProblems(params.cluster);
     if (guard[0]) return { ok: false, reason: guard[0] };
+    // A maintenance window is not overridable: its silences would hide what the drill breaks.
+    const window = await this.options.maintenance?.(params.cluster);
+    if (window) return { ok: false, reason: `Refused: ${window}. Run it after the window, or end it first.` };
     const blockers = await this.overridable(params.cluster);
     const reason = request.override?.trim();
     if (blockers.length && !reason)

@@ -6,6 +6,7 @@
  * up by the leader's next sweep; the leader also runs the scheduled drills.
  */
 import type { AlertmanagerApi } from '../alerts/alertmanager-api.js';
+import { describeWindow, openWindow } from '../alerts/maintenance.js';
 import type { Config } from '../config/schema.js';
 import { parseDuration } from '../duration.js';
 import type { Feature } from '../feature.js';
@@ -71,10 +72,15 @@ export function operationsFeature(deps: OperationsDeps): Feature {
         drills: drillDefs,
         log,
         alerts: alertmanagerCriticalAlerts(firing),
+        maintenance: async (cluster) => {
+          const window = await openWindow(firing(), cluster);
+          return window ? describeWindow(window, ctx.config.timeZone) : undefined;
+        },
         now: ctx.services.now,
         tickMs: parseDuration(ops.drills.interval) as number,
         isLeader,
       });
+      ctx.services.clusters = clusters;
       ctx.services.phases = phases;
       ctx.services.drills = drills;
       // Runs a dead process (this one before a restart, or another replica) left behind: phases

@@ -2,6 +2,7 @@
  * The health feature: builds the engine over one reader per configured cluster, offers it to the
  * `health` and `mesh` commands, and runs the scheduled summaries on the leader (src/leader/).
  */
+import { describeWindow, maintenanceWindows } from '../alerts/maintenance.js';
 import { parseDuration } from '../duration.js';
 import type { Feature, FeatureContext } from '../feature.js';
 import type { Logger } from '../log.js';
@@ -56,12 +57,29 @@ export function healthFeature(wiring: HealthWiring): Feature {
         ...(config.health.veleroRpo ? { veleroRpoMs: ms(config.health.veleroRpo) } : {}),
       };
       const engine = new HealthEngine(options);
-      if (readers.length > 0) ctx.services.health = engine;
+      if (readers.length > 0) {
+        ctx.services.health = engine;
+        ctx.services.caches = new Map(readers.map((r) => [r.cluster, r]));
+      }
 
       if (readers.length > 0 && config.schedules.length > 0) {
         // Asked at each tick: the leader feature, started first, sets it; absent means lead.
         const isLeader = () => ctx.services.isLeader?.() ?? true;
-        summaries = new HealthSummaries(config.schedules, { engine, chat: ctx.chat, isLeader, log });
+        // Set by the alerts feature, which starts before this one.
+        const maintenance = async () => {
+          const clients = ctx.services.alertmanagers?.all() ?? [];
+          const windows = await maintenanceWindows(clients);
+          return windows
+            .filter((w) => w.active)
+            .map((w) => ({ cluster: w.cluster, text: describeWindow(w, ctx.config.timeZone) }));
+        };
+        summaries = new HealthSummaries(config.schedules, {
+          engine,
+          chat: ctx.chat,
+          isLeader,
+          log,
+          maintenance,
+        });
         summaries.start();
       }
     },

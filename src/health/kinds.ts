@@ -18,7 +18,7 @@ function pick(source: unknown, keys: readonly string[]): Json | undefined {
   return out;
 }
 
-function metadata(object: KubeObject): KubeObject['metadata'] {
+export function metadata(object: KubeObject): KubeObject['metadata'] {
   const m = object.metadata ?? { name: '' };
   const out: KubeObject['metadata'] = { name: m.name };
   if (m.namespace) out.namespace = m.namespace;
@@ -34,7 +34,7 @@ function metadata(object: KubeObject): KubeObject['metadata'] {
 }
 
 /** A trim keeping metadata, the listed spec keys and the whole (small) status of a custom resource. */
-function keep(specKeys: readonly string[], statusKeys?: readonly string[]) {
+export function keep(specKeys: readonly string[], statusKeys?: readonly string[]) {
   return (object: KubeObject): KubeObject => {
     const out: KubeObject = { metadata: metadata(object) };
     const spec = pick(object.spec, specKeys);
@@ -75,16 +75,25 @@ function trimPod(object: KubeObject): KubeObject {
         : [],
     },
   };
+  // All labels: `/ops get pods -l` selects on them from this cache.
   const labels = object.metadata.labels;
-  if (labels?.app) out.metadata.labels = { app: labels.app };
+  if (labels && Object.keys(labels).length > 0) out.metadata.labels = labels;
+  if (typeof status.podIP === 'string') (out.status as Json).podIP = status.podIP;
   return out;
 }
 
 function trimNode(object: KubeObject): KubeObject {
   const status = (object.status ?? {}) as Json;
   const conditions = Array.isArray(status.conditions) ? (status.conditions as Json[]) : [];
+  // Role labels and age: `/ops get nodes` shows them, as kubectl does.
+  const roles = Object.fromEntries(
+    Object.entries(object.metadata.labels ?? {}).filter(([k]) => k.startsWith('node-role.kubernetes.io/')),
+  );
+  const metadata: KubeObject['metadata'] = { name: object.metadata.name };
+  if (object.metadata.creationTimestamp) metadata.creationTimestamp = object.metadata.creationTimestamp;
+  if (Object.keys(roles).length > 0) metadata.labels = roles;
   return {
-    metadata: { name: object.metadata.name },
+    metadata,
     spec: pick(object.spec, ['unschedulable']) ?? {},
     status: {
       conditions: conditions.map((c) => pick(c, ['type', 'status', 'reason', 'message'])),
@@ -129,18 +138,19 @@ function trimBgpNodeConfig(object: KubeObject): KubeObject {
   };
 }
 
-/** A Flux source: Ready and the conditions that say its artifact is stale, and its generation. */
+/** A Flux source: Ready and the conditions that say its artifact is stale, its generation and artifact. */
 function fluxSource(plural: string, versions: string[]): KindSpec {
   return kind(
     plural,
     'source.toolkit.fluxcd.io',
     versions,
     plural,
-    keep(['suspend', 'interval', 'url'], ['conditions', 'observedGeneration']),
+    // The fields the source checks read, and what `flux get sources` shows (artifact revision, type).
+    keep(['suspend', 'interval', 'url', 'type'], ['conditions', 'observedGeneration', 'artifact']),
   );
 }
 
-const kind = (
+export const kind = (
   id: string,
   group: string,
   versions: string[],

@@ -47,6 +47,8 @@ export interface SummaryDeps {
   chat: ChatPort;
   isLeader: () => boolean;
   log: Logger;
+  /** The clusters in a maintenance window now, each with its one-line description. */
+  maintenance?: () => Promise<{ cluster: string; text: string }[]>;
 }
 
 /** Builds the message a schedule posts; undefined when a changes-only run has nothing to say. */
@@ -116,6 +118,13 @@ export class HealthSummaries {
       );
       this.previous.set(schedule.name, reports);
       if (!message) return false;
+      const windows = await (this.deps.maintenance?.() ?? Promise.resolve([])).catch((error: unknown) => {
+        this.deps.log.warn({ err: error }, 'maintenance windows unknown: health post without them');
+        return [];
+      });
+      const inReport = windows.filter((w) => reports.some((r) => r.cluster === w.cluster));
+      if (inReport.length)
+        message.text = [...inReport.map((w) => `🔧 ${escapeChat(w.text)}`), '', message.text].join('\n');
       for (const channel of schedule.channels) {
         const destination = await this.deps.chat.resolveChannel(channel);
         await this.deps.chat.post(destination, message);

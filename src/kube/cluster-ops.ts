@@ -65,6 +65,18 @@ export interface ClusterReader {
   listPods(query: { namespace?: string; labelSelector?: string; nodeName?: string }): Promise<PodInfo[]>;
   getNode(name: string): Promise<NodeInfo | undefined>;
   listNodes(): Promise<NodeInfo[]>;
+  /** A container's log as text (`pods/log`); rejects with KubeError (404 when the pod is gone). */
+  podLog(namespace: string, name: string, options: PodLogOptions): Promise<string>;
+}
+
+export interface PodLogOptions {
+  container?: string;
+  tailLines?: number;
+  sinceSeconds?: number;
+  /** The previous (terminated) instance of the container, after a restart. */
+  previous?: boolean;
+  /** The API server stops reading after this many bytes, so one huge log cannot fill memory. */
+  limitBytes?: number;
 }
 
 /**

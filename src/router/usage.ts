@@ -24,7 +24,8 @@ export function commandHelp(trigger: string, spec: CommandSpec): string {
     lines.push(`- \`<${positional.name}>\` ${positional.description}${choices(positional.choices)}`);
   }
   for (const [name, option] of Object.entries(spec.options ?? {})) {
-    lines.push(`- \`--${name}\` ${option.description}${choices(option.choices)}`);
+    const alias = option.alias ? ` (\`-${option.alias}\`)` : '';
+    lines.push(`- \`--${name}\`${alias} ${option.description}${choices(option.choices)}`);
   }
   for (const example of spec.examples ?? []) lines.push(`- e.g. \`${trigger} ${example}\``);
   return lines.join('\n');

@@ -11,6 +11,7 @@ import { createMetrics, type Metrics } from '../../src/metrics.js';
 import type { ActionEvent, ChatUser, Invocation, PostRef, Responder } from '../../src/ports.js';
 import { Router } from '../../src/router/router.js';
 import type { CommandGroup } from '../../src/router/spec.js';
+import type { Services } from '../../src/services.js';
 import { SqlStore } from '../../src/store/sql-store.js';
 import { SqliteDriver } from '../../src/store/sqlite-driver.js';
 
@@ -69,7 +70,13 @@ export const TEST_BINDINGS: Config['auth']['bindings'] = [
 export const ROLE_USER: Record<Role, string> = { admin: 'alice', operator: 'olivia', viewer: 'victor' };
 
 export async function createHarness(
-  options: { groups?: CommandGroup[]; config?: Record<string, unknown>; roles?: RoleResolver } = {},
+  options: {
+    groups?: CommandGroup[];
+    config?: Record<string, unknown>;
+    roles?: RoleResolver;
+    /** Engines the command under test needs (health, phases, clusters...), set after the store exists. */
+    services?: (store: SqlStore, now: () => number) => Partial<Services>;
+  } = {},
 ): Promise<Harness> {
   const config = configSchema.parse({ auth: { bindings: TEST_BINDINGS }, ...options.config });
   const store = new SqlStore(new SqliteDriver(':memory:'));
@@ -81,7 +88,13 @@ export async function createHarness(
     groups: options.groups ?? allGroups(),
     roles: options.roles ?? new BindingRoleResolver(config.auth.bindings),
     store,
-    services: { config, store, now: () => clock.now, groups: () => options.groups ?? allGroups() },
+    services: {
+      config,
+      store,
+      now: () => clock.now,
+      groups: () => options.groups ?? allGroups(),
+      ...options.services?.(store, () => clock.now),
+    },
     metrics,
     log: pino({ level: 'silent' }),
     confirmExpiryMs: 120_000,

@@ -265,7 +265,7 @@ describe('delegation RBAC', () => {
   const helmReleaseGrants = (namespaces: string[]) =>
     namespaces.map((ns) => `patch helm.toolkit.fluxcd.io/helmreleases in ${ns}`);
 
-  it('gives the operator account exactly what phases and drills do, and nothing else', () => {
+  it('gives the operator account exactly what phases, drills and the chat writes do, and nothing else', () => {
     const values = parseManifests(readFileSync(`${chartDir}/values.yaml`, 'utf8'))[0] as Manifest;
     expect(grants(allOn, `${NAMESPACE}/coxswain-operator`)).toEqual(
       [
@@ -276,6 +276,11 @@ describe('delegation RBAC', () => {
         'create core/pods/eviction',
         'patch core/nodes',
         'patch apps/deployments/scale in linkerd-multicluster',
+        // `/ops rollout restart` and `/ops scale`, only where the values list.
+        ...values.operator.workloadNamespaces.flatMap((ns: string) => [
+          `patch apps/deployments in ${ns}`,
+          `patch apps/deployments/scale in ${ns}`,
+        ]),
         'create velero.io/restores in velero',
         'delete velero.io/restores in velero',
         'delete core/namespaces named coxswain-drill-restore',
@@ -340,8 +345,13 @@ describe('delegation RBAC', () => {
       'volsync.backube/replicationsources',
       'cert-manager.io/certificates',
       'external-secrets.io/externalsecrets',
+      'core/persistentvolumeclaims',
+      'source.toolkit.fluxcd.io/gitrepositories',
+      'source.toolkit.fluxcd.io/ocirepositories',
+      'source.toolkit.fluxcd.io/helmrepositories',
     ])
       for (const verb of ['get', 'list', 'watch']) expect(bot).toContain(`${verb} ${read}`);
+    expect(bot).toContain('get core/pods/log');
     // Reading Secrets would expose every token on the cluster.
     expect(bot.some((g) => g.includes('core/secrets'))).toBe(false);
   });

@@ -209,7 +209,7 @@ describe('the operator account, impersonated with the chat user as extra', () =>
 });
 
 describe('the drills added for the mesh gateway and restores', () => {
-  it('the operator may scale only the gateway through the scale subresource, and delete only the restore scratch namespace', async () => {
+  it('the operator may scale only the gateway (and the workload namespaces) through the scale subresource, and delete only the restore scratch namespace', async () => {
     const infraKc = botKubeConfig(env, 'infra', mintToken(env, 'infra'));
     const infra = createClusterOps('infra', infraKc);
     const writer = infra.writer('alice');
@@ -223,9 +223,10 @@ describe('the drills added for the mesh gateway and restores', () => {
     // Scaled to what it already has: allowed, and changes nothing.
     await writer.scale(gateway, 1);
     expect((await infra.reader.get(gateway))?.spec?.replicas).toBe(1);
-    // A Deployment outside linkerd-multicluster: refused.
+    // A Deployment outside linkerd-multicluster and outside operator.workloadNamespaces (where
+    // `/ops scale` may scale; infra's is monitoring): refused.
     await expect(
-      writer.scale({ ...gateway, namespace: 'monitoring', name: 'grafana' }, 1),
+      writer.scale({ ...gateway, namespace: 'kube-system', name: 'coredns' }, 1),
     ).rejects.toMatchObject({ status: 403 });
 
     const apps = createClusterOps('apps', botKc).writer('alice');

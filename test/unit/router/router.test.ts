@@ -26,7 +26,7 @@ describe('router: unknown commands', () => {
   it('lists the commands when nothing is close', async () => {
     const r = await h.run('victor', 'xyzzyq');
     expect(r.texts[0]).toBe(
-      "I don't know the command `xyzzyq`. Did you mean one of `health`, `mesh`, `phase`, `drill`, `silence`, `incident`, `oncall`, `audit`, `help`? Type `/ops help` for the list.",
+      "I don't know the command `xyzzyq`. Did you mean one of `health`, `mesh`, `get`, `describe`, `events`, `logs`, `rollout`, `scale`, `flux`, `phase`, `drill`, `alerts`, `silence`, `maintenance`, `incident`, `oncall`, `audit`, `help`? Type `/ops help` for the list.",
     );
   });
 
@@ -45,7 +45,9 @@ describe('router: argument validation', () => {
   it('answers wrong arguments with the problem and the usage of that command', async () => {
     const r = await h.run('alice', 'audit --limit many');
     expect(r.texts[0]).toContain('--limit must be a number');
-    expect(r.texts[0]).toContain('Usage: `/ops audit [--user U] [--since D] [--limit N]`');
+    expect(r.texts[0]).toContain(
+      'Usage: `/ops audit [--user U] [--since D] [--limit N] [--output json|yaml]`',
+    );
   });
 
   it('names unknown options', async () => {

@@ -1,0 +1,235 @@
+/**
+ * `/ops get`, `/ops logs` and `/ops flux reconcile` with its Confirm button, end to end through
+ * the REAL Mattermost server of this project's global setup and the whole bot (startBot), against
+ * the REAL API server of the test stack (this file starts it, or reuses a running one, with the
+ * stack project's own setup, since the mattermost project has none). The bot reads with its
+ * read-only account's token (the shipped RBAC applied) and writes as coxswain-operator.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import WebSocket from 'ws';
+import { type Bot, startBot } from '../../../src/main.js';
+import { loadStackEnv, type StackEnv } from '../../stack/env.js';
+import { setup as stackSetup, teardown as stackTeardown } from '../../stack/global-setup.js';
+import { kubectl, kubectlJson, kubectlRun } from '../../stack/kubectl.js';
+import { Api, freePort } from '../../stack/mattermost/server.js';
+import { applyRbac, botKubeConfig, mintToken } from '../rbac/identities.js';
+
+interface Post {
+  id: string;
+  user_id: string;
+  channel_id: string;
+  message: string;
+  file_ids?: string[];
+  props?: { attachments?: { text?: string; title?: string; actions?: { id: string; name: string }[] }[] };
+}
+
+const mm = inject('mattermost');
+const api = new Api(mm.url);
+api.token = mm.admin.token;
+const KS = `coxswain-mm-${Date.now().toString(36)}`;
+let env: StackEnv;
+let bot: Bot;
+let dir: string;
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+const allText = (post: Post) =>
+  [post.message, ...(post.props?.attachments ?? []).map((a) => `${a.title ?? ''} ${a.text ?? ''}`)].join(
+    '\n',
+  );
+
+async function botPosts(): Promise<Post[]> {
+  const list = await api.call<{ order: string[]; posts: Record<string, Post> }>(
+    'GET',
+    `/channels/${mm.channelId}/posts?per_page=200`,
+  );
+  return list.order.map((id) => list.posts[id] as Post).filter((p) => p.user_id === mm.bot.id);
+}
+
+function execute(user: { token: string }, command: string) {
+  return api.call<Record<string, unknown>>(
+    'POST',
+    '/commands/execute',
+    { channel_id: mm.channelId, team_id: mm.teamId, command },
+    user.token,
+  );
+}
+
+function click(user: { token: string }, post: Post, label: string) {
+  const action = post.props?.attachments?.[0]?.actions?.find((a) => a.name === label);
+  if (!action) throw new Error(`no ${label} button on ${post.id}`);
+  return api.call<Record<string, unknown>>('POST', `/posts/${post.id}/actions/${action.id}`, {}, user.token);
+}
+
+/** Alice's own WebSocket: ephemeral answers go only to her. */
+class Listener {
+  readonly events: { event: string; data: Record<string, unknown> }[] = [];
+  private socket?: WebSocket;
+  async open(token: string): Promise<void> {
+    this.socket = new WebSocket(`${mm.url.replace(/^http/, 'ws')}/api/v4/websocket`, {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    this.socket.on('message', (raw) => this.events.push(JSON.parse(String(raw))));
+    await waitFor('hello', async () => this.events.some((e) => e.event === 'hello'));
+  }
+  ephemeral(): Post[] {
+    return this.events
+      .filter((e) => e.event === 'ephemeral_message')
+      .map((e) => JSON.parse(String(e.data.post)) as Post);
+  }
+  close(): void {
+    this.socket?.close();
+  }
+}
+
+let alice: Listener;
+
+beforeAll(async () => {
+  stackSetup();
+  env = loadStackEnv();
+  applyRbac(env, 'apps');
+  dir = mkdtempSync(join(tmpdir(), 'coxswain-mm-kube-'));
+  const kubeconfig = join(dir, 'apps.kubeconfig');
+  writeFileSync(kubeconfig, botKubeConfig(env, 'apps', mintToken(env, 'apps')).exportConfig());
+  kubectl(
+    env,
+    'apps',
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+      kind: 'Kustomization',
+      metadata: { name: KS, namespace: 'flux-system' },
+      spec: {
+        interval: '10m',
+        path: './x',
+        prune: true,
+        sourceRef: { kind: 'GitRepository', name: 'flux-system' },
+      },
+    }),
+  );
+  const port = await freePort();
+  const configPath = join(dir, 'coxswain.yaml');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      http: { host: '127.0.0.1', port },
+      store: { sqlite: { path: join(dir, 'coxswain.db') } },
+      security: { signingKey: 'k'.repeat(40) },
+      chat: {
+        mattermost: {
+          url: mm.url,
+          token: mm.bot.token,
+          teams: [mm.teamName],
+          commandOwner: mm.admin.username,
+          publicUrl: `http://127.0.0.1:${port}`,
+        },
+      },
+      clusters: [{ name: 'apps', kubeconfig, context: 'apps' }],
+      auth: { bindings: [{ role: 'operator', users: ['alice'] }] },
+    }),
+  );
+  bot = await startBot({ configPath, env: {}, logger: pino({ level: process.env.MM_BOT_LOG ?? 'silent' }) });
+  alice = new Listener();
+  await alice.open(mm.alice.token);
+}, 900_000);
+
+afterAll(async () => {
+  alice?.close();
+  await bot?.stop();
+  if (env)
+    kubectlRun(env, 'apps', ['delete', 'kustomization', KS, '-n', 'flux-system', '--ignore-not-found']);
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  stackTeardown();
+});
+
+describe('kubectl from chat through the real Mattermost server', () => {
+  it('/ops get pods -n NS answers alice alone with the table from the caches', async () => {
+    const real = kubectlJson<{ items: { metadata: { name: string } }[] }>(env, 'apps', [
+      'get',
+      'pods',
+      '-n',
+      'monitoring',
+      '-o',
+      'json',
+    ]).items;
+    await execute(mm.alice, '/ops get pods -n monitoring');
+    const answer = await waitFor('the get answer', async () =>
+      alice.ephemeral().find((p) => allText(p).includes('READY')),
+    );
+    for (const pod of real) expect(allText(answer)).toContain(pod.metadata.name);
+  });
+
+  it('/ops get pods -A is too long for a post: uploaded into the channel as a file', async () => {
+    const count = kubectlJson<{ items: unknown[] }>(env, 'apps', ['get', 'pods', '-A', '-o', 'json']).items
+      .length;
+    await execute(mm.alice, '/ops get pods -A');
+    const post = await waitFor('the upload', async () =>
+      (await botPosts()).find(
+        (p) => (p.file_ids?.length ?? 0) > 0 && allText(p).includes('attached as pods.txt'),
+      ),
+    );
+    const response = await fetch(`${mm.url}/api/v4/files/${post.file_ids?.[0]}`, {
+      headers: { Authorization: `Bearer ${mm.alice.token}` },
+    });
+    const content = await response.text();
+    expect(content.split('\n')).toHaveLength(count + 1);
+    expect(content.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/);
+  });
+
+  it('/ops logs reaches the real API server and answers alice with what it said', async () => {
+    const pod = kubectlJson<{ items: { metadata: { name: string } }[] }>(env, 'apps', [
+      'get',
+      'pods',
+      '-n',
+      'monitoring',
+      '-o',
+      'json',
+    ]).items[0]?.metadata.name;
+    await execute(mm.alice, `/ops logs ${pod} -n monitoring --tail 5`);
+    // kwok serves no kubelet API in this stack: the API server's proxy to the node fails.
+    const answer = await waitFor('the logs answer', async () =>
+      alice.ephemeral().find((p) => allText(p).includes(`log of monitoring/${pod}`)),
+    );
+    expect(allText(answer)).toMatch(/failed: .*HTTP (500|502)/);
+  });
+
+  it('/ops flux reconcile asks to confirm; the Confirm button patches the real Kustomization', async () => {
+    await execute(mm.alice, `/ops flux reconcile ks ${KS}`);
+    const ask = await waitFor('the confirmation', async () =>
+      (await botPosts()).find((p) => allText(p).includes(`flux reconcile ks ${KS}`)),
+    );
+    expect(ask.props?.attachments?.[0]?.actions?.map((a) => a.name)).toEqual(['Confirm', 'Cancel']);
+    const annotation = () =>
+      kubectlJson<{ metadata: { annotations?: Record<string, string> } }>(env, 'apps', [
+        'get',
+        'kustomization',
+        KS,
+        '-n',
+        'flux-system',
+        '-o',
+        'json',
+      ]).metadata.annotations?.['reconcile.fluxcd.io/requestedAt'];
+    expect(annotation()).toBeUndefined();
+    const clicked = Date.now();
+    await click(mm.alice, ask, 'Confirm');
+    const at = await waitFor('the annotation', async () => annotation());
+    expect(Date.parse(at)).toBeGreaterThanOrEqual(clicked - 1000);
+    await waitFor('the answer in the channel', async () =>
+      (await botPosts()).find((p) =>
+        allText(p).includes(`Requested a reconcile of Kustomization flux-system/${KS} on apps`),
+      ),
+    );
+  });
+});
