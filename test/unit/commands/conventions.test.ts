@@ -9,7 +9,7 @@ import { allGroups } from '../../../commands/index.js';
 import { loadDrills } from '../../../src/drills/definitions.js';
 import { DrillEngine } from '../../../src/drills/engine.js';
 import { HealthEngine } from '../../../src/health/engine.js';
-import { loadPhases } from '../../../src/phases/definitions.js';
+import { loadPhases, parsePhases } from '../../../src/phases/definitions.js';
 import { PhaseEngine } from '../../../src/phases/engine.js';
 import { commandPath } from '../../../src/router/spec.js';
 import { usageLine } from '../../../src/router/usage.js';
@@ -93,7 +93,21 @@ const noChat = {
   resolveChannel: async (name: string) => ({ channelId: name }),
 };
 
-function engines() {
+// The shipped plan touches both clusters in every phase, so the filter is shown on a plan of one
+// infra-only and one apps-only phase.
+const SPLIT_PLAN = `
+phases:
+  - name: infra-only
+    title: infra only
+    flux: [{ name: infra-base, clusters: [infra] }]
+    checks: []
+  - name: apps-only
+    title: apps only
+    flux: [{ name: apps-base, clusters: [apps] }]
+    checks: []
+`;
+
+function engines(phases = loadPhases()) {
   const log = pino({ level: 'silent' });
   return createHarness({
     config: CLUSTERS,
@@ -105,7 +119,7 @@ function engines() {
         progressAfterMs: 60_000,
         timeoutMs: 5_000,
       }),
-      phases: new PhaseEngine({ store, clusters: noClusters, chat: noChat, phases: loadPhases(), log, now }),
+      phases: new PhaseEngine({ store, clusters: noClusters, chat: noChat, phases, log, now }),
       drills: new DrillEngine({
         store,
         clusters: noClusters,
@@ -132,7 +146,7 @@ describe('--cluster', () => {
   });
 
   it('phase list --cluster shows only the phases that touch that cluster', async () => {
-    h = await engines();
+    h = await engines(parsePhases(SPLIT_PLAN));
     const all = parseYaml(codeOf((await h.run('alice', 'phase list -o yaml')).texts[0])) as {
       name: string;
       clusters: string[];
