@@ -14,7 +14,9 @@ import { namedWorkloads, type Role } from './named-workloads.js';
 
 export const MONITORING_ROLES: readonly Role[] = [
   { name: 'VictoriaMetrics', pattern: /^(vmselect|vminsert|vmstorage|vmsingle)-/ },
-  { name: 'VMAgent', pattern: /^vmagent-/ },
+  { name: 'VM operator', pattern: /^victoria-metrics-operator$/ },
+  // vmagent-<name> from the operator, plain vmagent from the Helm chart.
+  { name: 'VMAgent', pattern: /^vmagent(-|$)/ },
   { name: 'VMAlert', pattern: /^vmalert-/ },
   { name: 'Alertmanager', pattern: /^(vmalertmanager-|alertmanager)/ },
   { name: 'Victoria Logs', pattern: /^(vlogs-|vlsingle-|vlstorage-|vlselect-|vlinsert-)|victoria-logs/ },
