@@ -10,7 +10,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ComponentResult } from '../../../src/health/types.js';
 import { selfSignedPem } from '../../support/self-signed.js';
-import { component, engine, eventually, getJson, k, patchStatus, reader } from './support.js';
+import { component, counter, engine, eventually, getJson, k, patchStatus, reader } from './support.js';
 
 const readers = [reader('infra'), reader('apps')];
 const health = engine(readers);
@@ -179,6 +179,28 @@ describe('on the healthy seed', () => {
     });
     expect(strict?.components[0]?.status).toBe('warn');
     expect(strict?.components[0]?.findings[0]?.reason).toMatch(/: renew it and restart the bot$/);
+  });
+});
+
+describe('reading the trust roots', () => {
+  it('lists and watches only the one ConfigMap in linkerd, never ConfigMaps cluster-wide', async () => {
+    const count = counter();
+    const infra = reader('infra', { onRequest: count.onRequest });
+    try {
+      await engine([infra]).check({ components: ['linkerd'] });
+      await eventually('the watch started', async () =>
+        count.requests.some((r) => r.verb === 'watch' && r.path.endsWith('/configmaps')),
+      );
+      const configMaps = count.requests.filter((r) => r.path.endsWith('/configmaps'));
+      expect(new Set(configMaps.map((r) => `${r.verb} ${r.path}`))).toEqual(
+        new Set([
+          'list /api/v1/namespaces/linkerd/configmaps',
+          'watch /api/v1/namespaces/linkerd/configmaps',
+        ]),
+      );
+    } finally {
+      infra.stop();
+    }
   });
 });
 
