@@ -4,18 +4,21 @@
  * then every check of this cluster fails at once. Warn ahead of it by `health.credentialWarning`.
  */
 import { formatDuration } from '../../duration.js';
-import { absent, result } from '../objects.js';
+import { result } from '../objects.js';
 import type { Check, Finding } from '../types.js';
 
 export const credentialsCheck: Check = {
   component: 'credentials',
   kinds: [],
   run({ credential, now, credentialWarningMs, wide }) {
+    // Not "not installed": there is a credential, only none whose end the bot can read.
     if (!credential)
-      return absent(
-        'credentials',
-        'the bot signs in with no credential whose expiry it can read: in-cluster, exec plugin or opaque token',
-      );
+      return {
+        component: 'credentials',
+        status: 'absent',
+        summary: 'no expiry to read (in-cluster token, exec plugin or opaque token)',
+        findings: [],
+      };
     const left = credential.expiresAt - now;
     const subject = `the bot's ${credential.kind}`;
     const when = new Date(credential.expiresAt).toISOString();

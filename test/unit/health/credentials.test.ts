@@ -66,6 +66,9 @@ describe('the bot credential expiry', () => {
       status: 'fail',
       reason: 'expired 1h ago (2026-11-23T11:00:00.000Z)',
     });
-    expect(credentialsCheck.run(input({})).status).toBe('absent');
+    expect(credentialsCheck.run(input({}))).toMatchObject({
+      status: 'absent',
+      summary: 'no expiry to read (in-cluster token, exec plugin or opaque token)',
+    });
   });
 });
