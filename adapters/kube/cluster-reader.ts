@@ -3,7 +3,8 @@
  * identity, and one informer per kind, started lazily and shared by every command.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import type { ClusterReader, KindSpec, KindState } from '../../src/health/types.js';
+import type { ClusterReader, CredentialExpiry, KindSpec, KindState } from '../../src/health/types.js';
+import { credentialExpiry } from './credential-expiry.js';
 import { KubeHttp, type RequestInfo } from './http.js';
 import { Informer, type InformerOptions } from './informer.js';
 
@@ -35,6 +36,8 @@ export interface ReaderOptions extends Omit<InformerOptions, 'onError'> {
   /** Per request; a cluster that does not answer within it is reported unreachable. */
   requestTimeoutMs: number;
   userAgent?: string;
+  /** The pod's own service account: its token is renewed by the kubelet, so its expiry is not reported. */
+  inCluster?: boolean;
   onRequest?: (info: RequestInfo) => void;
   onError?: (error: unknown, cluster: string, kind: string) => void;
 }
@@ -42,12 +45,15 @@ export interface ReaderOptions extends Omit<InformerOptions, 'onError'> {
 export class KubeClusterReader implements ClusterReader {
   private readonly informers = new Map<string, Informer>();
   private readonly http: KubeHttp;
+  private readonly credential: CredentialExpiry | undefined;
 
   constructor(
     readonly cluster: string,
     kubeConfig: KubeConfig,
     private readonly options: ReaderOptions,
   ) {
+    // Read once: the bot reads its kubeconfig at start and a renewed token needs a restart anyway.
+    this.credential = credentialExpiry(kubeConfig, options.inCluster === true);
     const httpOptions: ConstructorParameters<typeof KubeHttp>[2] = {
       userAgent: options.userAgent ?? 'coxswain',
       timeoutMs: options.requestTimeoutMs,
@@ -66,6 +72,10 @@ export class KubeClusterReader implements ClusterReader {
       this.informers.set(kind.id, informer);
     }
     return informer;
+  }
+
+  credentialExpiry(): CredentialExpiry | undefined {
+    return this.credential;
   }
 
   warm(kinds: readonly KindSpec[]): boolean {

@@ -20,9 +20,15 @@ export interface InformerOptions {
 type Phase = 'idle' | 'syncing' | 'synced' | 'absent' | 'forbidden' | 'failed';
 
 function pathOf(kind: KindSpec, version: string): string {
-  return kind.group === ''
-    ? `/api/${version}/${kind.plural}`
-    : `/apis/${kind.group}/${version}/${kind.plural}`;
+  const base = kind.group === '' ? `/api/${version}` : `/apis/${kind.group}/${version}`;
+  return kind.only
+    ? `${base}/namespaces/${encodeURIComponent(kind.only.namespace)}/${kind.plural}`
+    : `${base}/${kind.plural}`;
+}
+
+/** The field selector that narrows a one-object kind to its object, on list and watch alike. */
+function selectorOf(kind: KindSpec): Record<string, string> {
+  return kind.only ? { fieldSelector: `metadata.name=${kind.only.name}` } : {};
 }
 
 function keyOf(object: KubeObject): string {
@@ -103,7 +109,10 @@ export class Informer {
           if (error instanceof KubeHttpError && error.status === 403) {
             this.objects.clear();
             this.phase = 'forbidden';
-            this.forbidden = `${this.kind.plural}${this.kind.group ? `.${this.kind.group}` : ''}`;
+            const what = `${this.kind.plural}${this.kind.group ? `.${this.kind.group}` : ''}`;
+            this.forbidden = this.kind.only
+              ? `${what} ${this.kind.only.namespace}/${this.kind.only.name}`
+              : what;
             this.absentSince = this.now();
             return;
           }
@@ -128,7 +137,10 @@ export class Informer {
       // resourceVersion=0 lets the API server answer from its watch cache, as client-go's
       // reflectors do: one request whatever the object count. A server that pages anyway (no
       // watch cache) returns a continue token, and the next pages follow it.
-      const query: Record<string, string> = { limit: String(this.options.pageSize) };
+      const query: Record<string, string> = {
+        limit: String(this.options.pageSize),
+        ...selectorOf(this.kind),
+      };
       if (continueToken) query.continue = continueToken;
       else query.resourceVersion = '0';
       const page = await this.http.listPage(path, query);
@@ -149,6 +161,7 @@ export class Informer {
         await this.http.watch(
           this.path,
           {
+            ...selectorOf(this.kind),
             resourceVersion: this.resourceVersion,
             allowWatchBookmarks: 'true',
             timeoutSeconds: String(this.options.watchSeconds),

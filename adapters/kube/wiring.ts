@@ -16,6 +16,7 @@ export const kubeHealthWiring: HealthWiring = {
       absentRecheckMs: 5 * 60_000,
       requestTimeoutMs: ms(health.timeout),
       userAgent: 'coxswain-health',
+      inCluster: cluster.inCluster,
       onError: (error, name, kind) =>
         log.warn({ err: error, cluster: name, kind }, 'watch interrupted; relisting'),
     });

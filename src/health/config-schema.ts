@@ -50,6 +50,13 @@ export const healthSchema = z
     veleroRpo: duration().optional(),
     // Certificates expiring sooner than this warn.
     certificateWarning: duration().default('14d'),
+    // Linkerd's trust anchor (ConfigMap linkerd-identity-trust-roots) and issuer (its cert-manager
+    // Certificate): warn when either expires sooner than `warning`, fail sooner than `critical`.
+    linkerdIdentity: z
+      .strictObject({ warning: duration().default('30d'), critical: duration().default('7d') })
+      .prefault({}),
+    // The bot's own kubeconfig token (JWT exp) or client certificate warns when it expires sooner.
+    credentialWarning: duration().default('7d'),
     // A cold check slower than this posts a progress note first, then updates it.
     progressAfter: duration().default('2s'),
     // A cluster that has not answered within this is reported unreachable.

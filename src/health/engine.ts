@@ -11,6 +11,7 @@ import type {
   ClusterReport,
   Component,
   ComponentResult,
+  ExpiryThresholds,
   KindSpec,
   KindState,
 } from './types.js';
@@ -20,6 +21,10 @@ export interface HealthEngineOptions {
   rpoMs: number;
   veleroRpoMs?: number;
   certificateWarningMs: number;
+  /** Linkerd's trust anchor and issuer (default: warn under 30 days, fail under 7, as health.linkerdIdentity). */
+  identityExpiry?: ExpiryThresholds;
+  /** The bot's own kubeconfig credential warns when it expires sooner (default 7 days, as health.credentialWarning). */
+  credentialWarningMs?: number;
   /** A cold read that takes longer than this shows progress first. */
   progressAfterMs: number;
   /** Per cluster; beyond it the cluster is reported unreachable. */
@@ -32,6 +37,10 @@ export interface HealthQuery {
   components?: readonly Component[];
   wide?: boolean;
 }
+
+const DAY = 86_400_000;
+export const DEFAULT_IDENTITY_EXPIRY: ExpiryThresholds = { warnMs: 30 * DAY, failMs: 7 * DAY };
+export const DEFAULT_CREDENTIAL_WARNING_MS = 7 * DAY;
 
 export class UnknownClusterError extends Error {}
 
@@ -89,6 +98,9 @@ export class HealthEngine {
                 ? (this.options.veleroRpoMs ?? this.options.rpoMs)
                 : this.options.rpoMs,
             certificateWarningMs: this.options.certificateWarningMs,
+            identityExpiry: this.options.identityExpiry ?? DEFAULT_IDENTITY_EXPIRY,
+            credential: reader.credentialExpiry?.(),
+            credentialWarningMs: this.options.credentialWarningMs ?? DEFAULT_CREDENTIAL_WARNING_MS,
             wide: query.wide === true,
           }),
           check.kinds.map((k) => states.get(k.id)),

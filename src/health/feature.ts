@@ -52,6 +52,11 @@ export function healthFeature(wiring: HealthWiring): Feature {
         readers,
         rpoMs: ms(config.health.rpo),
         certificateWarningMs: ms(config.health.certificateWarning),
+        identityExpiry: {
+          warnMs: ms(config.health.linkerdIdentity.warning),
+          failMs: ms(config.health.linkerdIdentity.critical),
+        },
+        credentialWarningMs: ms(config.health.credentialWarning),
         progressAfterMs: ms(config.health.progressAfter),
         timeoutMs: ms(config.health.timeout),
         ...(config.health.veleroRpo ? { veleroRpoMs: ms(config.health.veleroRpo) } : {}),

@@ -2,6 +2,7 @@
  * The kinds the checks read, each with a trim that keeps only the fields a check uses: caches
  * hold thousands of pods, so managedFields, pod specs and the like never stay in memory.
  */
+import { X509Certificate } from 'node:crypto';
 import type { KindSpec, KubeObject } from './types.js';
 
 type Json = Record<string, unknown>;
@@ -136,6 +137,43 @@ function trimBgpNodeConfig(object: KubeObject): KubeObject {
       })),
     },
   };
+}
+
+/** The PEM certificates of a bundle, as subject and notAfter (ISO); unparsable blocks are counted as such. */
+export function bundleCertificates(pem: string): { subject: string; notAfter?: string; error?: string }[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((block) => {
+    try {
+      const cert = new X509Certificate(block);
+      return { subject: cert.subject.replace(/\n/g, ', '), notAfter: cert.validToDate.toISOString() };
+    } catch (error) {
+      return { subject: '?', error: error instanceof Error ? error.message : String(error) };
+    }
+  });
+}
+
+/**
+ * Linkerd's trust roots ConfigMap keeps only the roots' subjects and notAfter: the PEM itself
+ * never stays in the cache.
+ */
+function trimTrustRoots(object: KubeObject): KubeObject {
+  const data = (object.data ?? {}) as Record<string, unknown>;
+  const pem = typeof data['ca-bundle.crt'] === 'string' ? data['ca-bundle.crt'] : '';
+  return {
+    metadata: { name: object.metadata.name, namespace: object.metadata.namespace },
+    status: { roots: bundleCertificates(pem) },
+  };
+}
+
+/** A VictoriaMetrics operator resource: its `updateStatus` (operational / expanding / failed…) and reason. */
+function vmKind(id: string, plural: string): KindSpec {
+  return kind(
+    id,
+    'operator.victoriametrics.com',
+    ['v1beta1', 'v1'],
+    plural,
+    keep([], ['updateStatus', 'reason']),
+  );
 }
 
 /** A Flux source: Ready and the conditions that say its artifact is stale, its generation and artifact. */
@@ -277,6 +315,16 @@ export const KINDS = {
     'scheduledbackups',
     keep(['cluster', 'schedule', 'suspend'], ['lastScheduleTime', 'nextScheduleTime']),
   ),
+  vmclusters: vmKind('vmclusters', 'vmclusters'),
+  vmalerts: vmKind('vmalerts', 'vmalerts'),
+  vmalertmanagers: vmKind('vmalertmanagers', 'vmalertmanagers'),
+  vlogs: vmKind('vlogs', 'vlogs'),
+  vlsingles: vmKind('vlsingles', 'vlsingles'),
+  // Linkerd's trust anchor: the one ConfigMap linkerd-identity-trust-roots, never Secrets.
+  linkerdtrustroots: {
+    ...kind('linkerdtrustroots', '', ['v1'], 'configmaps', trimTrustRoots),
+    only: { namespace: 'linkerd', name: 'linkerd-identity-trust-roots' },
+  },
   ciliumnodes: kind(
     'ciliumnodes',
     'cilium.io',

@@ -18,6 +18,9 @@ export const COMPONENTS = [
   'volsync',
   'cert-manager',
   'external-secrets',
+  'monitoring',
+  'external-dns',
+  'credentials',
 ] as const;
 export type Component = (typeof COMPONENTS)[number];
 
@@ -77,6 +80,11 @@ export interface KindSpec {
   versions: readonly string[];
   plural: string;
   namespaced: boolean;
+  /**
+   * One named object instead of the whole kind: listed and watched in its namespace with a
+   * `metadata.name` field selector, so RBAC can grant exactly that object (resourceNames).
+   */
+  only?: { namespace: string; name: string };
   trim: (object: KubeObject) => KubeObject;
 }
 
@@ -96,6 +104,8 @@ export interface ClusterReader {
   read(kinds: readonly KindSpec[], options?: { timeoutMs?: number }): Promise<Map<string, KindState>>;
   /** True when every one of these kinds is already cached (a warm read makes no API request). */
   warm(kinds: readonly KindSpec[]): boolean;
+  /** The expiry of the credential this reader uses, when it has one it can read (not for every kind of login). */
+  credentialExpiry?(): CredentialExpiry | undefined;
   stop(): void;
 }
 
@@ -105,7 +115,24 @@ export interface CheckInput {
   now: number;
   rpoMs: number;
   certificateWarningMs: number;
+  /** Linkerd's trust anchor and issuer: warn below the first, fail below the second. */
+  identityExpiry: ExpiryThresholds;
+  /** The credential the bot reads this cluster with, when it can tell when it expires. */
+  credential?: CredentialExpiry | undefined;
+  /** Warn when the bot's own credential expires sooner than this. */
+  credentialWarningMs: number;
   wide: boolean;
+}
+
+export interface ExpiryThresholds {
+  warnMs: number;
+  failMs: number;
+}
+
+/** When the bot's own credential for a cluster stops working: a token's `exp` or a client certificate's notAfter. */
+export interface CredentialExpiry {
+  kind: 'token' | 'client certificate';
+  expiresAt: number;
 }
 
 export interface Check {

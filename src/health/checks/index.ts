@@ -4,9 +4,12 @@ import { cephCheck } from './ceph.js';
 import { certManagerCheck } from './cert-manager.js';
 import { ciliumCheck } from './cilium.js';
 import { cnpgCheck } from './cnpg.js';
+import { credentialsCheck } from './credentials.js';
+import { externalDnsCheck } from './external-dns.js';
 import { externalSecretsCheck } from './external-secrets.js';
 import { fluxCheck } from './flux.js';
 import { linkerdCheck } from './linkerd.js';
+import { monitoringCheck } from './monitoring.js';
 import { nodesCheck } from './nodes.js';
 import { veleroCheck } from './velero.js';
 import { volsyncCheck } from './volsync.js';
@@ -24,6 +27,9 @@ export const CHECKS: readonly Check[] = [
   volsyncCheck,
   certManagerCheck,
   externalSecretsCheck,
+  monitoringCheck,
+  externalDnsCheck,
+  credentialsCheck,
 ];
 
 export function checksFor(components?: readonly Component[]): readonly Check[] {

@@ -2,6 +2,7 @@
 import { KINDS } from '../kinds.js';
 import { absent, num, objectsOf, ref, result } from '../objects.js';
 import type { Check, Finding } from '../types.js';
+import { identityFindings } from './linkerd-identity.js';
 
 const CONTROL_PLANE = ['linkerd-destination', 'linkerd-identity', 'linkerd-proxy-injector'];
 
@@ -12,8 +13,15 @@ interface ContainerStatus {
 
 export const linkerdCheck: Check = {
   component: 'linkerd',
-  kinds: [KINDS.deployments, KINDS.pods, KINDS.links, KINDS.endpoints],
-  run({ kinds, wide }) {
+  kinds: [
+    KINDS.deployments,
+    KINDS.pods,
+    KINDS.links,
+    KINDS.endpoints,
+    KINDS.linkerdtrustroots,
+    KINDS.certificates,
+  ],
+  run({ kinds, now, identityExpiry, wide }) {
     const deployments = objectsOf(kinds, 'deployments').filter((d) => d.metadata.namespace === 'linkerd');
     if (!deployments.some((d) => CONTROL_PLANE.includes(d.metadata.name)))
       return absent('linkerd', 'no control plane in namespace linkerd');
@@ -65,8 +73,10 @@ export const linkerdCheck: Check = {
             : `no gateway endpoints for ${target}: the path to ${target} is down`,
       });
     }
+    const identity = identityFindings(kinds, now, identityExpiry);
+    findings.push(...identity.findings);
     const cp = findings.filter((f) => CONTROL_PLANE.includes(f.subject) && f.status === 'ok').length;
-    const summary = `control plane ${cp}/${CONTROL_PLANE.length} ready; ${meshed} meshed pods${proxyNotReady ? `, ${proxyNotReady} proxies not ready` : ''}`;
+    const summary = `control plane ${cp}/${CONTROL_PLANE.length} ready; ${meshed} meshed pods${proxyNotReady ? `, ${proxyNotReady} proxies not ready` : ''}${identity.note ? `; ${identity.note}` : ''}`;
     return result('linkerd', findings, summary, wide);
   },
 };

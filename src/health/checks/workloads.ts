@@ -24,7 +24,8 @@ interface ContainerStatus {
   lastState?: { terminated?: { reason?: string; exitCode?: number } };
 }
 
-function workload(kind: string, object: KubeObject): Finding | undefined {
+/** One workload's readiness. Exported for the checks that name their workloads (monitoring, external-dns). */
+export function workload(kind: string, object: KubeObject): Finding | undefined {
   const spec = object.spec ?? {};
   const status = object.status ?? {};
   const subject = `${kind} ${ref(object)}`;

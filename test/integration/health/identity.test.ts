@@ -14,14 +14,19 @@ import { engine, env, k, reader } from './support.js';
 const NS = 'coxswain-health-identity';
 const ROLE = 'coxswain-health-identity-reader';
 const SHIPPED_ROLE = 'coxswain-health-identity-shipped';
+const TRUST_ROOTS_ROLE = 'coxswain-health-identity-trust-roots';
 let kubeconfig = '';
 let shippedKubeconfig = '';
 const readers: ClusterReader[] = [];
 
 /** The read rules the chart ships (deploy/rbac/rbac.yaml is rendered from it and kept in step by a test). */
-function shippedReadRules(): unknown[] {
+function shippedDocs(): Record<string, unknown>[] {
   const path = new URL('../../../deploy/rbac/rbac.yaml', import.meta.url).pathname;
-  const docs = parseAllDocuments(readFileSync(path, 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
+  return parseAllDocuments(readFileSync(path, 'utf8')).map((d) => d.toJS() as Record<string, unknown>);
+}
+
+function shippedReadRules(): unknown[] {
+  const docs = shippedDocs();
   const role = docs.find(
     (d) => d?.kind === 'ClusterRole' && String((d.metadata as { name: string }).name).endsWith('-read'),
   );
@@ -94,6 +99,25 @@ beforeAll(() => {
   k('infra', ['create', 'namespace', NS]);
   kubeconfig = account('reader', ROLE, readRules);
   shippedKubeconfig = account('shipped', SHIPPED_ROLE, shippedReadRules());
+  // The shipped Role for Linkerd's trust roots ConfigMap, bound to the shipped account.
+  const trustRoots = shippedDocs().find(
+    (d) => d?.kind === 'Role' && d.metadata && (d.metadata as { namespace?: string }).namespace === 'linkerd',
+  );
+  if (!trustRoots) throw new Error('no Role in namespace linkerd in deploy/rbac/rbac.yaml');
+  k(
+    'infra',
+    ['create', '-f', '-'],
+    JSON.stringify({ ...trustRoots, metadata: { name: TRUST_ROOTS_ROLE, namespace: 'linkerd' } }),
+  );
+  k('infra', [
+    'create',
+    'rolebinding',
+    TRUST_ROOTS_ROLE,
+    '-n',
+    'linkerd',
+    `--role=${TRUST_ROOTS_ROLE}`,
+    `--serviceaccount=${NS}:shipped`,
+  ]);
 });
 
 afterAll(() => {
@@ -102,6 +126,8 @@ afterAll(() => {
     k('infra', ['delete', 'clusterrolebinding', role, '--ignore-not-found']);
     k('infra', ['delete', 'clusterrole', role, '--ignore-not-found']);
   }
+  k('infra', ['delete', 'rolebinding', TRUST_ROOTS_ROLE, '-n', 'linkerd', '--ignore-not-found']);
+  k('infra', ['delete', 'role', TRUST_ROOTS_ROLE, '-n', 'linkerd', '--ignore-not-found']);
   k('infra', ['delete', 'namespace', NS, '--wait=false', '--ignore-not-found']);
 });
 
@@ -116,7 +142,7 @@ describe('health as the bot’s read-only account', () => {
       Object.values(statuses).every((status) => status === 'ok'),
       JSON.stringify(statuses),
     ).toBe(true);
-    expect(Object.keys(statuses)).toHaveLength(11);
+    expect(Object.keys(statuses)).toHaveLength(14);
   });
 
   it('checks what it may read and names each permission it lacks, without calling the cluster unreachable', async () => {
@@ -137,14 +163,23 @@ describe('health as the bot’s read-only account', () => {
       volsync: 'ok',
       'cert-manager': 'ok',
       'external-secrets': 'warn',
+      monitoring: 'warn',
+      'external-dns': 'ok',
+      credentials: 'ok',
     });
     const missing = report?.components.flatMap((c) => c.findings.map((f) => f.subject)).sort();
     expect(missing).toEqual([
       'backupstoragelocations.velero.io',
       'ciliumnodes.cilium.io',
       'clustersecretstores.external-secrets.io',
+      'configmaps linkerd/linkerd-identity-trust-roots',
       'endpoints',
       'services',
+      'vlogs.operator.victoriametrics.com',
+      'vlsingles.operator.victoriametrics.com',
+      'vmalertmanagers.operator.victoriametrics.com',
+      'vmalerts.operator.victoriametrics.com',
+      'vmclusters.operator.victoriametrics.com',
     ]);
   });
 });

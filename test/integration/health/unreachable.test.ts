@@ -70,7 +70,7 @@ describe('an unreachable cluster', () => {
     expect(apps?.error).toMatch(/ECONNREFUSED/);
     expect(apps?.components).toEqual([]);
     expect(infra?.reachable).toBe(true);
-    expect(infra?.components).toHaveLength(11);
+    expect(infra?.components).toHaveLength(14);
     expect(infra?.components.every((c) => c.status === 'ok')).toBe(true);
     const message = renderHealth([infra, apps].filter((r) => r !== undefined));
     expect(message.severity).toBe('critical');

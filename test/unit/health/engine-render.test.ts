@@ -46,6 +46,9 @@ describe('the engine', () => {
       'volsync:absent',
       'cert-manager:absent',
       'external-secrets:absent',
+      'monitoring:absent',
+      'external-dns:absent',
+      'credentials:absent',
     ]);
     expect(apps).toMatchObject({
       cluster: 'apps',

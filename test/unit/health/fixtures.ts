@@ -3,7 +3,7 @@
  * test stack's seed), trimmed through the same KINDS trims the cache applies.
  */
 import { KINDS } from '../../../src/health/kinds.js';
-import type { CheckInput, KindState, KubeObject } from '../../../src/health/types.js';
+import type { CheckInput, CredentialExpiry, KindState, KubeObject } from '../../../src/health/types.js';
 
 export const NOW = Date.parse('2026-11-23T12:00:00Z');
 export const HOUR = 3_600_000;
@@ -15,7 +15,13 @@ type Raw = Record<string, unknown> & { metadata: KubeObject['metadata'] };
 /** Kind id → raw objects; ids left out are "not served" unless listed in `served`. */
 export function input(
   objects: Partial<Record<keyof typeof KINDS, Raw[]>>,
-  options: { served?: (keyof typeof KINDS)[]; wide?: boolean; rpoMs?: number } = {},
+  options: {
+    served?: (keyof typeof KINDS)[];
+    wide?: boolean;
+    rpoMs?: number;
+    credential?: CredentialExpiry;
+    credentialWarningMs?: number;
+  } = {},
 ): CheckInput {
   const kinds = new Map<string, KindState>();
   for (const id of Object.keys(KINDS) as (keyof typeof KINDS)[]) {
@@ -29,6 +35,9 @@ export function input(
     now: NOW,
     rpoMs: options.rpoMs ?? 6 * HOUR,
     certificateWarningMs: 14 * DAY,
+    identityExpiry: { warnMs: 30 * DAY, failMs: 7 * DAY },
+    credential: options.credential,
+    credentialWarningMs: options.credentialWarningMs ?? 7 * DAY,
     wide: options.wide ?? false,
   };
 }

@@ -119,7 +119,9 @@ describe('linkerd', () => {
         ],
       }),
     );
-    expect(r.summary).toBe('control plane 3/3 ready; 2 meshed pods, 1 proxies not ready');
+    expect(r.summary).toBe(
+      'control plane 3/3 ready; 2 meshed pods, 1 proxies not ready; issuer expiry unknown (no Certificate linkerd/linkerd-identity-issuer)',
+    );
     expect(r.status).toBe('warn');
   });
 
