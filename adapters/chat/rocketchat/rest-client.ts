@@ -243,6 +243,8 @@ export class RocketChatRest {
     const maxRetries = this.options.maxRetries ?? 5;
     const name = endpoint.split('?')[0] as string;
     let relogged = false;
+    let staleRetries = 0;
+    let sentToken: string | undefined;
     for (let attempt = 0; ; attempt++) {
       const wait = this.pausedUntil - now();
       if (wait > 0) await sleep(Math.min(wait, this.options.maxWaitMs ?? 60_000));
@@ -252,6 +254,7 @@ export class RocketChatRest {
       if (body !== undefined && !multipart) headers['content-type'] = 'application/json';
       if (auth) {
         if (!this.session) throw new RocketChatApiError(`not logged in before ${name}`, 0, name);
+        sentToken = this.session.authToken;
         headers['x-auth-token'] = this.session.authToken;
         headers['x-user-id'] = this.session.userId;
       }
@@ -299,6 +302,12 @@ export class RocketChatRest {
           response.status,
           name,
         );
+      }
+      // Another caller (the realtime reconnect) logged in while this request was in flight, which
+      // can replace the token it carried: retry with the new one before logging in ourselves.
+      if (response.status === 401 && auth && this.session?.authToken !== sentToken && staleRetries < 3) {
+        staleRetries++;
+        continue;
       }
       // A revoked login token (server restart, logout elsewhere): log in again once and retry.
       if (response.status === 401 && auth && !relogged) {

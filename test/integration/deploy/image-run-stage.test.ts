@@ -180,7 +180,7 @@ describe('the run stage, without a Docker engine', () => {
         health = getInside(pid, `http://127.0.0.1:${port}/healthz`);
       }
       expect(stderr).not.toMatch(RUN_STAGE_ERRORS);
-      expect(JSON.parse(health)).toEqual({ ok: true });
+      expect(JSON.parse(health)).toEqual({ ok: true, details: { 'chat:shell': true } });
       expect(getInside(pid, `http://127.0.0.1:${port}/metrics`)).toContain('coxswain_chat_connected');
     } finally {
       child.stdin?.end();
