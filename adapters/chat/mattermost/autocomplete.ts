@@ -27,10 +27,18 @@ export function autocompleteHint(groups: readonly CommandGroup[]): string {
   return cut(`[${groups.map((group) => group.name).join('|')}] …`, MAX_AUTOCOMPLETE);
 }
 
-/** The usage lines of every command, without the trigger, as one line. */
+/**
+ * The usage lines of every command, without the trigger and without their optional flags, as one
+ * line: with every `[--cluster C] [--output …]` the list no longer fits Mattermost's 1024
+ * characters, and `/ops help <command>` shows the flags.
+ */
 export function autocompleteDescription(trigger: string, groups: readonly CommandGroup[]): string {
   const lines = groups.flatMap((group) =>
-    group.commands.map((spec) => usageLine(trigger, spec).slice(trigger.length + 1)),
+    group.commands.map((spec) =>
+      usageLine(trigger, spec)
+        .slice(trigger.length + 1)
+        .replace(/ \[--[^\]]*\]/g, ''),
+    ),
   );
   return cut(`Platform ops: ${lines.join(' · ')}`, MAX_AUTOCOMPLETE);
 }
