@@ -269,4 +269,48 @@ describe('Rocket.Chat mentions with two replicas on one store (protocol double, 
     expect(byBot(dm)).toHaveLength(1);
     expect(byBot(ops)[0]?.msg).toMatch(/^[ab] answers health$/);
   });
+
+  it('answers nothing while the store cannot take the claim, and once after the next reconnect', async () => {
+    const claims = { failing: true, tried: 0 };
+    // The shared store, with claimChatPost failing as an unreachable database would.
+    const flaky = new Proxy(store, {
+      get(target, property, receiver) {
+        if (property === 'claimChatPost' && claims.failing)
+          return async () => {
+            claims.tried++;
+            throw new Error('connection refused');
+          };
+        const value = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const heard: Array<{ replica: string; invocation: Invocation }> = [];
+    const chat = new RocketChatAdapter({
+      url: double.url,
+      userId: bot._id,
+      token,
+      trigger: '/ops',
+      signer,
+      log: pino({ level: 'silent' }),
+      store: flaky,
+      replica: 'a',
+    });
+    adapters.push(chat);
+    await chat.start(handlers('a', heard));
+    const connections = chat.realtime.connections;
+    // The resync looks from the first connect on, to the millisecond: be clearly after it.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    double.say(alice, ops, '@coxswain health');
+    await waitFor('the failed claim', () => claims.tried === 1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(byBot(ops)).toHaveLength(0);
+
+    claims.failing = false;
+    double.dropConnections();
+    await waitFor('the reconnect', () => chat.isReady() && chat.realtime.connections === connections + 1);
+    await waitFor('the answer after the resync', () => byBot(ops).length > 0);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(byBot(ops)).toHaveLength(1);
+    expect(heard.map((h) => h.invocation.text)).toEqual(['health']);
+  });
 });
