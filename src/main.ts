@@ -126,7 +126,14 @@ async function createChat(
   }
   if (rocketchat) {
     const { RocketChatAdapter } = await import('../adapters/chat/rocketchat/rocketchat-adapter.js');
-    const chat = new RocketChatAdapter({ ...rocketchat, trigger: config.command, signer, log });
+    const chat = new RocketChatAdapter({
+      ...rocketchat,
+      trigger: config.command,
+      signer,
+      log,
+      store,
+      replica: replicaIdentity(config),
+    });
     return { chat, ended: chat.ended, routes: (http) => chat.registerRoutes(http) };
   }
   const chat = new ShellAdapter({

@@ -241,6 +241,11 @@ export class Realtime {
     }
   }
 
+  /** Lets a message delivered before be delivered again (its handling could not start). */
+  forget(id: string): void {
+    this.seen.delete(id);
+  }
+
   private remember(id: string): void {
     this.seen.add(id);
     if (this.seen.size > SEEN_LIMIT) {

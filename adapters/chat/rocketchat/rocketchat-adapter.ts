@@ -20,20 +20,37 @@ import type {
   ChatUser,
   Destination,
   InboundHandlers,
+  PostOptions,
   PostRef,
   Responder,
 } from '../../../src/ports.js';
 import type { ActionSigner } from '../../../src/security/signing.js';
+import type { Store } from '../../../src/store/store.js';
 import { signHookBody, verifyHookBody } from './hook-signature.js';
 import { Realtime, type StreamMessage, type StreamMeta } from './realtime.js';
 import { renderMessage, renderText } from './render.js';
-import { type RestCredentials, RocketChatRest } from './rest-client.js';
+import {
+  type RestCredentials,
+  RocketChatApiError,
+  type RocketChatMessage,
+  RocketChatRest,
+} from './rest-client.js';
 import { RocketChatRooms } from './rooms.js';
 import { UserGroups } from './user-groups.js';
 
 export const PLATFORM = 'rocketchat';
 export const COMMAND_HOOK = '/hooks/rocketchat/command';
 export const ACTION_HOOK = '/hooks/rocketchat/action';
+/**
+ * The message custom field that carries an alert post's key (PostOptions.key), for findPost. The
+ * server stores custom fields only with Message_CustomFields_Enabled on and this field in the
+ * Message_CustomFields schema (see the README).
+ */
+export const POST_KEY_FIELD = 'coxswain_post_key';
+/** How often old inbound claims are dropped from the store. */
+const PRUNE_EVERY_MS = 6 * 60 * 60 * 1000;
+/** Inbound claims older than this are dropped: no resync after a reconnect reaches that far back. */
+const CLAIMS_KEPT_MS = 2 * 24 * 60 * 60 * 1000;
 
 export interface RocketChatAdapterOptions {
   url: string;
@@ -55,6 +72,13 @@ export interface RocketChatAdapterOptions {
   maxBackoffMs?: number;
   /** Longest wait for one REST call or App notice (a duration, `10s` by default). */
   requestTimeout?: string;
+  /**
+   * Where inbound messages are claimed. With a store, every replica hears every mention and DM
+   * on its own realtime connection; the one that claims the message id in the store answers it.
+   */
+  store?: Store;
+  /** This replica's name, recorded with its claims. */
+  replica?: string;
 }
 
 /** What the App forwards for `/ops …`. */
@@ -88,6 +112,11 @@ export class RocketChatAdapter implements ChatPort {
   /** Name and type of the rooms seen (for permalinks): from rooms.info, the stream, rooms made. */
   private readonly known = new Map<string, { name: string; t: string }>();
   private readonly requestTimeoutMs: number;
+  /** Set once the server refused a post's key custom field: posts go without it from then on. */
+  private keysRefused = false;
+  private pruneTimer?: ReturnType<typeof setInterval>;
+  /** Mentions and DMs another replica claimed first (and answered). */
+  claimedElsewhere = 0;
   private resolveEnded!: () => void;
   /** Resolves once the adapter has been stopped. */
   readonly ended = new Promise<void>((resolve) => {
@@ -140,10 +169,16 @@ export class RocketChatAdapter implements ChatPort {
     this.handlers = handlers;
     await this.rest.login();
     await this.realtime.start();
+    if (this.options.store) {
+      this.pruneClaims();
+      this.pruneTimer = setInterval(() => this.pruneClaims(), PRUNE_EVERY_MS);
+      this.pruneTimer.unref();
+    }
   }
 
   async stop(): Promise<void> {
     this.handlers = undefined;
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
     await this.realtime.stop();
     this.resolveEnded();
   }
@@ -176,13 +211,55 @@ export class RocketChatAdapter implements ChatPort {
     return `${base}/${kind}/${encodeURIComponent(room.name)}?msg=${encodeURIComponent(ref.postId)}`;
   }
 
-  async post(destination: Destination, message: Message): Promise<PostRef> {
+  async post(destination: Destination, message: Message, options: PostOptions = {}): Promise<PostRef> {
     const rendered = renderMessage(message, this.renderOptions());
     const body: Record<string, unknown> = { rid: destination.channelId, ...rendered };
     if (destination.threadId) body.tmid = destination.threadId;
-    const { message: posted } = await this.rest.sendMessage(body);
+    let posted: RocketChatMessage;
+    if (options.key && !this.keysRefused) {
+      try {
+        ({ message: posted } = await this.rest.sendMessage({
+          ...body,
+          customFields: { [POST_KEY_FIELD]: options.key },
+        }));
+      } catch (error) {
+        if (!refusesCustomFields(error)) throw error;
+        // Posting matters more than the key: without it a retry after a crash may post twice.
+        this.keysRefused = true;
+        this.options.log.error(
+          { err: error },
+          `rocket.chat refused the message custom field ${POST_KEY_FIELD}: alert posts go without their key, so a post made just before a crash can be posted again; turn on Message_CustomFields_Enabled and add ${POST_KEY_FIELD} (a string) to the Message_CustomFields schema (see the README)`,
+        );
+        ({ message: posted } = await this.rest.sendMessage(body));
+      }
+    } else ({ message: posted } = await this.rest.sendMessage(body));
     const ref: PostRef = { platform: PLATFORM, channelId: posted.rid, postId: posted._id };
     if (destination.threadId) ref.threadId = destination.threadId;
+    return ref;
+  }
+
+  /**
+   * The bot's message with this key in the room (or thread) since `since`: the room's messages
+   * created or changed since then (chat.syncMessages, which the server answers unpaged), matched
+   * on the key custom field. A minute of slack absorbs the server's clock against ours.
+   */
+  async findPost(destination: Destination, key: string, since: number): Promise<PostRef | undefined> {
+    const me = this.rest.me;
+    if (!me) throw new Error('rocket.chat: findPost before login');
+    const { result } = await this.rest.syncMessages(
+      destination.channelId,
+      new Date(Math.max(0, since - 60_000)),
+    );
+    const found = (result.updated as unknown as KeyedMessage[]).find(
+      (m) =>
+        m.u?._id === me.userId &&
+        m.t === undefined &&
+        m.customFields?.[POST_KEY_FIELD] === key &&
+        (m.tmid || undefined) === destination.threadId,
+    );
+    if (!found) return undefined;
+    const ref: PostRef = { platform: PLATFORM, channelId: found.rid, postId: found._id };
+    if (found.tmid) ref.threadId = found.tmid;
     return ref;
   }
 
@@ -336,6 +413,7 @@ export class RocketChatAdapter implements ChatPort {
     else if (text === trigger || text.startsWith(`${trigger} `)) command = text.slice(trigger.length);
     else if (meta.roomType === 'd') command = text;
     if (command === undefined) return;
+    if (!(await this.claim(message._id))) return;
     command = command.trim();
     const room = { id: message.rid, name: meta.roomName ?? message.rid };
     if (meta.roomName && meta.roomType) this.known.set(room.id, { name: meta.roomName, t: meta.roomType });
@@ -361,6 +439,37 @@ export class RocketChatAdapter implements ChatPort {
       requestId: randomUUID(),
       responder: this.responder(replyTo, privateTo, message._id),
     });
+  }
+
+  /**
+   * Whether this replica answers the message: the first to claim its id in the store does.
+   * Without a store there is one replica. A store that cannot be reached answers nothing rather
+   * than everything twice; the message is forgotten by the stream, so a resync after a reconnect
+   * offers it again.
+   */
+  private async claim(messageId: string): Promise<boolean> {
+    const store = this.options.store;
+    if (!store) return true;
+    try {
+      const mine = await store.claimChatPost(PLATFORM, messageId, this.options.replica ?? 'local', this.now);
+      if (!mine) this.claimedElsewhere++;
+      return mine;
+    } catch (error) {
+      this.options.log.error(
+        { err: error, messageId },
+        'could not claim a rocket.chat message in the store; not answering it now (a resync after a reconnect retries)',
+      );
+      this.realtime.forget(messageId);
+      return false;
+    }
+  }
+
+  private pruneClaims(): void {
+    this.options.store
+      ?.pruneChatClaims(this.now - CLAIMS_KEPT_MS)
+      .catch((error: unknown) =>
+        this.options.log.warn({ err: error }, 'pruning old rocket.chat claims failed'),
+      );
   }
 
   private async clickByMessage(
@@ -473,6 +582,22 @@ export class RocketChatAdapter implements ChatPort {
     if (this.options.appId && this.options.appSecret) options.appId = this.options.appId;
     return options;
   }
+}
+
+/** A message as chat.syncMessages lists it, with the fields findPost reads. */
+interface KeyedMessage extends RocketChatMessage {
+  u?: { _id: string };
+  /** Set on system messages, including a removed message's `rm` placeholder. */
+  t?: string;
+  customFields?: Record<string, unknown>;
+}
+
+/**
+ * The server's answer when custom fields are off or the schema does not allow the key
+ * (validateCustomMessageFields: "Custom fields not enabled", "Invalid custom fields").
+ */
+function refusesCustomFields(error: unknown): boolean {
+  return error instanceof RocketChatApiError && error.status === 400 && /custom fields/i.test(error.message);
 }
 
 function escapeRegExp(text: string): string {

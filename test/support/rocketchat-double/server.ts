@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Ajv } from 'ajv';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { signHookBody, verifyHookBody } from '../../../adapters/chat/rocketchat/hook-signature.js';
 import { ApiValidator } from './validate.js';
@@ -65,7 +66,17 @@ export interface DoubleMessage {
   blocks?: Array<{ type: string; blockId?: string; elements?: Array<Record<string, unknown>> }>;
   editedAt?: Date;
   pinned?: boolean;
+  customFields?: Record<string, unknown>;
 }
+
+/**
+ * The server's default `Message_CustomFields` schema (its message settings): one required
+ * `priority`, so a key alone fails it until an admin changes the schema.
+ */
+export const DEFAULT_MESSAGE_CUSTOM_FIELDS = JSON.stringify({
+  properties: { priority: { type: 'string', nullable: false, enum: ['low', 'medium', 'high'] } },
+  required: ['priority'],
+});
 
 export interface AppConfig {
   id: string;
@@ -93,6 +104,11 @@ export class RocketChatDouble {
   /** Notices the App showed to one user only. */
   readonly notices: Array<{ userId: string; roomId: string; text: string }> = [];
   app?: AppConfig;
+  /**
+   * Admin → Workspace → Settings → Message → Custom Fields: `Message_CustomFields_Enabled` (off on
+   * a new server) and the JSON schema `Message_CustomFields`.
+   */
+  messageCustomFields = { enabled: false, schema: DEFAULT_MESSAGE_CUSTOM_FIELDS };
   url = '';
   private http?: Server;
   private wss?: WebSocketServer;
@@ -610,6 +626,10 @@ export class RocketChatDouble {
       return this.send(response, 400, { success: false, error: 'error-not-allowed' });
     if (input.tmid && !this.messages.some((m) => m._id === input.tmid && m.rid === room._id))
       return this.send(response, 400, { success: false, error: 'error-invalid-thread' });
+    if (input.customFields) {
+      const refused = this.refuseCustomFields(input.customFields);
+      if (refused) return this.send(response, 400, { success: false, error: refused });
+    }
     const message: DoubleMessage = {
       _id: this.id('m'),
       rid: room._id,
@@ -620,9 +640,27 @@ export class RocketChatDouble {
     if (input.tmid) message.tmid = input.tmid;
     if (input.attachments) message.attachments = input.attachments;
     if (input.blocks) message.blocks = input.blocks;
+    if (input.customFields) message.customFields = input.customFields;
     this.messages.push(message);
     this.broadcast(message);
     this.send(response, 200, { success: true, message: this.wire(message) });
+  }
+
+  /**
+   * What the server's validateCustomMessageFields does in sendMessage: refuse custom fields while
+   * the setting is off, else check them against the configured schema compiled with
+   * `type: object` and `additionalProperties: false` forced.
+   */
+  private refuseCustomFields(fields: Record<string, unknown>): string | undefined {
+    if (!this.messageCustomFields.enabled) return 'Custom fields not enabled';
+    const schema = JSON.parse(this.messageCustomFields.schema) as Record<string, unknown>;
+    if (schema.type && schema.type !== 'object') return 'Invalid custom fields config';
+    const validate = new Ajv({ strict: false }).compile({
+      ...schema,
+      type: 'object',
+      additionalProperties: false,
+    });
+    return validate(fields) ? undefined : 'Invalid custom fields';
   }
 
   private updateMessage(
