@@ -14,6 +14,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
 import type { MattermostAdapter } from '../../../adapters/chat/mattermost/mattermost-adapter.js';
+import { allGroups } from '../../../commands/index.js';
 import { type Bot, startBot } from '../../../src/main.js';
 import { ActionSigner } from '../../../src/security/signing.js';
 import { Api, ApiError, freePort } from '../../stack/mattermost/server.js';
@@ -176,7 +177,13 @@ describe('Mattermost (real server)', () => {
     expect(ops?.creator_id).toBe(mm.admin.id);
     expect(ops?.url).toBe(`${bot.url}/hooks/mattermost/command`);
     expect(ops?.auto_complete).toBe(true);
-    expect(ops?.auto_complete_hint).toContain('health|mesh|phase');
+    // The hint names every command group, in the order help lists them.
+    expect(ops?.auto_complete_hint).toBe(
+      `[${allGroups()
+        .map((g) => g.name)
+        .join('|')}] …`,
+    );
+    expect(ops?.auto_complete_hint).toContain('health|mesh|');
     expect(ops?.auto_complete_desc).toContain('drill run <drill>');
     expect(adapter.tokens.size).toBe(1);
     const health = (await fetch(`${bot.url}/healthz`).then((r) => r.json())) as {
