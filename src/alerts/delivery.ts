@@ -31,11 +31,10 @@
  */
 import { backoffMs } from '../backoff.js';
 import type { Config } from '../config/schema.js';
-import { parseDuration } from '../duration.js';
+import { humanDuration, parseDuration } from '../duration.js';
 import type { Logger } from '../log.js';
 import type { ChatPort, Destination, PostRef } from '../ports.js';
 import type { AlertPost, GroupClaim, OutboxItem, Store } from '../store/store.js';
-import { humanDuration } from './format-duration.js';
 import {
   type GroupSilence,
   type GroupState,

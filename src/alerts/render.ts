@@ -4,11 +4,11 @@
  * that came from Alertmanager is escaped; links must be plain http(s) URLs or they are left out.
  */
 
+import { humanDuration } from '../duration.js';
 import { type AlertButtonInput, openIncidentButton } from '../incidents/actions.js';
 import type { Message, MessageButton, MessageField, MessageLink, Severity } from '../message.js';
 import { escapeChat } from '../text/escape.js';
 import { formatTime } from '../text/time.js';
-import { humanDuration } from './format-duration.js';
 import {
   type GroupState,
   groupEndedAt,

@@ -5,6 +5,7 @@
 import cron from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
+import { isTimeZone, TIME_ZONE_PROBLEM } from '../text/time.js';
 
 const duration = () =>
   z.string().refine((value) => parseDuration(value) !== undefined, {
@@ -20,15 +21,6 @@ const engineFields = {
   interval: duration().default('2s'),
 };
 const engine = () => z.strictObject(engineFields).prefault({});
-
-function validTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A drill run by node-cron, as the health summaries are; only the leader runs it. */
 const drillSchedule = z.strictObject({
@@ -51,10 +43,7 @@ const drillSchedule = z.strictObject({
     .string()
     .refine((value) => cron.validate(value), { error: 'must be a cron expression like 0 10 * * 2' }),
   // IANA time zone the expression is read in (unset: UTC).
-  timeZone: z
-    .string()
-    .refine(validTimeZone, { error: 'must be an IANA time zone like Europe/Istanbul' })
-    .default('UTC'),
+  timeZone: z.string().refine(isTimeZone, { error: TIME_ZONE_PROBLEM }).default('UTC'),
   // The channel the drill posts its steps and report in (or why it was skipped).
   channel: z.string().min(1),
 });

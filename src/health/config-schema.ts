@@ -5,6 +5,7 @@
 import cron from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
+import { isTimeZone, TIME_ZONE_PROBLEM } from '../text/time.js';
 
 const duration = () =>
   z.string().refine((value) => parseDuration(value) !== undefined, {
@@ -12,15 +13,6 @@ const duration = () =>
   });
 const name = () =>
   z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: 'must be a Kubernetes name like infra' });
-
-function validTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const cluster = z
   .strictObject({
@@ -73,10 +65,7 @@ const schedule = z.strictObject({
     .string()
     .refine((value) => cron.validate(value), { error: 'must be a cron expression like 0 8 * * 1-5' }),
   // IANA time zone the expression is read in (unset: UTC).
-  timeZone: z
-    .string()
-    .refine(validTimeZone, { error: 'must be an IANA time zone like Europe/Istanbul' })
-    .default('UTC'),
+  timeZone: z.string().refine(isTimeZone, { error: TIME_ZONE_PROBLEM }).default('UTC'),
   // Channel names to post to.
   channels: z.array(z.string().min(1)).min(1, { error: 'must list at least one channel' }),
   // summary: the whole report; changes: only what changed since the previous run (nothing if

@@ -29,7 +29,7 @@ describe('operations.drills.schedules', () => {
       'drills.schedules.0.cron: must be a cron expression like 0 10 * * 2',
     );
     expect(message([{ drill: 'pod-kill', cron: '0 10 * * 2', timeZone: 'Mars/Olympus', channel: 'd' }])).toBe(
-      'drills.schedules.0.timeZone: must be an IANA time zone like Europe/Istanbul',
+      'drills.schedules.0.timeZone: must be an IANA time zone like UTC, Europe/Berlin or America/New_York (the names `timedatectl list-timezones` prints)',
     );
     expect(message([{ drill: 'pod-kill', cron: '0 10 * * 2', channel: 'd', args: { pod: 'x' } }])).toMatch(
       /^drills\.schedules\.0\.args: /,

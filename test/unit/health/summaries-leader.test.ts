@@ -184,7 +184,7 @@ describe('config', () => {
       'clusters.0: set either kubeconfig (and context) or inCluster: true',
       'clusters.1: set either kubeconfig (and context) or inCluster: true',
       'schedules.0.cron: must be a cron expression like 0 8 * * 1-5',
-      'schedules.0.timeZone: must be an IANA time zone like Europe/Istanbul',
+      'schedules.0.timeZone: must be an IANA time zone like UTC, Europe/Berlin or America/New_York (the names `timedatectl list-timezones` prints)',
     ]);
   });
 });
