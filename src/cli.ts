@@ -3,8 +3,8 @@
  * clear message and a non-zero exit, never a stack trace.
  */
 import parseArgs from 'yargs-parser';
+import { ROLES, type Role } from './auth/config-schema.js';
 import { ConfigError, loadConfig } from './config/load.js';
-import { ROLES, type Role } from './config/schema.js';
 import { StartError, startBot } from './main.js';
 import { packageVersion } from './version.js';
 

@@ -5,7 +5,6 @@
  * runs as the person who clicked (or submitted), who needs the operator role (alert:act); the
  * chain refuses and audits, these only do the work.
  */
-import type { Config } from '../config/schema.js';
 import { parseDuration } from '../duration.js';
 import type { ChatPort } from '../ports.js';
 import type { ActionResult, ActionSpec, DialogSpec } from '../router/action-spec.js';
@@ -32,7 +31,7 @@ import {
 export interface AlertActionDeps extends SilenceGroupDeps {
   delivery: AlertDelivery;
   chat: Pick<ChatPort, 'dialogs'>;
-  config: Pick<Config, 'command' | 'timeZone'>;
+  config: { command: string; timeZone: string };
 }
 
 /** How long a `Silence…` form may stay open before its submission is refused. */

@@ -30,11 +30,11 @@
  * thread replies under a claim recovered from a dead replica are looked up the same way.
  */
 import { backoffMs } from '../backoff.js';
-import type { Config } from '../config/schema.js';
 import { humanDuration, parseDuration } from '../duration.js';
 import type { Logger } from '../log.js';
 import type { ChatPort, Destination, PostRef } from '../ports.js';
 import type { AlertPost, GroupClaim, OutboxItem, Store } from '../store/store.js';
+import type { AlertsConfig } from './config-schema.js';
 import {
   type GroupSilence,
   type GroupState,
@@ -57,7 +57,7 @@ export interface DeliveryOptions {
   router: AlertRouter;
   log: Logger;
   metrics: AlertMetrics;
-  alerts: Config['alerts'];
+  alerts: AlertsConfig;
   /** The zone the posts show times in (config `timeZone`); unset: UTC. */
   timeZone?: string;
   /** This replica's name in group claims; stable across its restarts (the pod name). */

@@ -3,13 +3,14 @@
  * into chat, the post buttons (actions.ts), and the Alertmanager clients the silence commands use.
  * The composition root hands in the concrete pieces (HTTP route, API client).
  */
-import type { AlertmanagerConfig } from '../config/schema.js';
+
 import { parseDuration } from '../duration.js';
 import type { Feature, FeatureContext } from '../feature.js';
 import { replicaIdentity } from '../leader/identity.js';
 import type { Store } from '../store/store.js';
 import { alertActions } from './actions.js';
 import { type AlertmanagerApi, AlertmanagerDirectory } from './alertmanager-api.js';
+import type { AlertmanagerConfig } from './config-schema.js';
 import { AlertDelivery } from './delivery.js';
 import { type AlertMetrics, createAlertMetrics } from './metrics.js';
 import { AlertRouter } from './routing.js';

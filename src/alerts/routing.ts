@@ -3,7 +3,7 @@
  * Alertmanager evaluates its own (the first match wins unless it says `continue`), and the
  * default route when none matched.
  */
-import type { AlertRoute, Config } from '../config/schema.js';
+import type { AlertRoute, AlertsConfig } from './config-schema.js';
 import { type Matcher, matchesAll, parseMatchers } from './matchers.js';
 
 export interface RouteTarget {
@@ -24,7 +24,7 @@ export class AlertRouter {
   private readonly routes: CompiledRoute[];
   private readonly fallback: CompiledRoute;
 
-  constructor(alerts: Pick<Config['alerts'], 'routes' | 'defaultRoute'>) {
+  constructor(alerts: Pick<AlertsConfig, 'routes' | 'defaultRoute'>) {
     this.routes = alerts.routes.map(compile);
     this.fallback = compile({ ...alerts.defaultRoute, matchers: [], continue: false });
   }

@@ -2,7 +2,7 @@
  * Permissions and the least role that holds each. Roles are ordered: admin holds everything an
  * operator holds, an operator everything a viewer holds. A person with no role holds only `help`.
  */
-import { ROLES, type Role } from '../config/schema.js';
+import { ROLES, type Role } from './config-schema.js';
 
 export const PERMISSION_ROLE = {
   help: undefined,

@@ -2,8 +2,9 @@
  * Who holds which role: config bindings by chat username, chat group and channel. The highest
  * role among the bindings that match wins; nothing matching means no role (deny by default).
  */
-import type { Role, RoleBinding } from '../config/schema.js';
+
 import type { ChatChannel, ChatUser } from '../ports.js';
+import type { Role, RoleBinding } from './config-schema.js';
 import { roleRank } from './permissions.js';
 
 export interface RoleResolver {

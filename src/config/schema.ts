@@ -4,20 +4,16 @@
  */
 
 import { z } from 'zod';
-import { parseMatchers } from '../alerts/matchers.js';
+import { alertmanagersSchema, alertsSchema } from '../alerts/config-schema.js';
+import { authSchema } from '../auth/config-schema.js';
 import { operationsSchema } from '../drills/config-schema.js';
 import { parseDuration } from '../duration.js';
-import {
-  clustersSchema,
-  healthSchema,
-  leaderElectionSchema,
-  schedulesSchema,
-} from '../health/config-schema.js';
+import { healthSchema, schedulesSchema } from '../health/config-schema.js';
 import { incidentsSchema, oncallSchema } from '../incidents/config-schema.js';
+import { clustersSchema } from '../kube/config-schema.js';
+import { leaderElectionSchema } from '../leader/config-schema.js';
+import { storeSchema } from '../store/config-schema.js';
 import { isTimeZone, TIME_ZONE_PROBLEM } from '../text/time.js';
-
-export const ROLES = ['viewer', 'operator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
 
 const url = () => z.url({ error: 'must be a URL' });
 const duration = () =>
@@ -25,13 +21,6 @@ const duration = () =>
     error: 'must be a duration like 90s, 2m, 1h or 1h30m',
   });
 const nonEmpty = () => z.string().min(1, { error: 'must not be empty' });
-
-const roleBinding = z.strictObject({
-  role: z.enum(ROLES, { error: `must be one of ${ROLES.join(', ')}` }),
-  users: z.array(nonEmpty()).default([]),
-  groups: z.array(nonEmpty()).default([]),
-  channels: z.array(nonEmpty()).default([]),
-});
 
 const mattermost = z.strictObject({
   url: url(),
@@ -88,33 +77,6 @@ const rocketchat = z
       });
   });
 
-const matcherList = () =>
-  z.array(
-    z.string().refine((value) => 'matchers' in parseMatchers(value), {
-      error: 'must be Alertmanager matchers like severity="critical" or cluster=~"infra|apps"',
-    }),
-  );
-
-const alertRoute = z.strictObject({
-  // Alertmanager matchers, all of which must match the group's common labels.
-  matchers: matcherList().default([]),
-  // Channel names the matching groups are posted to.
-  channels: z.array(nonEmpty()).min(1, { error: 'must list at least one channel' }),
-  // Chat platforms (mattermost, rocketchat) this route posts on; empty means every one.
-  platforms: z.array(nonEmpty()).default([]),
-  // Mentioned on the post when the group is critical, e.g. @oncall-platform.
-  mention: nonEmpty().optional(),
-  // Keep evaluating the routes after this one matched.
-  continue: z.boolean().default(false),
-});
-
-const alertmanager = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { error: 'must be a short lowercase name like infra' }),
-  url: url(),
-  timeout: duration().default('10s'),
-  retries: z.number().int().min(0).max(10).default(2),
-});
-
 export const configSchema = z.strictObject({
   command: z
     .string()
@@ -135,16 +97,7 @@ export const configSchema = z.strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
     })
     .prefault({}),
-  store: z
-    .strictObject({
-      driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
-      sqlite: z.strictObject({ path: nonEmpty().default('./coxswain.db') }).prefault({}),
-      postgres: z.strictObject({ url: nonEmpty() }).optional(),
-    })
-    .prefault({})
-    .refine((store) => store.driver !== 'postgres' || store.postgres !== undefined, {
-      error: 'driver is postgres but store.postgres.url is not set',
-    }),
+  store: storeSchema,
   security: z
     .strictObject({
       // HMAC key for button payloads; all replicas must share it. Generated per process if unset.
@@ -157,11 +110,7 @@ export const configSchema = z.strictObject({
       rocketchat: rocketchat.optional(),
     })
     .prefault({}),
-  auth: z
-    .strictObject({
-      bindings: z.array(roleBinding).default([]),
-    })
-    .prefault({}),
+  auth: authSchema,
   confirmations: z.strictObject({ expiry: duration().default('2m') }).prefault({}),
   approvals: z
     .strictObject({
@@ -169,46 +118,8 @@ export const configSchema = z.strictObject({
       expiry: duration().default('15m'),
     })
     .prefault({}),
-  alerts: z
-    .strictObject({
-      webhook: z
-        .strictObject({
-          token: nonEmpty().optional(),
-          maxBodyBytes: z
-            .number()
-            .int()
-            .positive()
-            .default(1024 * 1024),
-        })
-        .prefault({}),
-      routes: z.array(alertRoute).default([]),
-      defaultRoute: alertRoute.omit({ matchers: true, continue: true }).prefault({ channels: ['alerts'] }),
-      storm: z
-        .strictObject({
-          threshold: z.number().int().positive().default(20),
-          window: duration().default('1m'),
-        })
-        .prefault({}),
-      delivery: z
-        .strictObject({
-          interval: duration().default('1s'),
-          ratePerSecond: z.number().positive().default(10),
-          maxBackoff: duration().default('5m'),
-          batchSize: z.number().int().positive().default(500),
-          maxAttempts: z.number().int().nonnegative().default(0),
-          // With several replicas each group is delivered by the one holding its claim in the
-          // store; a replica that dies holding one hands it over after this long.
-          claimLease: duration().default('30s'),
-        })
-        .prefault({}),
-    })
-    .prefault({}),
-  alertmanagers: z
-    .array(alertmanager)
-    .default([])
-    .refine((list) => new Set(list.map((am) => am.name)).size === list.length, {
-      error: 'names must be unique',
-    }),
+  alerts: alertsSchema,
+  alertmanagers: alertmanagersSchema,
   incidents: incidentsSchema,
   oncall: oncallSchema,
   clusters: clustersSchema,
@@ -219,6 +130,3 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.infer<typeof configSchema>;
-export type RoleBinding = z.infer<typeof roleBinding>;
-export type AlertRoute = z.infer<typeof alertRoute>;
-export type AlertmanagerConfig = z.infer<typeof alertmanager>;

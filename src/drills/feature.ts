@@ -7,12 +7,13 @@
  */
 import type { AlertmanagerApi } from '../alerts/alertmanager-api.js';
 import { describeWindow, openWindow } from '../alerts/maintenance.js';
-import type { Config } from '../config/schema.js';
 import { parseDuration } from '../duration.js';
 import type { Feature } from '../feature.js';
 import type { ClusterDirectory } from '../kube/cluster-ops.js';
+import type { ClusterConfig } from '../kube/config-schema.js';
 import { loadPhases } from '../phases/definitions.js';
 import { PhaseEngine } from '../phases/engine.js';
+import type { OperationsConfig } from './config-schema.js';
 import { alertmanagerCriticalAlerts } from './critical-alerts.js';
 import { loadDrills } from './definitions.js';
 import { DrillEngine } from './engine.js';
@@ -20,7 +21,7 @@ import { DrillSchedules, scheduleProblems } from './schedules.js';
 
 export interface OperationsDeps {
   /** Reads as the bot, writes as the operator: adapters/kube/operator-client.ts. */
-  createClusters(config: Config): ClusterDirectory;
+  createClusters(config: { clusters: ClusterConfig[]; operations: OperationsConfig }): ClusterDirectory;
 }
 
 export function operationsFeature(deps: OperationsDeps): Feature {

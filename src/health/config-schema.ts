@@ -1,6 +1,7 @@
 /**
- * Config keys of cluster health (issue 7): the clusters, health thresholds, scheduled summaries
- * and leader election. Documented in deploy/examples/coxswain.yaml under `clusters and health`.
+ * Config keys of cluster health (issue 7): health thresholds and scheduled summaries (the
+ * clusters are in src/kube/config-schema.ts, leader election in src/leader/config-schema.ts).
+ * Documented in deploy/examples/coxswain.yaml under `clusters and health`.
  */
 import cron from 'node-cron';
 import { z } from 'zod';
@@ -13,26 +14,6 @@ const duration = () =>
   });
 const name = () =>
   z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: 'must be a Kubernetes name like infra' });
-
-const cluster = z
-  .strictObject({
-    // How coxswain (and the reports) call the cluster.
-    name: name(),
-    // A kubeconfig file with the bot's read-only credentials for this cluster...
-    kubeconfig: z.string().min(1).optional(),
-    // ...and the context in it (unset: the file's current context).
-    context: z.string().min(1).optional(),
-    // The cluster the bot runs in: the pod's service account.
-    inCluster: z.boolean().default(false),
-  })
-  .refine((c) => c.inCluster !== (c.kubeconfig !== undefined), {
-    error: 'set either kubeconfig (and context) or inCluster: true',
-  });
-
-export const clustersSchema = z
-  .array(cluster)
-  .default([])
-  .refine((list) => new Set(list.map((c) => c.name)).size === list.length, { error: 'names must be unique' });
 
 export const healthSchema = z
   .strictObject({
@@ -78,24 +59,5 @@ export const schedulesSchema = z
   .default([])
   .refine((list) => new Set(list.map((s) => s.name)).size === list.length, { error: 'names must be unique' });
 
-export const leaderElectionSchema = z
-  .strictObject({
-    // Replicas of the bot; with more than one, a Lease elects the one that runs cron jobs.
-    replicas: z.number().int().min(1).default(1),
-    // The cluster (from clusters) that holds the Lease: the one the bot runs in.
-    cluster: name().optional(),
-    namespace: name().default('coxswain'),
-    lease: name().default('coxswain-leader'),
-    // A leader that has not renewed for this long is replaced.
-    leaseDuration: duration().default('15s'),
-    // How often the leader renews and the others try to take over.
-    retryPeriod: duration().default('2s'),
-    // This replica's name in the Lease (unset: the pod name, from HOSTNAME).
-    identity: z.string().min(1).optional(),
-  })
-  .prefault({});
-
-export type ClusterConfig = z.infer<typeof cluster>;
 export type HealthConfig = z.infer<typeof healthSchema>;
 export type ScheduleConfig = z.infer<typeof schedule>;
-export type LeaderElectionConfig = z.infer<typeof leaderElectionSchema>;

@@ -5,8 +5,9 @@
 import { describeWindow, maintenanceWindows } from '../alerts/maintenance.js';
 import { parseDuration } from '../duration.js';
 import type { Feature, FeatureContext } from '../feature.js';
+import type { ClusterConfig } from '../kube/config-schema.js';
 import type { Logger } from '../log.js';
-import type { ClusterConfig, HealthConfig } from './config-schema.js';
+import type { HealthConfig } from './config-schema.js';
 import { HealthEngine } from './engine.js';
 import { HealthSummaries } from './summaries.js';
 import type { ClusterReader, KindSpec, KindState } from './types.js';

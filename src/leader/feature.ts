@@ -4,8 +4,9 @@
  * `services.isLeader`, so one elector serves them all and none of them owns it.
  */
 import type { Feature, FeatureContext } from '../feature.js';
-import type { ClusterConfig, LeaderElectionConfig } from '../health/config-schema.js';
+import type { ClusterConfig } from '../kube/config-schema.js';
 import type { Logger } from '../log.js';
+import type { LeaderElectionConfig } from './config-schema.js';
 import { type LeaderElector, observeLeadership, SelfLeader } from './election.js';
 import { replicaIdentity } from './identity.js';
 

@@ -4,8 +4,11 @@
  * takes its own claims back at once when it comes back.
  */
 import { hostname } from 'node:os';
-import type { Config } from '../config/schema.js';
+import type { LeaderElectionConfig } from './config-schema.js';
 
-export function replicaIdentity(config: Config, env: NodeJS.ProcessEnv = process.env): string {
+export function replicaIdentity(
+  config: { leaderElection: Pick<LeaderElectionConfig, 'identity'> },
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   return config.leaderElection.identity ?? env.HOSTNAME ?? hostname();
 }

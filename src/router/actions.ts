@@ -8,9 +8,9 @@
  */
 
 import { auditAction } from '../audit/audit-action.js';
+import type { Role } from '../auth/config-schema.js';
 import { allows, type Permission, requiredRole } from '../auth/permissions.js';
 import type { RoleResolver } from '../auth/roles.js';
-import type { Role } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { ActionEvent, DialogAnswer, DialogSubmission } from '../ports.js';
 import type { AuditOutcome, Store } from '../store/store.js';

@@ -1,5 +1,5 @@
 /** The state of one invocation as it passes through the middleware chain. */
-import type { Role } from '../config/schema.js';
+import type { Role } from '../auth/config-schema.js';
 import type { Invocation } from '../ports.js';
 import type { AuditOutcome } from '../store/store.js';
 import type { Args, CommandSpec } from './spec.js';

@@ -3,8 +3,9 @@
  * handler. Specs are data the router, the help text and the chat platforms' autocomplete are
  * all generated from, so they can never disagree.
  */
+
+import type { Role } from '../auth/config-schema.js';
 import type { Permission } from '../auth/permissions.js';
-import type { Role } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import type { Message } from '../message.js';
 import type { ChatUser, Invocation, PostRef } from '../ports.js';

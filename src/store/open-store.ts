@@ -1,5 +1,5 @@
 /** Opens the Store the configuration names and brings its schema up to date. */
-import type { Config } from '../config/schema.js';
+import type { StoreConfig } from './config-schema.js';
 import { PostgresDriver } from './postgres-driver.js';
 import { SqlStore } from './sql-store.js';
 import { SqliteDriver } from './sqlite-driver.js';
@@ -10,7 +10,7 @@ export interface OpenStoreOptions {
   onConnectionError?: (error: Error) => void;
 }
 
-export async function openStore(config: Config['store'], options: OpenStoreOptions = {}): Promise<Store> {
+export async function openStore(config: StoreConfig, options: OpenStoreOptions = {}): Promise<Store> {
   const driver =
     config.driver === 'postgres' && config.postgres
       ? new PostgresDriver(

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Role } from '../../src/config/schema.js';
+import type { Role } from '../../src/auth/config-schema.js';
 import { openIncidentButton } from '../../src/incidents/actions.js';
 import { type Bot, startBot } from '../../src/main.js';
 import { compactDate } from '../../src/text/time.js';

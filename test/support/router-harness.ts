@@ -4,8 +4,9 @@
  */
 import { pino } from 'pino';
 import { allGroups } from '../../commands/index.js';
+import type { Role } from '../../src/auth/config-schema.js';
 import { BindingRoleResolver, type RoleResolver } from '../../src/auth/roles.js';
-import { type Config, configSchema, type Role } from '../../src/config/schema.js';
+import { type Config, configSchema } from '../../src/config/schema.js';
 import type { Message } from '../../src/message.js';
 import { createMetrics, type Metrics } from '../../src/metrics.js';
 import type { ActionEvent, ChatUser, Invocation, PostRef, Responder } from '../../src/ports.js';

@@ -2,8 +2,8 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allGroups } from '../../../commands/index.js';
+import type { Role } from '../../../src/auth/config-schema.js';
 import { FixedRoleResolver } from '../../../src/auth/roles.js';
-import type { Role } from '../../../src/config/schema.js';
 import { configSchema } from '../../../src/config/schema.js';
 import { loadDrills } from '../../../src/drills/definitions.js';
 import { DrillEngine } from '../../../src/drills/engine.js';

@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allGroups } from '../../../commands/index.js';
+import type { Role } from '../../../src/auth/config-schema.js';
 import { allows } from '../../../src/auth/permissions.js';
-import type { Role } from '../../../src/config/schema.js';
 import { type CommandSpec, commandPath } from '../../../src/router/spec.js';
 import { createHarness, type Harness, ROLE_USER } from '../../support/router-harness.js';
 
