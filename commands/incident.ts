@@ -1,4 +1,5 @@
-import { alertsOfPost, postIdOfLink } from '../src/incidents/alert-reference.js';
+import { alertsOfPost } from '../src/alerts/post-alerts.js';
+import { postIdOfLink } from '../src/incidents/alert-reference.js';
 import { IncidentError } from '../src/incidents/engine.js';
 import { type IncidentFormInput, incidentDialog } from '../src/incidents/open-dialog.js';
 import { DNS1123_LABEL } from '../src/kube/names.js';

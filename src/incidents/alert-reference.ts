@@ -1,10 +1,8 @@
 /**
  * What `incident link-alert` accepts: an alert fingerprint, or a link to an alert post the bot
- * made. A post link stands for every alert of the group that post shows.
+ * made. A post link stands for every alert of the group that post shows (the alerts feature
+ * says which: src/alerts/post-alerts.ts).
  */
-import type { GroupState } from '../alerts/group.js';
-import type { Store } from '../store/store.js';
-import type { AlertRef } from './engine.js';
 
 /**
  * The post id in a link to a post, or undefined when the reference is not a link. Rocket.Chat
@@ -21,18 +19,4 @@ export function postIdOfLink(reference: string): string | undefined {
   const msg = url.searchParams.get('msg');
   if (msg) return msg;
   return url.pathname.split('/').filter(Boolean).pop();
-}
-
-/** The alerts of the group an alert post shows; undefined when the bot made no such post. */
-export async function alertsOfPost(store: Store, postId: string): Promise<AlertRef[] | undefined> {
-  const post = await store.findAlertPostById(postId);
-  if (!post) return undefined;
-  const record = await store.getAlertGroup(post.groupKey);
-  if (!record) return [];
-  const group = record.data as unknown as GroupState;
-  return Object.entries(group.alerts).map(([fingerprint, alert]) => {
-    const ref: AlertRef = { fingerprint, alertname: alert.labels.alertname ?? 'alert', state: alert.status };
-    if (alert.labels.cluster) ref.cluster = alert.labels.cluster;
-    return ref;
-  });
 }
