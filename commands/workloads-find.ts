@@ -50,6 +50,37 @@ export async function namespaceProblem(
     : `There is no namespace ${namespace} on ${cluster}.`;
 }
 
+/**
+ * A kind's cached objects across the target clusters, only those in `namespace` when one is
+ * given. A cluster that has no such namespace, or whose cache cannot answer, is named in
+ * `problems` and skipped: the others still answer.
+ */
+export async function cachedAcross(
+  targets: readonly { cluster: string; cache: CacheReader }[],
+  kind: WorkloadKind,
+  namespace: string | undefined,
+): Promise<{ found: { cluster: string; object: KubeObject }[]; problems: string[] }> {
+  const found: { cluster: string; object: KubeObject }[] = [];
+  const problems: string[] = [];
+  for (const { cluster, cache } of targets) {
+    if (namespace !== undefined) {
+      const missing = await namespaceProblem(cluster, cache, namespace).catch(() => undefined);
+      if (missing) {
+        problems.push(missing);
+        continue;
+      }
+    }
+    const objects = await cached(cluster, cache, kind);
+    if (typeof objects === 'string') {
+      problems.push(objects);
+      continue;
+    }
+    for (const object of objects)
+      if (namespace === undefined || object.metadata.namespace === namespace) found.push({ cluster, object });
+  }
+  return { found, problems };
+}
+
 /** The one object of this kind and name (in `-n`, on `--cluster` when given), or why not. */
 export async function findOne(
   ctx: CommandContext,

@@ -15,7 +15,7 @@ import { parseSelector } from '../src/workloads/selector.js';
 import { plainTable, tableOf } from '../src/workloads/tables.js';
 import { cachesFor, kubeProblem } from './cluster-access.js';
 import { replyLong } from './long-output.js';
-import { cached, findOne, namespaceProblem, READ_TIMEOUT_MS } from './workloads-find.js';
+import { type cached, cachedAcross, findOne, READ_TIMEOUT_MS } from './workloads-find.js';
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
@@ -35,28 +35,8 @@ export async function runGet(ctx: CommandContext): Promise<void> {
     return void (await ctx.reply(`That label selector does not parse: ${escapeChat(parsed.error)}.`));
   const targets = cachesFor(ctx);
   if (typeof targets === 'string') return void (await ctx.reply(targets));
-  const rows: { cluster: string; object: KubeObject }[] = [];
-  const problems: string[] = [];
-  for (const { cluster, cache } of targets) {
-    if (namespace !== undefined) {
-      const missing = await namespaceProblem(cluster, cache, namespace).catch(() => undefined);
-      if (missing) {
-        problems.push(missing);
-        continue;
-      }
-    }
-    const objects = await cached(cluster, cache, kind);
-    if (typeof objects === 'string') {
-      problems.push(objects);
-      continue;
-    }
-    for (const object of objects)
-      if (
-        (namespace === undefined || object.metadata.namespace === namespace) &&
-        (!parsed || parsed.select(object.metadata.labels))
-      )
-        rows.push({ cluster, object });
-  }
+  const { found, problems } = await cachedAcross(targets, kind, namespace);
+  const rows = parsed ? found.filter(({ object }) => parsed.select(object.metadata.labels)) : found;
   if (rows.length === 0 && problems.length > 0) return void (await ctx.reply(escapeChat(problems.join(' '))));
   rows.sort(
     (a, b) =>
@@ -157,33 +137,16 @@ export async function runEvents(ctx: CommandContext): Promise<void> {
   if (target && 'error' in target) return void (await ctx.reply(`--for: ${escapeChat(target.error)}.`));
   const targets = cachesFor(ctx);
   if (typeof targets === 'string') return void (await ctx.reply(targets));
+  const { found, problems } = await cachedAcross(
+    targets,
+    { word: 'events', kind: 'Event', spec: EXTRA_KINDS.events, version: 'v1', names: [] },
+    namespace,
+  );
   const events: { cluster: string; event: KubeObject }[] = [];
-  const problems: string[] = [];
-  for (const { cluster, cache } of targets) {
-    if (namespace !== undefined) {
-      const missing = await namespaceProblem(cluster, cache, namespace).catch(() => undefined);
-      if (missing) {
-        problems.push(missing);
-        continue;
-      }
-    }
-    const state = await cached(cluster, cache, {
-      word: 'events',
-      kind: 'Event',
-      spec: EXTRA_KINDS.events,
-      version: 'v1',
-      names: [],
-    });
-    if (typeof state === 'string') {
-      problems.push(state);
-      continue;
-    }
-    for (const event of state) {
-      const involved = (event as { involvedObject?: { kind?: string; name?: string } }).involvedObject;
-      if (namespace !== undefined && event.metadata.namespace !== namespace) continue;
-      if (target && !(involved?.kind === target.kind.kind && involved.name === target.name)) continue;
-      events.push({ cluster, event });
-    }
+  for (const { cluster, object: event } of found) {
+    const involved = (event as { involvedObject?: { kind?: string; name?: string } }).involvedObject;
+    if (target && !(involved?.kind === target.kind.kind && involved.name === target.name)) continue;
+    events.push({ cluster, event });
   }
   if (events.length === 0 && problems.length > 0)
     return void (await ctx.reply(escapeChat(problems.join(' '))));
