@@ -6,12 +6,13 @@
  * chain refuses and audits, these only do the work.
  */
 import { parseDuration } from '../duration.js';
-import type { ChatPort } from '../ports.js';
+import type { ActionEvent, ChatPort } from '../ports.js';
 import type { ActionResult, ActionSpec, DialogSpec } from '../router/action-spec.js';
 import { escapeChat, inlineCode } from '../text/escape.js';
 import { formatTime } from '../text/time.js';
+import type { AlertmanagerApi } from './alertmanager-api.js';
 import type { AlertDelivery } from './delivery.js';
-import { groupLabelsForRouting } from './group.js';
+import { type GroupState, groupLabelsForRouting } from './group.js';
 import { formatMatchers, type Matcher } from './matchers.js';
 import { ALERT_ACTIONS } from './render.js';
 import {
@@ -56,26 +57,36 @@ async function said(
   return result;
 }
 
+/** A button on an alert post: every one needs alert:act, and the chain audits it as acting on the post. */
+function alertButton(action: string, run: ActionSpec['run']): ActionSpec {
+  return { action, permission: 'alert:act', subject: SUBJECT, run };
+}
+
+/**
+ * Runs `act` on the clicked post's group and the Alertmanager that holds it; where either is
+ * gone, answers the clicker why and records it.
+ */
+async function onGroup(
+  deps: AlertActionDeps,
+  event: ActionEvent,
+  act: (found: { group: GroupState; am: AlertmanagerApi }, groupKey: string) => Promise<ActionResult>,
+): Promise<ActionResult> {
+  const groupKey = event.payload.group ?? '';
+  const found = await groupAndAlertmanager(deps, groupKey);
+  if ('problem' in found) return said(event, found.problem.text, found.problem);
+  return act(found, groupKey);
+}
+
 /** `Silence 1h`, `Silence 4h`: a silence on the group's common labels, for the button's duration. */
 function silenceButton(deps: AlertActionDeps): ActionSpec {
-  return {
-    action: ALERT_ACTIONS.silence,
-    permission: 'alert:act',
-    subject: SUBJECT,
-    async run(event) {
-      const groupKey = event.payload.group ?? '';
-      const forMs = parseDuration(event.payload.for ?? '');
-      if (forMs === undefined)
-        return said(
-          event,
-          'That alert group is no longer known to coxswain; silence it with `silence add`.',
-          {
-            outcome: 'invalid',
-            detail: 'unknown group',
-          },
-        );
-      const found = await groupAndAlertmanager(deps, groupKey);
-      if ('problem' in found) return said(event, found.problem.text, found.problem);
+  return alertButton(ALERT_ACTIONS.silence, async (event) => {
+    const forMs = parseDuration(event.payload.for ?? '');
+    if (forMs === undefined)
+      return said(event, 'That alert group is no longer known to coxswain; silence it with `silence add`.', {
+        outcome: 'invalid',
+        detail: 'unknown group',
+      });
+    return onGroup(deps, event, async (found, groupKey) => {
       const matchers: Matcher[] = Object.entries(groupLabelsForRouting(found.group)).map(([name, value]) => ({
         name,
         type: '=',
@@ -103,20 +114,14 @@ function silenceButton(deps: AlertActionDeps): ActionSpec {
         `Silenced until ${formatTime(until, deps.config.timeZone)} in ${escapeChat(am.name)}: silence ${inlineCode(id)} on ${inlineCode(formatMatchers(matchers))}.`,
         { outcome: 'ok', detail: `silence ${id} in ${am.name}` },
       );
-    },
-  };
+    });
+  });
 }
 
 /** `Silence…`: opens the form, or where the chat has none, offers the equivalent command. */
 function silenceFormButton(deps: AlertActionDeps): ActionSpec {
-  return {
-    action: ALERT_ACTIONS.silenceForm,
-    permission: 'alert:act',
-    subject: SUBJECT,
-    async run(event) {
-      const groupKey = event.payload.group ?? '';
-      const found = await groupAndAlertmanager(deps, groupKey);
-      if ('problem' in found) return said(event, found.problem.text, found.problem);
+  return alertButton(ALERT_ACTIONS.silenceForm, (event) =>
+    onGroup(deps, event, async (found, groupKey) => {
       const { am } = found;
       const labels = groupLabelsForRouting(found.group);
       const matchers = groupMatchers(labels);
@@ -140,8 +145,8 @@ function silenceFormButton(deps: AlertActionDeps): ActionSpec {
         }),
       );
       return { outcome: 'ok', detail: 'silence form opened' };
-    },
-  };
+    }),
+  );
 }
 
 /** The `Silence…` form's submission, checked field by field; answers stay in the form. */
@@ -186,21 +191,16 @@ function silenceFormSubmission(deps: AlertActionDeps): DialogSpec {
 
 /** `Acknowledge`: records that the clicker is on it; the post shows it. */
 function acknowledgeButton(deps: AlertActionDeps): ActionSpec {
-  return {
-    action: ALERT_ACTIONS.acknowledge,
-    permission: 'alert:act',
-    subject: SUBJECT,
-    async run(event) {
-      const known = await deps.delivery.acknowledge(event.payload.group ?? '', event.user.username);
-      if (!known)
-        return said(event, 'That alert group is no longer known to coxswain.', {
-          outcome: 'invalid',
-          detail: 'unknown group',
-        });
-      return said(event, 'Acknowledged: the post now shows you are on it.', {
-        outcome: 'ok',
-        detail: 'acknowledged',
+  return alertButton(ALERT_ACTIONS.acknowledge, async (event) => {
+    const known = await deps.delivery.acknowledge(event.payload.group ?? '', event.user.username);
+    if (!known)
+      return said(event, 'That alert group is no longer known to coxswain.', {
+        outcome: 'invalid',
+        detail: 'unknown group',
       });
-    },
-  };
+    return said(event, 'Acknowledged: the post now shows you are on it.', {
+      outcome: 'ok',
+      detail: 'acknowledged',
+    });
+  });
 }
