@@ -38,7 +38,7 @@ import { MattermostRest } from './rest-client.js';
 import { MattermostRooms } from './rooms.js';
 import { MattermostUsers, type Team } from './users.js';
 import { CommandTokens } from './verify-request.js';
-import { MattermostSocket } from './websocket.js';
+import { MattermostSocket, type SocketOptions } from './websocket.js';
 
 export { ACTION_HOOK, COMMAND_HOOK, DIALOG_HOOK } from './receiver.js';
 export const PLATFORM = 'mattermost';
@@ -111,24 +111,9 @@ export class MattermostAdapter implements ChatPort {
   });
 
   constructor(private readonly options: MattermostAdapterOptions) {
-    const maxAge = options.missedCommandMaxAge;
-    const parsed = maxAge === undefined ? undefined : parseDuration(maxAge);
-    if (maxAge !== undefined && parsed === undefined)
-      throw new Error(
-        `chat.mattermost.missedCommandMaxAge: ${JSON.stringify(maxAge)} is not a duration like 10m or 1h`,
-      );
-    const rest: ConstructorParameters<typeof MattermostRest>[0] = {
-      url: options.url,
-      token: options.token,
-      onRateLimited: (waitMs, url) => {
-        options.log.warn({ waitMs, url }, 'mattermost rate limit hit; waiting as Retry-After asks');
-        options.onRateLimited?.(waitMs);
-      },
-    };
-    if (options.maxRetries !== undefined) rest.maxRetries = options.maxRetries;
+    const missedCommandMaxAgeMs = missedCommandMaxAge(options.missedCommandMaxAge);
     const requestTimeoutMs = parseDuration(options.requestTimeout ?? '10s') ?? 10_000;
-    rest.timeoutMs = requestTimeoutMs;
-    this.rest = new MattermostRest(rest);
+    this.rest = new MattermostRest(restOptions(options, requestTimeoutMs));
     const now = () => this.now;
     const teams = () => this.teamIds;
     const handlers = () => this.handlers;
@@ -144,7 +129,7 @@ export class MattermostAdapter implements ChatPort {
       now,
       store: options.store,
       replica: options.replica ?? 'local',
-      missedCommandMaxAgeMs: parsed ?? DEFAULT_MISSED_COMMAND_MAX_AGE_MS,
+      missedCommandMaxAgeMs,
       me: () => this.me,
       handlers,
       teams,
@@ -168,23 +153,18 @@ export class MattermostAdapter implements ChatPort {
       update,
       render,
     });
-    const socket: ConstructorParameters<typeof MattermostSocket>[0] = {
-      url: options.url,
-      token: options.token,
-      log: options.log.child({ component: 'mattermost' }),
-      onPosted: (posted, meta) => {
-        void this.mentions
-          .take(posted, meta)
-          .catch((error: unknown) =>
-            options.log.error({ err: error, postId: posted.id }, 'mattermost message handling failed'),
-          );
-      },
-      onMissed: () => void this.mentions.catchUp(),
-    };
-    if (options.initialBackoffMs !== undefined) socket.initialBackoffMs = options.initialBackoffMs;
-    if (options.maxBackoffMs !== undefined) socket.maxBackoffMs = options.maxBackoffMs;
-    if (options.jitterMs !== undefined) socket.jitterMs = options.jitterMs;
-    this.socket = new MattermostSocket(socket);
+    this.socket = new MattermostSocket(
+      socketOptions(options, {
+        onPosted: (posted, meta) => {
+          void this.mentions
+            .take(posted, meta)
+            .catch((error: unknown) =>
+              options.log.error({ err: error, postId: posted.id }, 'mattermost message handling failed'),
+            );
+        },
+        onMissed: () => void this.mentions.catchUp(),
+      }),
+    );
     this.rooms = new MattermostRooms({
       rest: this.rest,
       platform: PLATFORM,
@@ -434,4 +414,48 @@ export class MattermostAdapter implements ChatPort {
     if (this.base) options.actionUrl = `${this.base}${ACTION_HOOK}`;
     return renderPost(message, options);
   }
+}
+
+/** chat.mattermost.missedCommandMaxAge in milliseconds (10 minutes unset); a bad value stops the start. */
+function missedCommandMaxAge(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_MISSED_COMMAND_MAX_AGE_MS;
+  const parsed = parseDuration(text);
+  if (parsed === undefined)
+    throw new Error(
+      `chat.mattermost.missedCommandMaxAge: ${JSON.stringify(text)} is not a duration like 10m or 1h`,
+    );
+  return parsed;
+}
+
+function restOptions(
+  options: MattermostAdapterOptions,
+  timeoutMs: number,
+): ConstructorParameters<typeof MattermostRest>[0] {
+  const rest: ConstructorParameters<typeof MattermostRest>[0] = {
+    url: options.url,
+    token: options.token,
+    timeoutMs,
+    onRateLimited: (waitMs, url) => {
+      options.log.warn({ waitMs, url }, 'mattermost rate limit hit; waiting as Retry-After asks');
+      options.onRateLimited?.(waitMs);
+    },
+  };
+  if (options.maxRetries !== undefined) rest.maxRetries = options.maxRetries;
+  return rest;
+}
+
+function socketOptions(
+  options: MattermostAdapterOptions,
+  on: Pick<SocketOptions, 'onPosted' | 'onMissed'>,
+): SocketOptions {
+  const socket: SocketOptions = {
+    url: options.url,
+    token: options.token,
+    log: options.log.child({ component: 'mattermost' }),
+    ...on,
+  };
+  if (options.initialBackoffMs !== undefined) socket.initialBackoffMs = options.initialBackoffMs;
+  if (options.maxBackoffMs !== undefined) socket.maxBackoffMs = options.maxBackoffMs;
+  if (options.jitterMs !== undefined) socket.jitterMs = options.jitterMs;
+  return socket;
 }
