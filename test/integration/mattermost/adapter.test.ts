@@ -7,17 +7,20 @@
  * calls the bot's action URL), messages via POST /api/v4/posts (the bot hears them on its
  * WebSocket). The bot reaches Mattermost through a TCP proxy the tests can cut.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import WebSocket from 'ws';
 import type { MattermostAdapter } from '../../../adapters/chat/mattermost/mattermost-adapter.js';
 import { allGroups } from '../../../commands/index.js';
-import { type Bot, startBot } from '../../../src/main.js';
+import type { Bot } from '../../../src/main.js';
 import { ActionSigner } from '../../../src/security/signing.js';
-import { Api, ApiError, freePort } from '../../stack/mattermost/server.js';
+import { Api, ApiError } from '../../stack/mattermost/server.js';
+import {
+  clickButton,
+  runCommand,
+  startMattermostBot,
+  UserSocket,
+  waitFor as waitUntil,
+} from '../../support/mattermost/bot.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 const SIGNING_KEY = 'k'.repeat(40);
@@ -47,19 +50,13 @@ let adapter: MattermostAdapter;
 let proxy: TcpProxy;
 let dir: string;
 
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+const execute = (user: { token: string }, command: string, rootId?: string) =>
+  runCommand(api, mm, user, command, rootId);
+const click = (user: { token: string }, post: Post, label: string) => clickButton(api, user, post, label);
+
+/** This file's waits give up after 20 s. */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000) =>
+  waitUntil(what, probe, timeoutMs);
 
 async function postsIn(channelId: string, token = mm.admin.token): Promise<Post[]> {
   const list = await api.call<{ order: string[]; posts: Record<string, Post> }>(
@@ -88,70 +85,23 @@ const allText = (post: Post) =>
     '\n',
   );
 
-function execute(user: { token: string }, command: string, rootId?: string) {
-  const body: Record<string, string> = { channel_id: mm.channelId, team_id: mm.teamId, command };
-  if (rootId) body.root_id = rootId;
-  return api.call<Record<string, unknown>>('POST', '/commands/execute', body, user.token);
-}
-
-function click(user: { token: string }, post: Post, label: string) {
-  const action = post.props?.attachments?.[0]?.actions?.find((a) => a.name === label);
-  if (!action) throw new Error(`no ${label} button on ${post.id}`);
-  return api.call<Record<string, unknown>>('POST', `/posts/${post.id}/actions/${action.id}`, {}, user.token);
-}
-
-/** A person's own WebSocket, to see what only they see (ephemeral posts). */
-class Listener {
-  readonly events: { event: string; data: Record<string, unknown> }[] = [];
-  private socket?: WebSocket;
-  async open(token: string): Promise<void> {
-    this.socket = new WebSocket(`${mm.url.replace(/^http/, 'ws')}/api/v4/websocket`, {
-      headers: { Authorization: `Bearer ${token}` },
-    });
-    this.socket.on('message', (raw) => this.events.push(JSON.parse(String(raw))));
-    await waitFor('hello', async () => this.events.some((e) => e.event === 'hello'));
-  }
-  ephemeral(): Post[] {
-    return this.events
-      .filter((e) => e.event === 'ephemeral_message')
-      .map((e) => JSON.parse(String(e.data.post)) as Post);
-  }
-  close(): void {
-    this.socket?.close();
-  }
-}
-
 beforeAll(async () => {
-  const port = await freePort();
   const mmPort = Number(new URL(mm.url).port);
   proxy = new TcpProxy('127.0.0.1', mmPort);
   await proxy.start();
-  dir = mkdtempSync(join(tmpdir(), 'coxswain-mm-bot-'));
-  const configPath = join(dir, 'coxswain.yaml');
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      http: { host: '127.0.0.1', port },
-      store: { sqlite: { path: join(dir, 'coxswain.db') } },
-      security: { signingKey: SIGNING_KEY },
-      chat: {
-        mattermost: {
-          url: `http://127.0.0.1:${proxy.port}`,
-          token: mm.bot.token,
-          teams: [mm.teamName],
-          commandOwner: mm.admin.username,
-          publicUrl: `http://127.0.0.1:${port}`,
-        },
-      },
+  ({ bot, dir } = await startMattermostBot(mm, {
+    prefix: 'coxswain-mm-bot-',
+    signingKey: SIGNING_KEY,
+    url: `http://127.0.0.1:${proxy.port}`,
+    extra: {
       auth: {
         bindings: [
           { role: 'admin', users: ['alice'] },
           { role: 'viewer', groups: [mm.teamName] },
         ],
       },
-    }),
-  );
-  bot = await startBot({ configPath, env: {}, logger: pino({ level: process.env.MM_BOT_LOG ?? 'silent' }) });
+    },
+  }));
   adapter = bot.chat as MattermostAdapter;
 });
 
@@ -214,7 +164,7 @@ describe('Mattermost (real server)', () => {
   });
 
   it('runs /ops help through commands/execute and shows the answer to the invoker only', async () => {
-    const listener = new Listener();
+    const listener = new UserSocket<Post>(mm.url);
     await listener.open(mm.bob.token);
     try {
       const before = (await botPosts(mm.channelId)).length;

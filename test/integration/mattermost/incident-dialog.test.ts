@@ -5,14 +5,12 @@
  * invoker an `open_dialog` WebSocket event, and the submission through
  * POST /api/v4/actions/dialogs/submit opens the room on the server.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pino } from 'pino';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
-import { type Bot, startBot } from '../../../src/main.js';
-import { Api, freePort } from '../../stack/mattermost/server.js';
+import type { Bot } from '../../../src/main.js';
+import { Api } from '../../stack/mattermost/server.js';
+import { runCommand, startMattermostBot, waitFor } from '../../support/mattermost/bot.js';
 
 interface Received {
   event: string;
@@ -35,24 +33,7 @@ const title = `dialog opened ${Date.now().toString(36)}`;
 let bot: Bot;
 let dir: string;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-function execute(user: { token: string }, command: string) {
-  return api.call(
-    'POST',
-    '/commands/execute',
-    { channel_id: mm.channelId, team_id: mm.teamId, command },
-    user.token,
-  );
-}
+const execute = (user: { token: string }, command: string) => runCommand(api, mm, user, command);
 
 /**
  * The `open_dialog` events that reach one person's WebSocket while `during` runs, collected until
@@ -81,24 +62,10 @@ async function dialogsOf(
 }
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'coxswain-mm-incident-dialog-'));
-  const port = await freePort();
-  const configPath = join(dir, 'coxswain.yaml');
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      http: { host: '127.0.0.1', port },
-      store: { sqlite: { path: join(dir, 'coxswain.db') } },
-      security: { signingKey: 'd'.repeat(40) },
-      chat: {
-        mattermost: {
-          url: mm.url,
-          token: mm.bot.token,
-          teams: [mm.teamName],
-          commandOwner: mm.admin.username,
-          publicUrl: `http://127.0.0.1:${port}`,
-        },
-      },
+  ({ bot, dir } = await startMattermostBot(mm, {
+    prefix: 'coxswain-mm-incident-dialog-',
+    signingKey: 'd'.repeat(40),
+    extra: {
       incidents: { private: false },
       auth: {
         bindings: [
@@ -106,9 +73,8 @@ beforeAll(async () => {
           { role: 'viewer', groups: [mm.teamName] },
         ],
       },
-    }),
-  );
-  bot = await startBot({ configPath, env: {}, logger: pino({ level: process.env.MM_BOT_LOG ?? 'silent' }) });
+    },
+  }));
 });
 
 afterAll(async () => {

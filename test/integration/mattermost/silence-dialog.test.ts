@@ -21,12 +21,11 @@ import {
 } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import WebSocket from 'ws';
-import { type Bot, startBot } from '../../../src/main.js';
+import type { Bot } from '../../../src/main.js';
 import { ActionSigner } from '../../../src/security/signing.js';
 import { Api, freePort } from '../../stack/mattermost/server.js';
+import { clickButton, startMattermostBot, UserSocket, waitFor } from '../../support/mattermost/bot.js';
 
 const SIGNING_KEY = 's'.repeat(40);
 const WEBHOOK_TOKEN = 'dialog-test-webhook-token';
@@ -68,15 +67,7 @@ let dir: string;
 let alertmanager: ChildProcess | undefined;
 let amUrl: string;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
+const click = (user: { token: string }, post: Post, label: string) => clickButton(api, user, post, label);
 
 async function botPosts(): Promise<Post[]> {
   const list = await api.call<{ order: string[]; posts: Record<string, Post> }>(
@@ -97,12 +88,6 @@ async function alertPost(): Promise<Post> {
     async () => (await botPosts()).find((p) => allText(p).includes(alertname)),
     60_000,
   );
-}
-
-async function click(user: { token: string }, post: Post, label: string) {
-  const action = post.props?.attachments?.[0]?.actions?.find((a) => a.name === label);
-  if (!action) throw new Error(`no ${label} button on ${post.id}`);
-  return api.call<Record<string, unknown>>('POST', `/posts/${post.id}/actions/${action.id}`, {}, user.token);
 }
 
 /** Submits as `user` exactly what Mattermost's web app sends for a dialog. */
@@ -136,28 +121,14 @@ async function silencesOf(name: string): Promise<AmSilence[]> {
 }
 
 /** A person's own WebSocket: the `open_dialog` event goes only to them. */
-class Listener {
-  readonly events: { event: string; data: Record<string, unknown> }[] = [];
-  private socket?: WebSocket;
-  async open(token: string): Promise<void> {
-    this.socket = new WebSocket(`${mm.url.replace(/^http/, 'ws')}/api/v4/websocket`, {
-      headers: { Authorization: `Bearer ${token}` },
-    });
-    this.socket.on('message', (raw) => this.events.push(JSON.parse(String(raw))));
-    await waitFor('hello', async () => this.events.some((e) => e.event === 'hello'));
+class Listener extends UserSocket<Post> {
+  constructor() {
+    super(mm.url);
   }
   dialogs(): OpenDialog[] {
     return this.events
       .filter((e) => e.event === 'open_dialog')
       .map((e) => JSON.parse(String(e.data.dialog)) as OpenDialog);
-  }
-  ephemeral(): Post[] {
-    return this.events
-      .filter((e) => e.event === 'ephemeral_message')
-      .map((e) => JSON.parse(String(e.data.post)) as Post);
-  }
-  close(): void {
-    this.socket?.close();
   }
 }
 
@@ -230,22 +201,11 @@ beforeAll(async () => {
     ),
   );
 
-  const configPath = join(dir, 'coxswain.yaml');
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      http: { host: '127.0.0.1', port: botPort },
-      store: { sqlite: { path: join(dir, 'coxswain.db') } },
-      security: { signingKey: SIGNING_KEY },
-      chat: {
-        mattermost: {
-          url: mm.url,
-          token: mm.bot.token,
-          teams: [mm.teamName],
-          commandOwner: mm.admin.username,
-          publicUrl: `http://127.0.0.1:${botPort}`,
-        },
-      },
+  ({ bot } = await startMattermostBot(mm, {
+    dir,
+    port: botPort,
+    signingKey: SIGNING_KEY,
+    extra: {
       alerts: {
         webhook: { token: WEBHOOK_TOKEN },
         defaultRoute: { channels: [mm.channelName] },
@@ -258,9 +218,8 @@ beforeAll(async () => {
           { role: 'viewer', groups: [mm.teamName] },
         ],
       },
-    }),
-  );
-  bot = await startBot({ configPath, env: {}, logger: pino({ level: process.env.MM_BOT_LOG ?? 'silent' }) });
+    },
+  }));
 
   const pushed = await fetch(`${amUrl}/api/v2/alerts`, {
     method: 'POST',
