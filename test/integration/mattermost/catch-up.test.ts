@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MattermostAdapter } from '../../../adapters/chat/mattermost/mattermost-adapter.js';
 import { type Bot, startBot } from '../../../src/main.js';
 import { Api, freePort } from '../../stack/mattermost/server.js';
+import { waitFor } from '../../support/mattermost/bot.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 interface Post {
@@ -37,20 +38,6 @@ let proxy: TcpProxy;
 let dir: string;
 let configPath: string;
 let dmId: string;
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
