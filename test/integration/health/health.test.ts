@@ -3,15 +3,34 @@
  * degradation shows with its reason (and is restored after); an unreachable cluster is reported
  * as such without hiding the other.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { HealthEngine } from '../../../src/health/engine.js';
 import { renderHealth, renderMesh } from '../../../src/health/render.js';
-import { component, eventually, getJson, healthOnStack, k, patchStatus, problems } from './support.js';
+import type { ClusterReader } from '../../../src/health/types.js';
+import { component, engine, eventually, getJson, k, patchStatus, problems, reader } from './support.js';
 
-// A stack that another suite just disturbed settles first (DaemonSets, pods on deleted nodes);
-// every test starts from the healthy seed: the caches are waited for until they saw the restore.
-const { health, restore } = healthOnStack(async (engine) => {
-  const reports = await engine.check({});
+let readers: ClusterReader[];
+let health: HealthEngine;
+const restore: (() => void)[] = [];
+
+const healthy = async () => {
+  const reports = await health.check({});
   return reports.every((r) => r.components.every((c) => c.status === 'ok' || c.status === 'absent'));
+};
+
+beforeAll(async () => {
+  readers = [reader('infra'), reader('apps')];
+  health = engine(readers);
+  // A stack that another suite just disturbed settles first (DaemonSets, pods on deleted nodes).
+  await eventually('a settled stack', healthy, 90_000).catch(() => undefined);
+}, 120_000);
+afterAll(() => {
+  for (const r of readers) r.stop();
+});
+afterEach(async () => {
+  for (const undo of restore.splice(0).reverse()) undo();
+  // Every test starts from the healthy seed: wait until the caches saw the restore.
+  await eventually('the healthy seed again', healthy, 90_000);
 });
 
 interface Condition {

@@ -1,6 +1,4 @@
 /** Health engine and readers wired to the test stack's two real API servers, with request counting. */
-
-import { afterAll, afterEach, beforeAll } from 'vitest';
 import { KubeClusterReader, loadKubeConfig } from '../../../adapters/kube/cluster-reader.js';
 import type { RequestInfo } from '../../../adapters/kube/http.js';
 import { HealthEngine } from '../../../src/health/engine.js';
@@ -107,32 +105,4 @@ export async function eventually<T>(
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-/**
- * One file's health engine over readers of both stack clusters, set up the way every file that
- * disturbs the seed needs it: first a settled stack (another suite may just have disturbed it;
- * not reaching it is left for the tests to show), the readers stopped after the file, and after
- * every test the undo steps pushed on `restore` run, newest first, and the caches are waited for
- * until `healthy` holds again, so each test starts from the healthy seed. The readers connect on
- * their first read, in the tests.
- */
-export function healthOnStack(healthy: (health: HealthEngine) => Promise<boolean>): {
-  health: HealthEngine;
-  restore: (() => void)[];
-} {
-  const readers = [reader('infra'), reader('apps')];
-  const health = engine(readers);
-  const restore: (() => void)[] = [];
-  beforeAll(async () => {
-    await eventually('a settled stack', () => healthy(health), 90_000).catch(() => undefined);
-  }, 120_000);
-  afterAll(() => {
-    for (const r of readers) r.stop();
-  });
-  afterEach(async () => {
-    for (const undo of restore.splice(0).reverse()) undo();
-    await eventually('the healthy seed again', () => healthy(health), 90_000);
-  });
-  return { health, restore };
 }
