@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import WebSocket from 'ws';
 import { type Bot, startBot } from '../../../src/main.js';
 import { compactDate } from '../../../src/text/time.js';
 import { Api, ApiError, freePort } from '../../stack/mattermost/server.js';
+import { clickButton, UserSocket, waitFor } from '../../support/mattermost/bot.js';
 import { TcpProxy } from '../mattermost/tcp-proxy.js';
 
 interface Post {
@@ -68,20 +68,6 @@ let announcements: string;
 /** Why Mattermost refused to make the custom group, when it did (custom groups need a licence). */
 let groupRefusal: string | undefined;
 
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined | false>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 async function postsIn(channelId: string): Promise<Post[]> {
   const list = await api.call<{ order: string[]; posts: Record<string, Post> }>(
     'GET',
@@ -115,11 +101,7 @@ function execute(user: { token: string }, channelId: string, command: string) {
   );
 }
 
-function click(user: { token: string }, post: Post, label: string) {
-  const action = post.props?.attachments?.[0]?.actions?.find((a) => a.name === label);
-  if (!action) throw new Error(`no ${label} button on ${post.id}`);
-  return api.call('POST', `/posts/${post.id}/actions/${action.id}`, {}, user.token);
-}
+const click = (user: { token: string }, post: Post, label: string) => clickButton(api, user, post, label);
 
 /** The channel of that name in the team, or undefined while there is none. */
 async function channelNamed(name: string): Promise<Channel | undefined> {
@@ -145,25 +127,11 @@ async function pinned(channelId: string): Promise<Post[]> {
 }
 
 /** A person's own WebSocket, to see what only they see (ephemeral answers). */
-class Listener {
-  readonly events: { event: string; data: Record<string, unknown> }[] = [];
-  private socket?: WebSocket;
-  async open(token: string): Promise<void> {
-    this.socket = new WebSocket(`${mm.url.replace(/^http/, 'ws')}/api/v4/websocket`, {
-      headers: { Authorization: `Bearer ${token}` },
-    });
-    this.socket.on('message', (raw) => this.events.push(JSON.parse(String(raw))));
-    await waitFor('hello', async () => this.events.some((e) => e.event === 'hello'));
+const Listener = class extends UserSocket<Post> {
+  constructor() {
+    super(mm.url);
   }
-  ephemeral(): Post[] {
-    return this.events
-      .filter((e) => e.event === 'ephemeral_message')
-      .map((e) => JSON.parse(String(e.data.post)) as Post);
-  }
-  close(): void {
-    this.socket?.close();
-  }
-}
+};
 
 async function person(username: string): Promise<Person> {
   const user = await api.createUser(username);
