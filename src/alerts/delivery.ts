@@ -49,8 +49,9 @@ import {
 import type { AlertMetrics } from './metrics.js';
 import type { OutboxAlert } from './payload.js';
 import { postKey } from './post-key.js';
-import { renderGroup, renderStorm, type StormStats } from './render.js';
+import { renderGroup, renderStorm } from './render.js';
 import type { AlertRouter, RouteTarget } from './routing.js';
+import { clearStale, markStale, StormFolder } from './storm.js';
 
 export interface DeliveryOptions {
   store: Store;
@@ -90,26 +91,16 @@ const NOT_CLAIMED = Symbol('not claimed');
 /** How long a button click waits for a group another replica is delivering. */
 const CLICK_CLAIM_WAIT_MS = 15_000;
 
-interface Storm {
-  postRef?: PostRef;
-  stats: StormStats;
-  dirty: boolean;
-  lastNewAt?: number;
-}
-
 export class AlertDelivery {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly intervalMs: number;
   private readonly maxBackoffMs: number;
-  private readonly stormWindowMs: number;
   private readonly minGapMs: number;
   private readonly owner: string;
   private readonly claimLeaseMs: number;
   private lastChatCall = Number.NEGATIVE_INFINITY;
-  /** Per channel: when each recent new group was posted, for the storm threshold. */
-  private readonly recentNew = new Map<string, number[]>();
-  private readonly storms = new Map<string, Storm>();
+  private readonly storms: StormFolder<PostRef>;
   private readonly locks = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -122,7 +113,11 @@ export class AlertDelivery {
     const d = options.alerts.delivery;
     this.intervalMs = parseDuration(d.interval) as number;
     this.maxBackoffMs = parseDuration(d.maxBackoff) as number;
-    this.stormWindowMs = parseDuration(options.alerts.storm.window) as number;
+    this.storms = new StormFolder(
+      options.alerts.storm.threshold,
+      parseDuration(options.alerts.storm.window) as number,
+      this.now,
+    );
     this.minGapMs = 1000 / d.ratePerSecond;
     this.owner = options.owner ?? 'local';
     this.claimLeaseMs = options.claimLeaseMs ?? 30_000;
@@ -321,29 +316,32 @@ export class AlertDelivery {
           channelId: existing.channelId,
           postId: existing.postId,
         };
-        if (group.announced === status && this.inStorm(destination)) {
-          this.markStale(group, destination.channelId);
+        if (group.announced === status && this.storms.inStorm(destination.channelId)) {
+          markStale(group, destination.channelId, this.now());
           metrics.posts.inc({ outcome: 'deferred' });
           continue;
         }
         await this.call(() => chat.update(ref, this.render(group, target)));
         metrics.posts.inc({ outcome: 'updated' });
-        this.clearStale(group, destination.channelId);
+        clearStale(group, destination.channelId);
         await this.tellThread(group, status, ref, claimed);
-      } else if (group.folded.includes(destination.channelId) && this.inStorm(destination)) {
-        this.countInStorm(destination, group, rows.length, false);
+      } else if (group.folded.includes(destination.channelId) && this.storms.inStorm(destination.channelId)) {
+        this.storms.count(destination.channelId, alertnameOf(group), rows.length, false);
       } else if (group.folded.includes(destination.channelId) && status === 'resolved') {
         // Folded into a storm that is over, and resolved since: the summary told of it, and a
         // post now would only say that something nobody saw has ended.
-      } else if (!group.folded.includes(destination.channelId) && this.inStorm(destination)) {
+      } else if (
+        !group.folded.includes(destination.channelId) &&
+        this.storms.inStorm(destination.channelId)
+      ) {
         group.folded.push(destination.channelId);
-        this.countInStorm(destination, group, Object.keys(group.alerts).length, true);
+        this.storms.count(destination.channelId, alertnameOf(group), Object.keys(group.alerts).length, true);
         metrics.posts.inc({ outcome: 'stormed' });
       } else {
         await this.postGroup(group, target, destination, mine);
         // A group folded into a storm that has ended gets its own post once it changes again.
         group.folded = group.folded.filter((channelId) => channelId !== destination.channelId);
-        this.noteNew(destination);
+        this.storms.noteNew(destination.channelId);
       }
     }
     group.announced = status;
@@ -459,29 +457,13 @@ export class AlertDelivery {
       const target = targets.get(post.channelId) ?? { channel: post.channelId };
       const ref: PostRef = { platform: post.platform, channelId: post.channelId, postId: post.postId };
       await this.call(() => chat.update(ref, this.render(group, target)));
-      this.clearStale(group, post.channelId);
+      clearStale(group, post.channelId);
     }
     // Any post held back in a storm now shows the latest state too.
     if ((group.stale?.length ?? 0) !== behind) await this.save(group);
   }
 
   // --- storms ---------------------------------------------------------------------------------
-
-  private markStale(group: GroupState, channelId: string): void {
-    const stale = group.stale ?? [];
-    if (!stale.includes(channelId)) stale.push(channelId);
-    group.stale = stale;
-    group.staleSince ??= this.now();
-  }
-
-  private clearStale(group: GroupState, channelId: string): void {
-    if (!group.stale) return;
-    group.stale = group.stale.filter((id) => id !== channelId);
-    if (group.stale.length === 0) {
-      delete group.stale;
-      delete group.staleSince;
-    }
-  }
 
   /** Held-back updates per pass: half a second of the chat rate, so new rows wait little. */
   private staleBudget(): number {
@@ -508,7 +490,7 @@ export class AlertDelivery {
               await this.call(() => chat.update(ref, this.render(group, target)));
               metrics.posts.inc({ outcome: 'updated' });
             }
-            this.clearStale(group, channelId);
+            clearStale(group, channelId);
             await this.save(group);
           }
         });
@@ -526,75 +508,23 @@ export class AlertDelivery {
     }
   }
 
-  private noteNew(destination: Destination): void {
-    const times = this.recentNew.get(destination.channelId) ?? [];
-    times.push(this.now());
-    this.recentNew.set(destination.channelId, times);
-  }
-
-  private inStorm(destination: Destination): boolean {
-    const now = this.now();
-    const storm = this.storms.get(destination.channelId);
-    const times = (this.recentNew.get(destination.channelId) ?? []).filter(
-      (t) => t > now - this.stormWindowMs,
-    );
-    this.recentNew.set(destination.channelId, times);
-    if (storm) {
-      // A storm lasts until a whole window passes without a new group folded into it.
-      if (
-        storm.stats.groups > 0 &&
-        storm.lastNewAt !== undefined &&
-        storm.lastNewAt <= now - this.stormWindowMs
-      ) {
-        this.storms.delete(destination.channelId);
-        this.recentNew.set(destination.channelId, []);
-        return false;
-      }
-      return true;
-    }
-    if (times.length >= this.options.alerts.storm.threshold) {
-      this.storms.set(destination.channelId, {
-        stats: { since: now, groups: 0, alerts: 0, byAlertname: new Map() },
-        dirty: true,
-      });
-      return true;
-    }
-    return false;
-  }
-
-  private countInStorm(destination: Destination, group: GroupState, alerts: number, newGroup: boolean): void {
-    const storm = this.storms.get(destination.channelId);
-    if (!storm) return;
-    const name = groupLabelsForRouting(group).alertname ?? 'unknown';
-    if (newGroup) {
-      storm.stats.groups++;
-      storm.lastNewAt = this.now();
-    }
-    storm.stats.alerts += alerts;
-    storm.stats.byAlertname.set(name, (storm.stats.byAlertname.get(name) ?? 0) + alerts);
-    storm.dirty = true;
-  }
-
   /** One post (then one update per pass) per stormy channel: the coalesced summary. */
   private async flushStorms(): Promise<void> {
     const { chat, alerts, log } = this.options;
-    for (const [channelId, storm] of this.storms) {
-      if (!storm.dirty || storm.stats.groups === 0) continue;
+    for (const summary of this.storms.due()) {
       const message = renderStorm(
-        storm.stats,
+        summary.stats,
         alerts.storm.threshold,
         alerts.storm.window,
         this.options.timeZone,
       );
       try {
-        if (storm.postRef) {
-          const ref = storm.postRef;
-          await this.call(() => chat.update(ref, message));
-        } else storm.postRef = await this.call(() => chat.post({ channelId }, message));
-        storm.dirty = false;
+        const ref = summary.ref;
+        if (ref) await this.call(() => chat.update(ref, message));
+        summary.sent(ref ?? (await this.call(() => chat.post({ channelId: summary.channelId }, message))));
       } catch (error) {
         // The rows behind it are already safe in the store; the summary is tried again next pass.
-        log.warn({ err: error, channelId }, 'storm summary not posted; will retry');
+        log.warn({ err: error, channelId: summary.channelId }, 'storm summary not posted; will retry');
       }
     }
   }
@@ -706,4 +636,9 @@ function latestStart(group: GroupState): number | undefined {
     .map((a) => Date.parse(a.startsAt))
     .filter((t) => Number.isFinite(t) && t > 0);
   return starts.length > 0 ? Math.max(...starts) : undefined;
+}
+
+/** The name a group is counted under in a storm summary. */
+function alertnameOf(group: GroupState): string {
+  return groupLabelsForRouting(group).alertname ?? 'unknown';
 }
