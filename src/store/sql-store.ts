@@ -215,7 +215,7 @@ export class SqlStore implements Store {
 
   async markOutboxDeliveredMany(ids: number[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.transaction(async (tx) => {
+    await this.db.lazy.transaction(async (tx) => {
       for (const id of ids) {
         await tx.run(`UPDATE alert_outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?`, [
           id,
@@ -233,13 +233,14 @@ export class SqlStore implements Store {
   }
 
   async markOutboxDelivered(id: number): Promise<void> {
-    await this.db.run(`UPDATE alert_outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?`, [
-      id,
-    ]);
+    await this.db.lazy.run(
+      `UPDATE alert_outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?`,
+      [id],
+    );
   }
 
   async markOutboxRetry(id: number, nextAttemptAt: number, error: string, giveUp: boolean): Promise<void> {
-    await this.db.run(
+    await this.db.lazy.run(
       'UPDATE alert_outbox SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?',
       [giveUp ? 'failed' : 'pending', nextAttemptAt, error, id],
     );
@@ -265,7 +266,7 @@ export class SqlStore implements Store {
     const [before] = await this.db.all('SELECT owner, until FROM alert_claims WHERE group_key = ?', [
       groupKey,
     ]);
-    const changed = await this.db.run(
+    const changed = await this.db.lazy.run(
       `INSERT INTO alert_claims (group_key, owner, until) VALUES (?, ?, ?)
        ON CONFLICT (group_key) DO UPDATE SET owner = excluded.owner, until = excluded.until
        WHERE alert_claims.until <= ? OR alert_claims.owner = excluded.owner`,
@@ -277,21 +278,21 @@ export class SqlStore implements Store {
 
   /** Renews a claim this owner holds; false when it expired and someone else took it. */
   async renewAlertGroup(groupKey: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
-    const changed = await this.db.run('UPDATE alert_claims SET until = ? WHERE group_key = ? AND owner = ?', [
-      now + leaseMs,
-      groupKey,
-      owner,
-    ]);
+    const changed = await this.db.lazy.run(
+      'UPDATE alert_claims SET until = ? WHERE group_key = ? AND owner = ?',
+      [now + leaseMs, groupKey, owner],
+    );
     return changed === 1;
   }
 
   async releaseAlertGroup(groupKey: string, owner: string, unsettled = false): Promise<void> {
     if (unsettled)
-      await this.db.run('UPDATE alert_claims SET until = 0 WHERE group_key = ? AND owner = ?', [
+      await this.db.lazy.run('UPDATE alert_claims SET until = 0 WHERE group_key = ? AND owner = ?', [
         groupKey,
         owner,
       ]);
-    else await this.db.run('DELETE FROM alert_claims WHERE group_key = ? AND owner = ?', [groupKey, owner]);
+    else
+      await this.db.lazy.run('DELETE FROM alert_claims WHERE group_key = ? AND owner = ?', [groupKey, owner]);
   }
 
   async stillPendingOutbox(ids: number[]): Promise<OutboxItem[]> {
@@ -304,7 +305,7 @@ export class SqlStore implements Store {
   }
 
   async recordAlertPostIntent(intent: Required<Omit<AlertPost, 'postId'>>): Promise<void> {
-    await this.db.run(
+    await this.db.lazy.run(
       `INSERT INTO alert_posts (group_key, platform, channel_id, post_id, post_key, intent_at)
        VALUES (?, ?, ?, '', ?, ?) ON CONFLICT (group_key, platform, channel_id) DO NOTHING`,
       [intent.groupKey, intent.platform, intent.channelId, intent.postKey, intent.intentAt],
@@ -314,7 +315,7 @@ export class SqlStore implements Store {
   async saveAlertPost(post: AlertPost): Promise<boolean> {
     // Fills an intent, or inserts; an existing post id is never overwritten (that would orphan
     // the post it names: never updated, never resolved).
-    const changed = await this.db.run(
+    const changed = await this.db.lazy.run(
       `INSERT INTO alert_posts (group_key, platform, channel_id, post_id, post_key, intent_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (group_key, platform, channel_id) DO UPDATE SET post_id = excluded.post_id
        WHERE alert_posts.post_id = ''`,
@@ -354,7 +355,7 @@ export class SqlStore implements Store {
   }
 
   async saveAlertGroup(group: AlertGroupRecord): Promise<void> {
-    await this.db.run(
+    await this.db.lazy.run(
       `INSERT INTO alert_groups (group_key, data, updated_at, stale_since) VALUES (?, ?, ?, ?)
        ON CONFLICT (group_key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at,
          stale_since = excluded.stale_since`,

@@ -2,9 +2,16 @@
 import Database from 'better-sqlite3';
 import type { Param, Row, SqlDriver } from './sql-driver.js';
 
+/** Prepared statements kept per SQL text: preparing is most of a small statement's cost. */
+const STATEMENT_CACHE = 200;
+
 export class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite' as const;
+  readonly lazy: SqlDriver;
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly full: Database.Statement;
+  private readonly normal: Database.Statement;
   /** Serialises transactions: better-sqlite3 has one connection and async work spans awaits. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -15,34 +22,104 @@ export class SqliteDriver implements SqlDriver {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
+    this.full = this.db.prepare('PRAGMA synchronous = FULL');
+    this.normal = this.db.prepare('PRAGMA synchronous = NORMAL');
+    this.lazy = new LazySqlite(this);
   }
 
   async run(sql: string, params: Param[] = []): Promise<number> {
-    return this.db.prepare(sql).run(...params).changes;
+    return this.statement(sql).run(...params).changes;
   }
 
   async all(sql: string, params: Param[] = []): Promise<Row[]> {
-    return this.db.prepare(sql).all(...params) as Row[];
+    return this.statement(sql).all(...params) as Row[];
   }
 
   transaction<T>(work: (tx: SqlDriver) => Promise<T>): Promise<T> {
+    return this.transact(work, false);
+  }
+
+  /**
+   * Runs one statement with synchronous=NORMAL, outside any transaction of ours: in WAL mode
+   * its commit is written to the WAL (the OS has it, so a killed process loses nothing) but not
+   * fsynced; the next FULL commit's fsync carries it to the disk too. better-sqlite3 is
+   * synchronous, so nothing else runs between the two pragmas. Inside an open transaction the
+   * safety level may not change, and needs not: that transaction's commit decides.
+   */
+  runLazily<T>(statement: () => T): T {
+    if (this.db.inTransaction) return statement();
+    this.normal.run();
+    try {
+      return statement();
+    } finally {
+      this.full.run();
+    }
+  }
+
+  transact<T>(work: (tx: SqlDriver) => Promise<T>, lazy: boolean): Promise<T> {
     const next = this.queue.then(async () => {
-      this.db.exec('BEGIN IMMEDIATE');
+      if (lazy) this.normal.run();
       try {
-        const result = await work(this);
-        this.db.exec('COMMIT');
-        return result;
-      } catch (error) {
-        this.db.exec('ROLLBACK');
-        throw error;
+        this.db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await work(this);
+          this.db.exec('COMMIT');
+          return result;
+        } catch (error) {
+          this.db.exec('ROLLBACK');
+          throw error;
+        }
+      } finally {
+        if (lazy) this.full.run();
       }
     });
     this.queue = next.catch(() => undefined);
     return next;
   }
 
+  statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      if (this.statements.size >= STATEMENT_CACHE) {
+        const oldest = this.statements.keys().next().value as string;
+        this.statements.delete(oldest);
+      }
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   async close(): Promise<void> {
     await this.queue;
     this.db.close();
+  }
+}
+
+/** The lazy view of a SqliteDriver (see SqlDriver.lazy). */
+class LazySqlite implements SqlDriver {
+  readonly dialect = 'sqlite' as const;
+  constructor(private readonly driver: SqliteDriver) {}
+
+  get lazy(): SqlDriver {
+    return this;
+  }
+
+  async run(sql: string, params: Param[] = []): Promise<number> {
+    const statement = this.driver.statement(sql);
+    return this.driver.runLazily(() => statement.run(...params).changes);
+  }
+
+  async all(sql: string, params: Param[] = []): Promise<Row[]> {
+    const statement = this.driver.statement(sql);
+    return this.driver.runLazily(() => statement.all(...params) as Row[]);
+  }
+
+  transaction<T>(work: (tx: SqlDriver) => Promise<T>): Promise<T> {
+    return this.driver.transact(work, true);
+  }
+
+  close(): Promise<void> {
+    return this.driver.close();
   }
 }
