@@ -103,6 +103,7 @@ export class AlertDelivery {
   private readonly storms: StormFolder<PostRef>;
   private readonly locks = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -138,7 +139,7 @@ export class AlertDelivery {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.cancel();
     await this.running;
   }
 
@@ -266,9 +267,10 @@ export class AlertDelivery {
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+    this.cancel();
+    const pass = () => {
       this.timer = undefined;
+      this.immediate = undefined;
       this.running = this.loop().finally(() => {
         this.running = undefined;
         if (this.again) {
@@ -276,8 +278,21 @@ export class AlertDelivery {
           this.schedule(0);
         } else this.schedule(this.intervalMs);
       });
-    }, ms);
-    this.timer.unref?.();
+    };
+    // A kick runs the pass at the end of this turn: setTimeout(0) would add a millisecond to
+    // every alert's way to chat.
+    if (ms === 0) this.immediate = setImmediate(pass);
+    else {
+      this.timer = setTimeout(pass, ms);
+      this.timer.unref?.();
+    }
+  }
+
+  private cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
   }
 
   private async loop(): Promise<void> {
