@@ -10,8 +10,6 @@ export class SqliteDriver implements SqlDriver {
   readonly lazy: SqlDriver;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
-  private readonly full: Database.Statement;
-  private readonly normal: Database.Statement;
   /** Serialises transactions: better-sqlite3 has one connection and async work spans awaits. */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -22,8 +20,6 @@ export class SqliteDriver implements SqlDriver {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
-    this.full = this.db.prepare('PRAGMA synchronous = FULL');
-    this.normal = this.db.prepare('PRAGMA synchronous = NORMAL');
     this.lazy = new LazySqlite(this);
   }
 
@@ -48,17 +44,17 @@ export class SqliteDriver implements SqlDriver {
    */
   runLazily<T>(statement: () => T): T {
     if (this.db.inTransaction) return statement();
-    this.normal.run();
+    this.setSynchronous('NORMAL');
     try {
       return statement();
     } finally {
-      this.full.run();
+      this.setSynchronous('FULL');
     }
   }
 
   transact<T>(work: (tx: SqlDriver) => Promise<T>, lazy: boolean): Promise<T> {
     const next = this.queue.then(async () => {
-      if (lazy) this.normal.run();
+      if (lazy) this.setSynchronous('NORMAL');
       try {
         this.db.exec('BEGIN IMMEDIATE');
         try {
@@ -70,11 +66,19 @@ export class SqliteDriver implements SqlDriver {
           throw error;
         }
       } finally {
-        if (lazy) this.full.run();
+        if (lazy) this.setSynchronous('FULL');
       }
     });
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * Not a cached statement: SQLite runs this pragma when it is prepared, so a prepared one would
+   * set its level once, at prepare time, and never again.
+   */
+  private setSynchronous(level: 'FULL' | 'NORMAL'): void {
+    this.db.exec(`PRAGMA synchronous = ${level}`);
   }
 
   statement(sql: string): Database.Statement {
