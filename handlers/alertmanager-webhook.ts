@@ -21,14 +21,15 @@ export interface AlertWebhookOptions {
   token: string | undefined;
   maxBodyBytes: number;
   now?: () => number;
-  /** Called after rows were stored, to deliver them without waiting. */
+  /** Called when rows were committed (before they are on disk), to deliver them without waiting. */
   onStored?: () => void;
 }
 
 export function registerAlertWebhook(options: AlertWebhookOptions): void {
   const { http, store, log, metrics } = options;
   const now = options.now ?? Date.now;
-  const outbox = new OutboxGroupCommit(store);
+  // Delivery is woken as soon as a group is committed, while the disk catches up.
+  const outbox = new OutboxGroupCommit(store, options.onStored);
   const expected = options.token === undefined ? undefined : digest(options.token);
   if (expected === undefined) {
     log.warn(
@@ -92,7 +93,6 @@ export function registerAlertWebhook(options: AlertWebhookOptions): void {
       stored++;
       metrics.received.inc({ status: (payload.alerts[i] as (typeof payload.alerts)[number]).status });
     });
-    if (stored > 0) options.onStored?.();
     return reply.code(200).send({ stored, duplicates: payload.alerts.length - stored });
   };
 

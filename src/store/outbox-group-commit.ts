@@ -7,7 +7,9 @@
  * them); none was answered before.
  *
  * The group closes at the end of the turn (setImmediate runs after the poll phase that read the
- * requests), so a lone webhook waits for no timer. While one group commits, the next collects.
+ * requests), so a lone webhook waits for no timer. While one group is flushed to disk, the next
+ * collects; delivery is woken when a group is committed, so the post to chat need not wait for
+ * the disk, only the 200 does.
  */
 import type { OutboxItem, Store } from './store.js';
 
@@ -23,7 +25,11 @@ export class OutboxGroupCommit {
   private waiting: Waiting[] = [];
   private scheduled = false;
 
-  constructor(private readonly store: Pick<Store, 'enqueueOutboxBatch'>) {}
+  constructor(
+    private readonly store: Pick<Store, 'enqueueOutboxBatch'>,
+    /** Told when a group is committed and readable, before it is on disk (wakes delivery). */
+    private readonly onWritten?: () => void,
+  ) {}
 
   /** Stores the rows with the others of this turn; per row, whether it was new (false: a retry). */
   enqueue(items: NewOutboxItem[]): Promise<boolean[]> {
@@ -41,7 +47,7 @@ export class OutboxGroupCommit {
     const group = this.waiting;
     this.waiting = [];
     const rows = group.flatMap((w) => w.items);
-    this.store.enqueueOutboxBatch(rows).then(
+    this.store.enqueueOutboxBatch(rows, this.onWritten).then(
       (added) => {
         let offset = 0;
         for (const w of group) {

@@ -35,6 +35,8 @@ class PgQueryable implements SqlDriver {
     return this;
   }
 
+  async flush(): Promise<void> {}
+
   async run(sql: string, params: Param[] = []): Promise<number> {
     const result = await this.client.query(numberPlaceholders(sql), params);
     return result.rowCount ?? 0;

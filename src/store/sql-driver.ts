@@ -20,5 +20,11 @@ export interface SqlDriver {
    * keep (an outbox row before the webhook's 200, the audit) never goes through here.
    */
   readonly lazy: SqlDriver;
+  /**
+   * Resolves once every commit made so far, lazy ones included, is on disk. SQLite: an fsync of
+   * its WAL file in libuv's thread pool, so the event loop goes on meanwhile; PostgreSQL: at
+   * once (its COMMIT returned only after the server flushed it).
+   */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }

@@ -197,9 +197,15 @@ export class SqlStore implements Store {
     return changed === 1;
   }
 
-  async enqueueOutboxBatch(items: Omit<OutboxItem, 'id' | 'state' | 'attempts'>[]): Promise<boolean[]> {
+  async enqueueOutboxBatch(
+    items: Omit<OutboxItem, 'id' | 'state' | 'attempts'>[],
+    onWritten?: () => void,
+  ): Promise<boolean[]> {
     if (items.length === 0) return [];
-    return this.db.transaction(async (tx) => {
+    // Committed without waiting for the disk, then flushed (off the event loop on SQLite):
+    // delivery, told in between, reads the rows while the disk catches up; the caller's promise
+    // (the webhook's 200) waits for the flush.
+    const added = await this.db.lazy.transaction(async (tx) => {
       const added: boolean[] = [];
       for (const item of items) {
         const changed = await tx.run(
@@ -211,6 +217,9 @@ export class SqlStore implements Store {
       }
       return added;
     });
+    if (added.includes(true)) onWritten?.();
+    await this.db.flush();
+    return added;
   }
 
   async markOutboxDeliveredMany(ids: number[]): Promise<void> {

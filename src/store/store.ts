@@ -189,8 +189,15 @@ export interface Store {
 
   /** Stores an outbox item; false when one with the same dedupe key exists (a retried webhook). */
   enqueueOutbox(item: Omit<OutboxItem, 'id' | 'state' | 'attempts'>): Promise<boolean>;
-  /** Stores several items in one transaction (one webhook's alerts); per item, whether it was new. */
-  enqueueOutboxBatch(items: Omit<OutboxItem, 'id' | 'state' | 'attempts'>[]): Promise<boolean[]>;
+  /**
+   * Stores several items in one transaction (one webhook's alerts, or a group of webhooks); per
+   * item, whether it was new. Resolves once they are on disk. `onWritten` is called as soon as
+   * new ones are committed and readable, possibly before they reach the disk: delivery can start.
+   */
+  enqueueOutboxBatch(
+    items: Omit<OutboxItem, 'id' | 'state' | 'attempts'>[],
+    onWritten?: () => void,
+  ): Promise<boolean[]>;
   /** Pending items whose next attempt is due, oldest first. */
   dueOutbox(now: number, limit: number): Promise<OutboxItem[]>;
   markOutboxDelivered(id: number): Promise<void>;

@@ -2,6 +2,9 @@
  * The webhook over fastify's inject (the real HTTP layer, no socket): who may call it, what it
  * accepts, and that a retried webhook is stored once.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -233,3 +236,51 @@ async function waitUntil(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
   expect(condition()).toBe(true);
 }
+
+describe('the 200 waits for the disk, delivery does not', () => {
+  it('wakes delivery once the rows are committed and answers only after the WAL is flushed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coxswain-webhook-flush-'));
+    let releaseFlush!: () => void;
+    let flushes = 0;
+    class HeldFlush extends SqliteDriver {
+      override async flush(): Promise<void> {
+        flushes++;
+        await new Promise<void>((resolve) => {
+          releaseFlush = resolve;
+        });
+        return super.flush();
+      }
+    }
+    store = new SqlStore(new HeldFlush(join(dir, 'coxswain.db')));
+    await store.migrate();
+    registry = new Registry();
+    app = Fastify();
+    let woken = 0;
+    registerAlertWebhook({
+      http: app,
+      store,
+      log: pino({ level: 'silent' }),
+      metrics: createAlertMetrics(registry, store),
+      token: TOKEN,
+      maxBodyBytes: 1024 * 1024,
+      onStored: () => woken++,
+    });
+    await app.ready();
+    let answered = false;
+    const response = post(payload([alert({ labels: { pod: 'a' } }), alert({ labels: { pod: 'b' } })])).then(
+      (r) => {
+        answered = true;
+        return r;
+      },
+    );
+    await waitUntil(() => flushes === 1);
+    // Committed and readable, delivery told, and no answer while the disk has not got it.
+    expect((await store.countOutbox()).pending).toBe(2);
+    expect(woken).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answered).toBe(false);
+    releaseFlush();
+    expect((await response).statusCode).toBe(200);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});

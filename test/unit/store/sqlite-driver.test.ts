@@ -72,3 +72,14 @@ describe('the SQLite driver', () => {
     expect(await driver.all("SELECT v FROM t WHERE k = 'k3'")).toEqual([{ v: 3 }]);
   });
 });
+
+describe('flushing the WAL', () => {
+  it('syncs a file database (every commit so far, lazy ones too) and is a no-op in memory', async () => {
+    await driver.lazy.run('INSERT INTO t (k, v) VALUES (?, ?)', ['w', 1]);
+    await expect(driver.flush()).resolves.toBeUndefined();
+    await expect(driver.flush()).resolves.toBeUndefined(); // the handle is kept and reused
+    const memory = new SqliteDriver(':memory:');
+    await expect(memory.flush()).resolves.toBeUndefined();
+    await memory.close();
+  });
+});
