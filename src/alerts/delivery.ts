@@ -147,21 +147,25 @@ export class AlertDelivery {
   async runOnce(): Promise<number> {
     const { store, alerts, metrics } = this.options;
     const due = await store.dueOutbox(this.now(), alerts.delivery.batchSize);
-    const byGroup = new Map<string, number[]>();
-    for (const item of due) byGroup.set(item.groupKey, [...(byGroup.get(item.groupKey) ?? []), item.id]);
+    const byGroup = new Map<string, OutboxItem[]>();
+    for (const item of due) {
+      const rows = byGroup.get(item.groupKey);
+      if (rows) rows.push(item);
+      else byGroup.set(item.groupKey, [item]);
+    }
     let delivered = 0;
     // Groups another replica holds. A claim left by a replica that died expires within a lease:
     // they are tried again every half lease while this pass runs, so a long backlog does not keep
     // a dead replica's groups waiting until it is through.
-    const busy = new Map<string, number[]>();
-    const attempt = async (groupKey: string, ids: number[]) => {
-      const result = await this.withClaim(groupKey, (claimed) => this.deliverDue(groupKey, ids, claimed));
-      if (result === NOT_CLAIMED) busy.set(groupKey, ids);
+    const busy = new Map<string, OutboxItem[]>();
+    const attempt = async (groupKey: string, rows: OutboxItem[]) => {
+      const result = await this.withClaim(groupKey, (claimed) => this.deliverDue(groupKey, rows, claimed));
+      if (result === NOT_CLAIMED) busy.set(groupKey, rows);
       else delivered += result;
     };
     let retryAt = this.now() + this.claimLeaseMs / 2;
-    for (const [groupKey, ids] of byGroup) {
-      await attempt(groupKey, ids);
+    for (const [groupKey, rows] of byGroup) {
+      await attempt(groupKey, rows);
       if (busy.size > 0 && this.now() >= retryAt) {
         retryAt = this.now() + this.claimLeaseMs / 2;
         for (const [key, waiting] of [...busy]) {
@@ -178,16 +182,22 @@ export class AlertDelivery {
   }
 
   /**
-   * Delivers a claimed group's rows of this batch, read again now that no other replica can
+   * Delivers a claimed group's rows of this batch, checked again now that no other replica can
    * change them: one that another replica delivered since the batch was read is not sent again.
+   * Only their state and attempts are read again; the payloads, which cannot change, are the
+   * batch's (parsing them twice was a good part of a pass's work).
    */
   private async deliverDue(
     groupKey: string,
-    ids: number[],
+    batch: OutboxItem[],
     claimed: Omit<Claimed, 'since'>,
   ): Promise<number> {
     const { store, alerts } = this.options;
-    const items = await store.stillPendingOutbox(ids);
+    const attempts = await store.pendingOutboxAttempts(batch.map((item) => item.id));
+    const items = batch.flatMap((item) => {
+      const now = attempts.get(item.id);
+      return now === undefined ? [] : [{ ...item, attempts: now }];
+    });
     if (items.length === 0) return 0; // delivered by another replica since the batch was read
     const since = Math.min(...items.map((item) => item.receivedAt));
     try {

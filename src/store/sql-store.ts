@@ -304,13 +304,13 @@ export class SqlStore implements Store {
       await this.db.lazy.run('DELETE FROM alert_claims WHERE group_key = ? AND owner = ?', [groupKey, owner]);
   }
 
-  async stillPendingOutbox(ids: number[]): Promise<OutboxItem[]> {
-    if (ids.length === 0) return [];
+  async pendingOutboxAttempts(ids: number[]): Promise<Map<number, number>> {
+    if (ids.length === 0) return new Map();
     const rows = await this.db.all(
-      `SELECT * FROM alert_outbox WHERE id IN (${ids.map(() => '?').join(', ')}) AND state = 'pending' ORDER BY id`,
+      `SELECT id, attempts FROM alert_outbox WHERE id IN (${ids.map(() => '?').join(', ')}) AND state = 'pending'`,
       ids,
     );
-    return rows.map(rowToOutbox);
+    return new Map(rows.map((row) => [num(row.id), num(row.attempts)]));
   }
 
   async recordAlertPostIntent(intent: Required<Omit<AlertPost, 'postId'>>): Promise<void> {

@@ -220,8 +220,11 @@ export interface Store {
    * instead of removed: whoever claims it next gets `recovered` and looks before posting.
    */
   releaseAlertGroup(groupKey: string, owner: string, unsettled?: boolean): Promise<void>;
-  /** Those of the rows that are still pending, oldest first (read again under the group's claim). */
-  stillPendingOutbox(ids: number[]): Promise<OutboxItem[]>;
+  /**
+   * Of the rows, those still pending, with their attempts so far (read again under the group's
+   * claim; the payloads are not read again).
+   */
+  pendingOutboxAttempts(ids: number[]): Promise<Map<number, number>>;
   /**
    * Records, before the chat call, that a post of the group is about to be made in the channel
    * with `postKey`; a row that exists (intent or post) is left as it is.
