@@ -168,16 +168,16 @@ const opsGetGoal = results.health?.at5000?.opsGet;
 const { footprint, 'alerts-overhead': overhead, 'alerts-ramp': ramp, 'alerts-hour': hour, health } = results;
 const goals = [
   [
-    'in-bot overhead per alert, p99 (and p50)',
+    'in-bot overhead per alert over the relay, p50 and p99',
     '≤ 2 ms',
     `p99 ${ms(overhead.rawOverheadP99)}; p50 ${ms(overhead.rawOverheadP50)}`,
     verdict(overhead.rawOverheadP99 <= 2 && overhead.rawOverheadP50 <= 2),
   ],
   [
-    'sustained alerts/s on 2 cores',
-    '≥ 1,000/s',
+    'sustained alerts/s on 2 cores, outbox bounded',
+    '≥ 4,000/s (issue 22; ≥ 1,000/s before)',
     `${ramp.sustained.toLocaleString('en')}/s with the default chat limit; ${ramp.sustainedUnlimited.toLocaleString('en')}/s with it lifted`,
-    `${verdict(ramp.sustained >= 1000)} (default) / ${verdict(ramp.sustainedUnlimited >= 1000)} (lifted)`,
+    `${verdict(ramp.sustained >= 4000)} (default) / ${verdict(ramp.sustainedUnlimited >= 4000)} (lifted)`,
   ],
   [
     'warm `/ops health` p95 at 5,000 pods',
