@@ -19,7 +19,8 @@ export const ROUTES = [
   { matchers: ['cluster="infra"'], channels: ['infra-alerts'], mention: '@oncall-platform' },
 ];
 
-export async function startBot({ chatUrl, alerts = {}, nodeArgs = [], env = {} }) {
+/** `config` is merged into the top of the bot's configuration (clusters, schedules, …). */
+export async function startBot({ chatUrl, alerts = {}, nodeArgs = [], env = {}, config: extra = {} }) {
   const dir = mkdtempSync(join(tmpdir(), 'coxswain-bench-bot-'));
   const port = await freePort();
   const config = {
@@ -33,6 +34,7 @@ export async function startBot({ chatUrl, alerts = {}, nodeArgs = [], env = {} }
       defaultRoute: { channels: ['alerts'] },
       ...alerts,
     },
+    ...extra,
   };
   const configPath = join(dir, 'coxswain.yaml');
   writeFileSync(configPath, stringify(config));

@@ -155,7 +155,11 @@ async function measureAt(env) {
   };
 }
 
-export async function run() {
+/**
+ * `at5000(env)`: more measures that need apps at 5,000 pods (the `/ops get` and memory benches),
+ * run while it is there, so the run scales the Deployment only once; what it returns is `at5000`.
+ */
+export async function run({ at5000 } = {}) {
   const header = ['pods on apps', 'call', 'p50', 'p95', 'API requests per call', 'goal'];
   let started = false;
   if (!(await stackHealthy())) {
@@ -166,6 +170,7 @@ export async function run() {
     started = true;
   }
   const results = [];
+  let extra;
   const env = stackEnv();
   try {
     const capacity = Number(env.STACK_PODS || 0);
@@ -190,6 +195,7 @@ export async function run() {
         );
       }
       results.push(await measureAt(env));
+      if (count === 5000 && at5000) extra = await at5000(env);
     }
   } finally {
     if (started) await stack('down.sh');
@@ -244,6 +250,8 @@ export async function run() {
     header,
     rows,
     warmP95At5000: results.find((r) => r.pods >= 5000)?.health.warm.p95,
+    floorAt5000: results.find((r) => r.pods >= 5000)?.floor,
+    at5000: extra,
     note: `The stack's real kube-apiservers (v1.37, etcd, controllers, kwok nodes), pods counted from one list on apps: the \`load/scale\` Deployment scaled between 1,000 and 5,000 pause pods plus the seed. Engines and readers as adapters/kube/wiring.ts builds them (page size 500, watches). Cold: 5 rounds, each with fresh readers: every informer lists once (resourceVersion=0, served by the API server's watch cache) and starts its watch; warm: 50 calls of one engine whose caches the first call filled, a scan of the trimmed caches with no request. ${started ? 'The stack was started for this run and stopped after it.' : `Stack: ${stateDir()}, already running.`}`,
   };
 }

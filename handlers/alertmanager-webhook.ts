@@ -3,12 +3,14 @@
  * The bearer token is checked before the body is read (401), the body must be a version 4
  * payload (400) no larger than alerts.webhook.maxBodyBytes (413), and 200 is answered only once
  * every alert is in the store's outbox. A retried webhook finds its rows already there.
+ * Webhooks arriving together are committed together (src/store/outbox-group-commit.ts).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AlertMetrics } from '../src/alerts/metrics.js';
 import { dedupeKey, type OutboxAlert, webhookPayloadSchema } from '../src/alerts/payload.js';
 import type { Logger } from '../src/log.js';
+import { OutboxGroupCommit } from '../src/store/outbox-group-commit.js';
 import type { Store } from '../src/store/store.js';
 
 export interface AlertWebhookOptions {
@@ -19,13 +21,15 @@ export interface AlertWebhookOptions {
   token: string | undefined;
   maxBodyBytes: number;
   now?: () => number;
-  /** Called after rows were stored, to deliver them without waiting. */
+  /** Called when rows were committed (before they are on disk), to deliver them without waiting. */
   onStored?: () => void;
 }
 
 export function registerAlertWebhook(options: AlertWebhookOptions): void {
   const { http, store, log, metrics } = options;
   const now = options.now ?? Date.now;
+  // Delivery is woken as soon as a group is committed, while the disk catches up.
+  const outbox = new OutboxGroupCommit(store, options.onStored);
   const expected = options.token === undefined ? undefined : digest(options.token);
   if (expected === undefined) {
     log.warn(
@@ -80,15 +84,15 @@ export function registerAlertWebhook(options: AlertWebhookOptions): void {
         receivedAt,
       };
     });
-    // One transaction: a webhook is stored whole or not at all (then Alertmanager retries it).
-    const added = await store.enqueueOutboxBatch(rows);
+    // One transaction with the webhooks of this turn: a webhook is stored whole or not at all
+    // (then Alertmanager retries it), and answered only after the commit.
+    const added = await outbox.enqueue(rows);
     let stored = 0;
     added.forEach((isNew, i) => {
       if (!isNew) return;
       stored++;
       metrics.received.inc({ status: (payload.alerts[i] as (typeof payload.alerts)[number]).status });
     });
-    if (stored > 0) options.onStored?.();
     return reply.code(200).send({ stored, duplicates: payload.alerts.length - stored });
   };
 

@@ -48,8 +48,9 @@ import {
 import type { AlertMetrics } from './metrics.js';
 import type { OutboxAlert } from './payload.js';
 import { postKey } from './post-key.js';
-import { renderGroup, renderStorm, type StormStats } from './render.js';
+import { renderGroup, renderStorm } from './render.js';
 import type { AlertRouter, RouteTarget } from './routing.js';
+import { clearStale, markStale, StormFolder } from './storm.js';
 
 export interface DeliveryOptions {
   store: Store;
@@ -89,28 +90,19 @@ const NOT_CLAIMED = Symbol('not claimed');
 /** How long a button click waits for a group another replica is delivering. */
 const CLICK_CLAIM_WAIT_MS = 15_000;
 
-interface Storm {
-  postRef?: PostRef;
-  stats: StormStats;
-  dirty: boolean;
-  lastNewAt?: number;
-}
-
 export class AlertDelivery {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly intervalMs: number;
   private readonly maxBackoffMs: number;
-  private readonly stormWindowMs: number;
   private readonly minGapMs: number;
   private readonly owner: string;
   private readonly claimLeaseMs: number;
   private lastChatCall = Number.NEGATIVE_INFINITY;
-  /** Per channel: when each recent new group was posted, for the storm threshold. */
-  private readonly recentNew = new Map<string, number[]>();
-  private readonly storms = new Map<string, Storm>();
+  private readonly storms: StormFolder<PostRef>;
   private readonly locks = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -121,7 +113,11 @@ export class AlertDelivery {
     const d = options.alerts.delivery;
     this.intervalMs = parseDuration(d.interval) as number;
     this.maxBackoffMs = parseDuration(d.maxBackoff) as number;
-    this.stormWindowMs = parseDuration(options.alerts.storm.window) as number;
+    this.storms = new StormFolder(
+      options.alerts.storm.threshold,
+      parseDuration(options.alerts.storm.window) as number,
+      this.now,
+    );
     this.minGapMs = 1000 / d.ratePerSecond;
     this.owner = options.owner ?? 'local';
     this.claimLeaseMs = options.claimLeaseMs ?? 30_000;
@@ -142,7 +138,7 @@ export class AlertDelivery {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.cancel();
     await this.running;
   }
 
@@ -150,21 +146,25 @@ export class AlertDelivery {
   async runOnce(): Promise<number> {
     const { store, alerts, metrics } = this.options;
     const due = await store.dueOutbox(this.now(), alerts.delivery.batchSize);
-    const byGroup = new Map<string, number[]>();
-    for (const item of due) byGroup.set(item.groupKey, [...(byGroup.get(item.groupKey) ?? []), item.id]);
+    const byGroup = new Map<string, OutboxItem[]>();
+    for (const item of due) {
+      const rows = byGroup.get(item.groupKey);
+      if (rows) rows.push(item);
+      else byGroup.set(item.groupKey, [item]);
+    }
     let delivered = 0;
     // Groups another replica holds. A claim left by a replica that died expires within a lease:
     // they are tried again every half lease while this pass runs, so a long backlog does not keep
     // a dead replica's groups waiting until it is through.
-    const busy = new Map<string, number[]>();
-    const attempt = async (groupKey: string, ids: number[]) => {
-      const result = await this.withClaim(groupKey, (claimed) => this.deliverDue(groupKey, ids, claimed));
-      if (result === NOT_CLAIMED) busy.set(groupKey, ids);
+    const busy = new Map<string, OutboxItem[]>();
+    const attempt = async (groupKey: string, rows: OutboxItem[]) => {
+      const result = await this.withClaim(groupKey, (claimed) => this.deliverDue(groupKey, rows, claimed));
+      if (result === NOT_CLAIMED) busy.set(groupKey, rows);
       else delivered += result;
     };
     let retryAt = this.now() + this.claimLeaseMs / 2;
-    for (const [groupKey, ids] of byGroup) {
-      await attempt(groupKey, ids);
+    for (const [groupKey, rows] of byGroup) {
+      await attempt(groupKey, rows);
       if (busy.size > 0 && this.now() >= retryAt) {
         retryAt = this.now() + this.claimLeaseMs / 2;
         for (const [key, waiting] of [...busy]) {
@@ -181,16 +181,22 @@ export class AlertDelivery {
   }
 
   /**
-   * Delivers a claimed group's rows of this batch, read again now that no other replica can
+   * Delivers a claimed group's rows of this batch, checked again now that no other replica can
    * change them: one that another replica delivered since the batch was read is not sent again.
+   * Only their state and attempts are read again; the payloads, which cannot change, are the
+   * batch's (parsing them twice was a good part of a pass's work).
    */
   private async deliverDue(
     groupKey: string,
-    ids: number[],
+    batch: OutboxItem[],
     claimed: Omit<Claimed, 'since'>,
   ): Promise<number> {
     const { store, alerts } = this.options;
-    const items = await store.stillPendingOutbox(ids);
+    const attempts = await store.pendingOutboxAttempts(batch.map((item) => item.id));
+    const items = batch.flatMap((item) => {
+      const now = attempts.get(item.id);
+      return now === undefined ? [] : [{ ...item, attempts: now }];
+    });
     if (items.length === 0) return 0; // delivered by another replica since the batch was read
     const since = Math.min(...items.map((item) => item.receivedAt));
     try {
@@ -270,9 +276,10 @@ export class AlertDelivery {
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
+    this.cancel();
+    const pass = () => {
       this.timer = undefined;
+      this.immediate = undefined;
       this.running = this.loop().finally(() => {
         this.running = undefined;
         if (this.again) {
@@ -280,8 +287,21 @@ export class AlertDelivery {
           this.schedule(0);
         } else this.schedule(this.intervalMs);
       });
-    }, ms);
-    this.timer.unref?.();
+    };
+    // A kick runs the pass at the end of this turn: setTimeout(0) would add a millisecond to
+    // every alert's way to chat.
+    if (ms === 0) this.immediate = setImmediate(pass);
+    else {
+      this.timer = setTimeout(pass, ms);
+      this.timer.unref?.();
+    }
+  }
+
+  private cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
   }
 
   private async loop(): Promise<void> {
@@ -320,29 +340,32 @@ export class AlertDelivery {
           channelId: existing.channelId,
           postId: existing.postId,
         };
-        if (group.announced === status && this.inStorm(destination)) {
-          this.markStale(group, destination.channelId);
+        if (group.announced === status && this.storms.inStorm(destination.channelId)) {
+          markStale(group, destination.channelId, this.now());
           metrics.posts.inc({ outcome: 'deferred' });
           continue;
         }
         await this.call(() => chat.update(ref, this.render(group, target)));
         metrics.posts.inc({ outcome: 'updated' });
-        this.clearStale(group, destination.channelId);
+        clearStale(group, destination.channelId);
         await this.tellThread(group, status, ref, claimed);
-      } else if (group.folded.includes(destination.channelId) && this.inStorm(destination)) {
-        this.countInStorm(destination, group, rows.length, false);
+      } else if (group.folded.includes(destination.channelId) && this.storms.inStorm(destination.channelId)) {
+        this.storms.count(destination.channelId, alertnameOf(group), rows.length, false);
       } else if (group.folded.includes(destination.channelId) && status === 'resolved') {
         // Folded into a storm that is over, and resolved since: the summary told of it, and a
         // post now would only say that something nobody saw has ended.
-      } else if (!group.folded.includes(destination.channelId) && this.inStorm(destination)) {
+      } else if (
+        !group.folded.includes(destination.channelId) &&
+        this.storms.inStorm(destination.channelId)
+      ) {
         group.folded.push(destination.channelId);
-        this.countInStorm(destination, group, Object.keys(group.alerts).length, true);
+        this.storms.count(destination.channelId, alertnameOf(group), Object.keys(group.alerts).length, true);
         metrics.posts.inc({ outcome: 'stormed' });
       } else {
         await this.postGroup(group, target, destination, mine);
         // A group folded into a storm that has ended gets its own post once it changes again.
         group.folded = group.folded.filter((channelId) => channelId !== destination.channelId);
-        this.noteNew(destination);
+        this.storms.noteNew(destination.channelId);
       }
     }
     group.announced = status;
@@ -458,29 +481,13 @@ export class AlertDelivery {
       const target = targets.get(post.channelId) ?? { channel: post.channelId };
       const ref: PostRef = { platform: post.platform, channelId: post.channelId, postId: post.postId };
       await this.call(() => chat.update(ref, this.render(group, target)));
-      this.clearStale(group, post.channelId);
+      clearStale(group, post.channelId);
     }
     // Any post held back in a storm now shows the latest state too.
     if ((group.stale?.length ?? 0) !== behind) await this.save(group);
   }
 
   // --- storms ---------------------------------------------------------------------------------
-
-  private markStale(group: GroupState, channelId: string): void {
-    const stale = group.stale ?? [];
-    if (!stale.includes(channelId)) stale.push(channelId);
-    group.stale = stale;
-    group.staleSince ??= this.now();
-  }
-
-  private clearStale(group: GroupState, channelId: string): void {
-    if (!group.stale) return;
-    group.stale = group.stale.filter((id) => id !== channelId);
-    if (group.stale.length === 0) {
-      delete group.stale;
-      delete group.staleSince;
-    }
-  }
 
   /** Held-back updates per pass: half a second of the chat rate, so new rows wait little. */
   private staleBudget(): number {
@@ -507,7 +514,7 @@ export class AlertDelivery {
               await this.call(() => chat.update(ref, this.render(group, target)));
               metrics.posts.inc({ outcome: 'updated' });
             }
-            this.clearStale(group, channelId);
+            clearStale(group, channelId);
             await this.save(group);
           }
         });
@@ -525,75 +532,23 @@ export class AlertDelivery {
     }
   }
 
-  private noteNew(destination: Destination): void {
-    const times = this.recentNew.get(destination.channelId) ?? [];
-    times.push(this.now());
-    this.recentNew.set(destination.channelId, times);
-  }
-
-  private inStorm(destination: Destination): boolean {
-    const now = this.now();
-    const storm = this.storms.get(destination.channelId);
-    const times = (this.recentNew.get(destination.channelId) ?? []).filter(
-      (t) => t > now - this.stormWindowMs,
-    );
-    this.recentNew.set(destination.channelId, times);
-    if (storm) {
-      // A storm lasts until a whole window passes without a new group folded into it.
-      if (
-        storm.stats.groups > 0 &&
-        storm.lastNewAt !== undefined &&
-        storm.lastNewAt <= now - this.stormWindowMs
-      ) {
-        this.storms.delete(destination.channelId);
-        this.recentNew.set(destination.channelId, []);
-        return false;
-      }
-      return true;
-    }
-    if (times.length >= this.options.alerts.storm.threshold) {
-      this.storms.set(destination.channelId, {
-        stats: { since: now, groups: 0, alerts: 0, byAlertname: new Map() },
-        dirty: true,
-      });
-      return true;
-    }
-    return false;
-  }
-
-  private countInStorm(destination: Destination, group: GroupState, alerts: number, newGroup: boolean): void {
-    const storm = this.storms.get(destination.channelId);
-    if (!storm) return;
-    const name = groupLabelsForRouting(group).alertname ?? 'unknown';
-    if (newGroup) {
-      storm.stats.groups++;
-      storm.lastNewAt = this.now();
-    }
-    storm.stats.alerts += alerts;
-    storm.stats.byAlertname.set(name, (storm.stats.byAlertname.get(name) ?? 0) + alerts);
-    storm.dirty = true;
-  }
-
   /** One post (then one update per pass) per stormy channel: the coalesced summary. */
   private async flushStorms(): Promise<void> {
     const { chat, alerts, log } = this.options;
-    for (const [channelId, storm] of this.storms) {
-      if (!storm.dirty || storm.stats.groups === 0) continue;
+    for (const summary of this.storms.due()) {
       const message = renderStorm(
-        storm.stats,
+        summary.stats,
         alerts.storm.threshold,
         alerts.storm.window,
         this.options.timeZone,
       );
       try {
-        if (storm.postRef) {
-          const ref = storm.postRef;
-          await this.call(() => chat.update(ref, message));
-        } else storm.postRef = await this.call(() => chat.post({ channelId }, message));
-        storm.dirty = false;
+        const ref = summary.ref;
+        if (ref) await this.call(() => chat.update(ref, message));
+        summary.sent(ref ?? (await this.call(() => chat.post({ channelId: summary.channelId }, message))));
       } catch (error) {
         // The rows behind it are already safe in the store; the summary is tried again next pass.
-        log.warn({ err: error, channelId }, 'storm summary not posted; will retry');
+        log.warn({ err: error, channelId: summary.channelId }, 'storm summary not posted; will retry');
       }
     }
   }
@@ -705,4 +660,9 @@ function latestStart(group: GroupState): number | undefined {
     .map((a) => Date.parse(a.startsAt))
     .filter((t) => Number.isFinite(t) && t > 0);
   return starts.length > 0 ? Math.max(...starts) : undefined;
+}
+
+/** The name a group is counted under in a storm summary. */
+function alertnameOf(group: GroupState): string {
+  return groupLabelsForRouting(group).alertname ?? 'unknown';
 }

@@ -27,6 +27,16 @@ class PgQueryable implements SqlDriver {
   readonly dialect = 'postgres' as const;
   constructor(protected readonly client: pg.Pool | pg.PoolClient) {}
 
+  /**
+   * The same: a statement's cost here is its round trip more than the server's WAL flush, and
+   * `synchronous_commit = off` per statement would take a transaction of its own to set.
+   */
+  get lazy(): SqlDriver {
+    return this;
+  }
+
+  async flush(): Promise<void> {}
+
   async run(sql: string, params: Param[] = []): Promise<number> {
     const result = await this.client.query(numberPlaceholders(sql), params);
     return result.rowCount ?? 0;

@@ -197,9 +197,15 @@ export class SqlStore implements Store {
     return changed === 1;
   }
 
-  async enqueueOutboxBatch(items: Omit<OutboxItem, 'id' | 'state' | 'attempts'>[]): Promise<boolean[]> {
+  async enqueueOutboxBatch(
+    items: Omit<OutboxItem, 'id' | 'state' | 'attempts'>[],
+    onWritten?: () => void,
+  ): Promise<boolean[]> {
     if (items.length === 0) return [];
-    return this.db.transaction(async (tx) => {
+    // Committed without waiting for the disk, then flushed (off the event loop on SQLite):
+    // delivery, told in between, reads the rows while the disk catches up; the caller's promise
+    // (the webhook's 200) waits for the flush.
+    const added = await this.db.lazy.transaction(async (tx) => {
       const added: boolean[] = [];
       for (const item of items) {
         const changed = await tx.run(
@@ -211,11 +217,14 @@ export class SqlStore implements Store {
       }
       return added;
     });
+    if (added.includes(true)) onWritten?.();
+    await this.db.flush();
+    return added;
   }
 
   async markOutboxDeliveredMany(ids: number[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.db.transaction(async (tx) => {
+    await this.db.lazy.transaction(async (tx) => {
       for (const id of ids) {
         await tx.run(`UPDATE alert_outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?`, [
           id,
@@ -233,13 +242,14 @@ export class SqlStore implements Store {
   }
 
   async markOutboxDelivered(id: number): Promise<void> {
-    await this.db.run(`UPDATE alert_outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?`, [
-      id,
-    ]);
+    await this.db.lazy.run(
+      `UPDATE alert_outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?`,
+      [id],
+    );
   }
 
   async markOutboxRetry(id: number, nextAttemptAt: number, error: string, giveUp: boolean): Promise<void> {
-    await this.db.run(
+    await this.db.lazy.run(
       'UPDATE alert_outbox SET state = ?, attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?',
       [giveUp ? 'failed' : 'pending', nextAttemptAt, error, id],
     );
@@ -265,7 +275,7 @@ export class SqlStore implements Store {
     const [before] = await this.db.all('SELECT owner, until FROM alert_claims WHERE group_key = ?', [
       groupKey,
     ]);
-    const changed = await this.db.run(
+    const changed = await this.db.lazy.run(
       `INSERT INTO alert_claims (group_key, owner, until) VALUES (?, ?, ?)
        ON CONFLICT (group_key) DO UPDATE SET owner = excluded.owner, until = excluded.until
        WHERE alert_claims.until <= ? OR alert_claims.owner = excluded.owner`,
@@ -277,34 +287,34 @@ export class SqlStore implements Store {
 
   /** Renews a claim this owner holds; false when it expired and someone else took it. */
   async renewAlertGroup(groupKey: string, owner: string, now: number, leaseMs: number): Promise<boolean> {
-    const changed = await this.db.run('UPDATE alert_claims SET until = ? WHERE group_key = ? AND owner = ?', [
-      now + leaseMs,
-      groupKey,
-      owner,
-    ]);
+    const changed = await this.db.lazy.run(
+      'UPDATE alert_claims SET until = ? WHERE group_key = ? AND owner = ?',
+      [now + leaseMs, groupKey, owner],
+    );
     return changed === 1;
   }
 
   async releaseAlertGroup(groupKey: string, owner: string, unsettled = false): Promise<void> {
     if (unsettled)
-      await this.db.run('UPDATE alert_claims SET until = 0 WHERE group_key = ? AND owner = ?', [
+      await this.db.lazy.run('UPDATE alert_claims SET until = 0 WHERE group_key = ? AND owner = ?', [
         groupKey,
         owner,
       ]);
-    else await this.db.run('DELETE FROM alert_claims WHERE group_key = ? AND owner = ?', [groupKey, owner]);
+    else
+      await this.db.lazy.run('DELETE FROM alert_claims WHERE group_key = ? AND owner = ?', [groupKey, owner]);
   }
 
-  async stillPendingOutbox(ids: number[]): Promise<OutboxItem[]> {
-    if (ids.length === 0) return [];
+  async pendingOutboxAttempts(ids: number[]): Promise<Map<number, number>> {
+    if (ids.length === 0) return new Map();
     const rows = await this.db.all(
-      `SELECT * FROM alert_outbox WHERE id IN (${ids.map(() => '?').join(', ')}) AND state = 'pending' ORDER BY id`,
+      `SELECT id, attempts FROM alert_outbox WHERE id IN (${ids.map(() => '?').join(', ')}) AND state = 'pending'`,
       ids,
     );
-    return rows.map(rowToOutbox);
+    return new Map(rows.map((row) => [num(row.id), num(row.attempts)]));
   }
 
   async recordAlertPostIntent(intent: Required<Omit<AlertPost, 'postId'>>): Promise<void> {
-    await this.db.run(
+    await this.db.lazy.run(
       `INSERT INTO alert_posts (group_key, platform, channel_id, post_id, post_key, intent_at)
        VALUES (?, ?, ?, '', ?, ?) ON CONFLICT (group_key, platform, channel_id) DO NOTHING`,
       [intent.groupKey, intent.platform, intent.channelId, intent.postKey, intent.intentAt],
@@ -314,7 +324,7 @@ export class SqlStore implements Store {
   async saveAlertPost(post: AlertPost): Promise<boolean> {
     // Fills an intent, or inserts; an existing post id is never overwritten (that would orphan
     // the post it names: never updated, never resolved).
-    const changed = await this.db.run(
+    const changed = await this.db.lazy.run(
       `INSERT INTO alert_posts (group_key, platform, channel_id, post_id, post_key, intent_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (group_key, platform, channel_id) DO UPDATE SET post_id = excluded.post_id
        WHERE alert_posts.post_id = ''`,
@@ -354,7 +364,7 @@ export class SqlStore implements Store {
   }
 
   async saveAlertGroup(group: AlertGroupRecord): Promise<void> {
-    await this.db.run(
+    await this.db.lazy.run(
       `INSERT INTO alert_groups (group_key, data, updated_at, stale_since) VALUES (?, ?, ?, ?)
        ON CONFLICT (group_key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at,
          stale_since = excluded.stale_since`,

@@ -189,8 +189,15 @@ export interface Store {
 
   /** Stores an outbox item; false when one with the same dedupe key exists (a retried webhook). */
   enqueueOutbox(item: Omit<OutboxItem, 'id' | 'state' | 'attempts'>): Promise<boolean>;
-  /** Stores several items in one transaction (one webhook's alerts); per item, whether it was new. */
-  enqueueOutboxBatch(items: Omit<OutboxItem, 'id' | 'state' | 'attempts'>[]): Promise<boolean[]>;
+  /**
+   * Stores several items in one transaction (one webhook's alerts, or a group of webhooks); per
+   * item, whether it was new. Resolves once they are on disk. `onWritten` is called as soon as
+   * new ones are committed and readable, possibly before they reach the disk: delivery can start.
+   */
+  enqueueOutboxBatch(
+    items: Omit<OutboxItem, 'id' | 'state' | 'attempts'>[],
+    onWritten?: () => void,
+  ): Promise<boolean[]>;
   /** Pending items whose next attempt is due, oldest first. */
   dueOutbox(now: number, limit: number): Promise<OutboxItem[]>;
   markOutboxDelivered(id: number): Promise<void>;
@@ -213,8 +220,11 @@ export interface Store {
    * instead of removed: whoever claims it next gets `recovered` and looks before posting.
    */
   releaseAlertGroup(groupKey: string, owner: string, unsettled?: boolean): Promise<void>;
-  /** Those of the rows that are still pending, oldest first (read again under the group's claim). */
-  stillPendingOutbox(ids: number[]): Promise<OutboxItem[]>;
+  /**
+   * Of the rows, those still pending, with their attempts so far (read again under the group's
+   * claim; the payloads are not read again).
+   */
+  pendingOutboxAttempts(ids: number[]): Promise<Map<number, number>>;
   /**
    * Records, before the chat call, that a post of the group is about to be made in the channel
    * with `postKey`; a row that exists (intent or post) is left as it is.

@@ -106,8 +106,10 @@ describe.each(backends)('replica coordination in the store: %s', (_name, open) =
     await a().enqueueOutboxBatch([row('x'), row('y')]);
     const due = await b().dueOutbox(1, 10);
     await a().markOutboxDelivered(due[0]?.id as number);
-    expect((await b().stillPendingOutbox(due.map((item) => item.id))).map((item) => item.dedupeKey)).toEqual([
-      'y',
+    // Only y is still pending, with the attempts another replica's retry would have counted.
+    await a().markOutboxRetry(due[1]?.id as number, 0, 'chat down', false);
+    expect([...(await b().pendingOutboxAttempts(due.map((item) => item.id))).entries()]).toEqual([
+      [due[1]?.id, 1],
     ]);
   });
 

@@ -192,6 +192,25 @@ describe.each(backends)('Store contract: %s', (_name, open) => {
     expect((await store.dueOutbox(10, 10)).map((d) => d.dedupeKey)).toEqual(['z']);
   });
 
+  it('tells of new outbox rows once they are readable, before the batch resolves; not of a retry', async () => {
+    const item = (key: string) => ({
+      dedupeKey: key,
+      groupKey: 'g3',
+      payload: { k: key },
+      nextAttemptAt: 1,
+      receivedAt: 1,
+    });
+    const seen: string[][] = [];
+    const told = () => {
+      // Delivery, woken here, must find the rows already (before the flush to disk, on SQLite).
+      void store.dueOutbox(10, 10).then((due) => seen.push(due.map((d) => d.dedupeKey)));
+    };
+    expect(await store.enqueueOutboxBatch([item('p'), item('q')], told)).toEqual([true, true]);
+    expect(await store.enqueueOutboxBatch([item('p')], told)).toEqual([false]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(seen).toEqual([['p', 'q']]);
+  });
+
   it('keeps the last state of an alert group, replaced on save', async () => {
     expect(await store.getAlertGroup('g')).toBeUndefined();
     await store.saveAlertGroup({

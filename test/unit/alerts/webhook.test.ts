@@ -2,6 +2,9 @@
  * The webhook over fastify's inject (the real HTTP layer, no socket): who may call it, what it
  * accepts, and that a retried webhook is stored once.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -123,5 +126,161 @@ describe('the webhook limits', () => {
     expect(response.statusCode).toBe(401);
     expect(response.json().error).toMatch(/no alert webhook token configured/);
     expect((await post(payload([alert()]), { authorization: 'Bearer undefined' })).statusCode).toBe(401);
+  });
+});
+
+describe('group commit of the outbox', () => {
+  /** The real SQLite store, with its outbox transaction counted and held until `commit()`. */
+  function heldStore() {
+    const inner = new SqlStore(new SqliteDriver(':memory:'));
+    const transactions: number[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let fail: Error | undefined;
+    const held = Object.create(inner) as SqlStore;
+    held.enqueueOutboxBatch = async (items) => {
+      transactions.push(items.length);
+      await gate;
+      if (fail) throw fail;
+      return inner.enqueueOutboxBatch(items);
+    };
+    return {
+      inner,
+      held,
+      transactions,
+      commit: () => release(),
+      failCommit: (error: Error) => {
+        fail = error;
+        release();
+      },
+    };
+  }
+
+  async function appOn(held: SqlStore) {
+    await held.migrate();
+    registry = new Registry();
+    store = held;
+    app = Fastify();
+    registerAlertWebhook({
+      http: app,
+      store: held,
+      log: pino({ level: 'silent' }),
+      metrics: createAlertMetrics(registry, held),
+      token: TOKEN,
+      maxBodyBytes: 1024 * 1024,
+    });
+    await app.ready();
+  }
+
+  const webhooks = (n: number) =>
+    Array.from({ length: n }, (_, i) =>
+      payload([alert({ labels: { pod: `p${i}-a` } }), alert({ labels: { pod: `p${i}-b` } })], {
+        groupKey: `{}:{alertname="DiskFull", pod="p${i}"}`,
+      }),
+    );
+
+  it('commits webhooks arriving together in one transaction and answers none before the commit', async () => {
+    const s = heldStore();
+    await appOn(s.held);
+    const answered: number[] = [];
+    const responses = webhooks(8).map((body, i) =>
+      post(body).then((response) => {
+        answered.push(i);
+        return response;
+      }),
+    );
+    await waitUntil(() => s.transactions.length > 0);
+    // Another turn or two: a webhook answered before its commit would show up now.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(s.transactions).toEqual([16]);
+    expect(answered).toEqual([]);
+    expect((await s.inner.countOutbox()).pending).toBe(0);
+    s.commit();
+    const done = await Promise.all(responses);
+    expect(done.map((r) => r.statusCode)).toEqual(Array(8).fill(200));
+    expect(done.map((r) => r.json())).toEqual(Array(8).fill({ stored: 2, duplicates: 0 }));
+    expect((await s.inner.countOutbox()).pending).toBe(16);
+    expect(s.transactions).toEqual([16]);
+  });
+
+  it('tells each webhook of a group its own duplicates (a retry inside the same group)', async () => {
+    const s = heldStore();
+    await appOn(s.held);
+    const [first] = webhooks(1);
+    const responses = [post(first), post(first)];
+    await waitUntil(() => s.transactions.length > 0);
+    s.commit();
+    const [a, b] = await Promise.all(responses);
+    expect(s.transactions).toEqual([4]);
+    expect([a?.json(), b?.json()]).toEqual([
+      { stored: 2, duplicates: 0 },
+      { stored: 0, duplicates: 2 },
+    ]);
+  });
+
+  it('answers no 200 to any webhook of a group whose commit fails, and stores none of them', async () => {
+    const s = heldStore();
+    await appOn(s.held);
+    const responses = webhooks(5).map((body) => post(body));
+    await waitUntil(() => s.transactions.length > 0);
+    s.failCommit(new Error('disk I/O error'));
+    const done = await Promise.all(responses);
+    expect(done.map((r) => r.statusCode)).toEqual(Array(5).fill(500));
+    expect((await s.inner.countOutbox()).pending).toBe(0);
+  });
+});
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(condition()).toBe(true);
+}
+
+describe('the 200 waits for the disk, delivery does not', () => {
+  it('wakes delivery once the rows are committed and answers only after the WAL is flushed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'coxswain-webhook-flush-'));
+    let releaseFlush!: () => void;
+    let flushes = 0;
+    class HeldFlush extends SqliteDriver {
+      override async flush(): Promise<void> {
+        flushes++;
+        await new Promise<void>((resolve) => {
+          releaseFlush = resolve;
+        });
+        return super.flush();
+      }
+    }
+    store = new SqlStore(new HeldFlush(join(dir, 'coxswain.db')));
+    await store.migrate();
+    registry = new Registry();
+    app = Fastify();
+    let woken = 0;
+    registerAlertWebhook({
+      http: app,
+      store,
+      log: pino({ level: 'silent' }),
+      metrics: createAlertMetrics(registry, store),
+      token: TOKEN,
+      maxBodyBytes: 1024 * 1024,
+      onStored: () => woken++,
+    });
+    await app.ready();
+    let answered = false;
+    const response = post(payload([alert({ labels: { pod: 'a' } }), alert({ labels: { pod: 'b' } })])).then(
+      (r) => {
+        answered = true;
+        return r;
+      },
+    );
+    await waitUntil(() => flushes === 1);
+    // Committed and readable, delivery told, and no answer while the disk has not got it.
+    expect((await store.countOutbox()).pending).toBe(2);
+    expect(woken).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answered).toBe(false);
+    releaseFlush();
+    expect((await response).statusCode).toBe(200);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
