@@ -14,9 +14,9 @@ import type { ClusterDirectory, ClusterOps } from '../kube/cluster-ops.js';
 import type { Logger } from '../log.js';
 import type { Message } from '../message.js';
 import type { Destination, PostRef } from '../ports.js';
+import { type RunChat, RunLoop } from '../runs/run-loop.js';
 import type { Run, Store } from '../store/store.js';
 import { escapeChat } from '../text/escape.js';
-import { WakeableSleeps } from '../wakeable-sleep.js';
 import type { DrillDefinition, DrillKind } from './definitions.js';
 import {
   DRILL_ARGS,
@@ -40,12 +40,6 @@ export const DRILL_HANDLERS: Record<DrillKind, DrillKindHandler> = {
   'mesh-gateway': meshGateway,
   'backup-restore': backupRestore,
 };
-
-/** Where a drill's posts go: the chat port's post/update (ChatPort satisfies it). */
-export interface RunChat {
-  post(destination: Destination, message: Message): Promise<PostRef>;
-  update(ref: PostRef, message: Message): Promise<void>;
-}
 
 /** Firing critical alerts for a cluster (Alertmanager); names of the alerts. */
 export interface CriticalAlerts {
@@ -134,18 +128,42 @@ function threadOf(ref: PostRef): Destination {
 
 export class DrillEngine {
   private readonly now: () => number;
-  private readonly tickMs: number;
   private readonly maxErrors: number;
-  private readonly loops = new Map<string, Promise<void>>();
-  private stopped = false;
-  private readonly sleeps = new WakeableSleeps();
+  private readonly runs: RunLoop;
   /** Serialises guard checks and run creation, so two starts cannot both pass "one per cluster". */
   private startLock: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: DrillEngineOptions) {
     this.now = options.now ?? Date.now;
-    this.tickMs = options.tickMs ?? 2000;
     this.maxErrors = options.maxErrors ?? 5;
+    this.runs = new RunLoop({
+      store: options.store,
+      kind: 'drill',
+      now: this.now,
+      tickMs: options.tickMs ?? 2000,
+      ...(options.staleAfterMs !== undefined ? { staleAfterMs: options.staleAfterMs } : {}),
+      ...(options.isLeader ? { isLeader: options.isLeader } : {}),
+      pass: async (run) => {
+        await this.reconcile(run);
+        return run.finishedAt !== undefined;
+      },
+      passFailed: (run, error) =>
+        this.options.log.error(
+          { err: error, run: run.id, drill: run.name, cluster: run.cluster },
+          'drill pass failed',
+        ),
+      // Interrupted mid-way: rolled back (e.g. the drained node is uncordoned), never continued.
+      adopt: async (run) => {
+        if (run.state !== 'running') return;
+        const data = run.data as DrillData;
+        run.state = 'rolling-back';
+        data.rollbackReason = 'coxswain restarted while the drill was running';
+        data.steps.push({ at: this.now(), text: 'coxswain restarted mid-drill; rolling back.' });
+        run.updatedAt = this.now();
+        await this.options.store.saveRun(run);
+        await this.say(run, { text: 'coxswain restarted mid-drill; rolling back.', severity: 'warning' });
+      },
+    });
   }
 
   definitions(): DrillDefinition[] {
@@ -207,10 +225,6 @@ export class DrillEngine {
       .filter((name) => name !== cluster)
       .map((name) => this.options.clusters.get(name))
       .filter((ops): ops is ClusterOps => ops !== undefined);
-  }
-
-  private leads(): boolean {
-    return this.options.isLeader?.() ?? true;
   }
 
   private async guardProblems(cluster: string): Promise<string[]> {
@@ -290,7 +304,7 @@ export class DrillEngine {
       kindState: {},
       steps: [],
     };
-    const leads = this.leads();
+    const leads = this.runs.leads();
     if (!leads) {
       data.awaitingLeader = true;
       data.steps.push({
@@ -323,7 +337,7 @@ export class DrillEngine {
       await this.options.store.saveRun(run);
       for (const step of data.steps) await this.say(run, { text: step.text });
     }
-    if (leads) this.drive(run.id);
+    if (leads) this.runs.drive(run.id);
     return { ok: true, run, plan: inspection.lines };
   }
 
@@ -344,7 +358,7 @@ export class DrillEngine {
     }
     // The loop driving it (here or on another replica) rolls it back on its next pass; an
     // orphaned run is rolled back by the next resume() sweep.
-    this.wakeAll();
+    this.runs.wakeAll();
     return run;
   }
 
@@ -358,73 +372,18 @@ export class DrillEngine {
    * they are rolled back (e.g. the drained node is uncordoned), never continued. Called at start
    * and periodically, so a run orphaned by another replica is found too.
    */
-  async resume(): Promise<number> {
-    if (this.stopped || !this.leads()) return 0;
-    const staleAfter = this.options.staleAfterMs ?? Math.max(30_000, 5 * this.tickMs);
-    const unfinished = (await this.options.store.listRuns({ kind: 'drill', unfinished: true })).filter(
-      (r) =>
-        !this.loops.has(r.id) &&
-        ((r.data as DrillData).awaitingLeader === true || this.now() - r.updatedAt >= staleAfter),
-    );
-    for (const run of unfinished) {
-      const data = run.data as DrillData;
-      if (data.awaitingLeader) {
-        // Handed over by a replica that is not the leader: never started, so start it now.
-        delete data.awaitingLeader;
-        run.updatedAt = this.now();
-        await this.options.store.saveRun(run);
-      } else if (run.state === 'running') {
-        run.state = 'rolling-back';
-        data.rollbackReason = 'coxswain restarted while the drill was running';
-        data.steps.push({ at: this.now(), text: 'coxswain restarted mid-drill; rolling back.' });
-        run.updatedAt = this.now();
-        await this.options.store.saveRun(run);
-        await this.say(run, { text: 'coxswain restarted mid-drill; rolling back.', severity: 'warning' });
-      }
-      this.drive(run.id);
-    }
-    return unfinished.length;
+  resume(): Promise<number> {
+    return this.runs.resume();
   }
 
   /** Stops the loops after their current pass; runs stay stored as they are. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wakeAll();
-    await Promise.allSettled([...this.loops.values()]);
+  stop(): Promise<void> {
+    return this.runs.stop();
   }
 
   /** Resolves when the run's loop has finished (tests and the scheduler wait on it). */
-  async settled(id: string): Promise<Run | undefined> {
-    await this.loops.get(id);
-    return this.options.store.getRun(id);
-  }
-
-  private wakeAll(): void {
-    this.sleeps.wakeAll();
-  }
-
-  private drive(id: string): void {
-    if (this.loops.has(id) || this.stopped) return;
-    const loop = this.loop(id).finally(() => this.loops.delete(id));
-    this.loops.set(id, loop);
-  }
-
-  private async loop(id: string): Promise<void> {
-    while (!this.stopped) {
-      const run = await this.options.store.getRun(id);
-      if (!run || run.finishedAt !== undefined) return;
-      try {
-        await this.reconcile(run);
-      } catch (error) {
-        this.options.log.error(
-          { err: error, run: id, drill: run.name, cluster: run.cluster },
-          'drill pass failed',
-        );
-      }
-      if (this.stopped) return;
-      if (run.finishedAt !== undefined) return;
-      await this.sleeps.sleep(this.tickMs);
-    }
+  settled(id: string): Promise<Run | undefined> {
+    return this.runs.settled(id);
   }
 
   /** One pass over one run: advance, or roll back, then store and report. */

@@ -7,7 +7,6 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import type { RunChat } from '../drills/engine.js';
 import { formatDuration } from '../duration.js';
 import {
   type ClusterDirectory,
@@ -20,10 +19,10 @@ import {
 import type { Logger } from '../log.js';
 import type { Message } from '../message.js';
 import type { PostRef } from '../ports.js';
+import { type RunChat, RunLoop } from '../runs/run-loop.js';
 import type { Run, Store } from '../store/store.js';
 import { escapeChat } from '../text/escape.js';
 import { formatTimeSeconds } from '../text/time.js';
-import { WakeableSleeps } from '../wakeable-sleep.js';
 import { type CheckResult, runChecks } from './checks.js';
 import type { FluxObjectSpec, PhaseDefinition, PhasesFile } from './definitions.js';
 
@@ -119,14 +118,22 @@ function label(step: PhaseStep): string {
 
 export class PhaseEngine {
   private readonly now: () => number;
-  private readonly tickMs: number;
-  private readonly loops = new Map<string, Promise<void>>();
-  private readonly sleeps = new WakeableSleeps();
-  private stopped = false;
+  private readonly runs: RunLoop;
 
   constructor(private readonly options: PhaseEngineOptions) {
     this.now = options.now ?? Date.now;
-    this.tickMs = options.tickMs ?? 2000;
+    // An orphaned phase run continues where it was (no `adopt`): every step re-reads the cluster.
+    this.runs = new RunLoop({
+      store: options.store,
+      kind: 'phase',
+      now: this.now,
+      tickMs: options.tickMs ?? 2000,
+      ...(options.staleAfterMs !== undefined ? { staleAfterMs: options.staleAfterMs } : {}),
+      ...(options.isLeader ? { isLeader: options.isLeader } : {}),
+      pass: (run) => this.pass(run),
+      passFailed: (run, error) =>
+        this.options.log.warn({ err: error, run: run.id, phase: run.name }, 'phase pass failed'),
+    });
   }
 
   definitions(): PhaseDefinition[] {
@@ -258,7 +265,7 @@ export class PhaseEngine {
       return { ok: false, reason, run };
     }
     if (request.dryRun) return { ok: true, plan };
-    const leads = this.options.isLeader?.() ?? true;
+    const leads = this.runs.leads();
     if (!leads) data.awaitingLeader = true;
     const run = this.newRun(def.name, request.actor, now, data, steps.length ? 'reconciling' : 'verifying');
     await this.options.store.saveRun(run);
@@ -268,7 +275,7 @@ export class PhaseEngine {
       await this.options.store.saveRun(run);
     }
     // Another replica leads: the run is stored and its next sweep (resume) starts it.
-    if (leads) this.drive(run.id);
+    if (leads) this.runs.drive(run.id);
     return { ok: true, run, plan };
   }
 
@@ -328,35 +335,16 @@ export class PhaseEngine {
   }
 
   /** Continues runs a previous process left unfinished. */
-  async resume(): Promise<number> {
-    if (this.stopped || !(this.options.isLeader?.() ?? true)) return 0;
-    const staleAfter = this.options.staleAfterMs ?? Math.max(30_000, 5 * this.tickMs);
-    const unfinished = (await this.options.store.listRuns({ kind: 'phase', unfinished: true })).filter(
-      (r) =>
-        !this.loops.has(r.id) &&
-        ((r.data as PhaseData).awaitingLeader === true || this.now() - r.updatedAt >= staleAfter),
-    );
-    for (const run of unfinished) {
-      const data = run.data as PhaseData;
-      if (data.awaitingLeader) {
-        delete data.awaitingLeader;
-        run.updatedAt = this.now();
-        await this.options.store.saveRun(run);
-      }
-      this.drive(run.id);
-    }
-    return unfinished.length;
+  resume(): Promise<number> {
+    return this.runs.resume();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.sleeps.wakeAll();
-    await Promise.allSettled([...this.loops.values()]);
+  stop(): Promise<void> {
+    return this.runs.stop();
   }
 
-  async settled(id: string): Promise<Run | undefined> {
-    await this.loops.get(id);
-    return this.options.store.getRun(id);
+  settled(id: string): Promise<Run | undefined> {
+    return this.runs.settled(id);
   }
 
   private newRun(name: string, actor: string, now: number, data: PhaseData, state: PhaseRunState): Run {
@@ -372,39 +360,28 @@ export class PhaseEngine {
     };
   }
 
-  private drive(id: string): void {
-    if (this.loops.has(id) || this.stopped) return;
-    this.loops.set(
-      id,
-      this.loop(id).finally(() => this.loops.delete(id)),
-    );
-  }
-
-  private async loop(id: string): Promise<void> {
-    while (!this.stopped) {
-      const run = await this.options.store.getRun(id);
-      if (!run || run.finishedAt !== undefined) return;
-      const before = JSON.stringify([run.state, run.data]);
-      try {
-        await this.reconcile(run);
-      } catch (error) {
-        this.options.log.warn({ err: error, run: id, phase: run.name }, 'phase pass failed');
-      }
-      run.updatedAt = this.now();
-      // A pause may have finished the run meanwhile; it wins.
-      const latest = await this.options.store.getRun(id);
-      if (latest?.finishedAt !== undefined) return;
-      await this.options.store.saveRun(run);
-      const data = run.data as PhaseData;
-      if (data.post && JSON.stringify([run.state, run.data]) !== before)
-        await this.options.chat
-          .update(data.post, this.render(run))
-          .catch((error: unknown) =>
-            this.options.log.warn({ err: error, run: id }, 'updating the phase post failed'),
-          );
-      if (run.finishedAt !== undefined || this.stopped) return;
-      await this.sleeps.sleep(this.tickMs);
+  /** One pass: advance, store, update the post when something changed; true when the run ended. */
+  private async pass(run: Run): Promise<boolean> {
+    const id = run.id;
+    const before = JSON.stringify([run.state, run.data]);
+    try {
+      await this.reconcile(run);
+    } catch (error) {
+      this.options.log.warn({ err: error, run: id, phase: run.name }, 'phase pass failed');
     }
+    run.updatedAt = this.now();
+    // A pause may have finished the run meanwhile; it wins.
+    const latest = await this.options.store.getRun(id);
+    if (latest?.finishedAt !== undefined) return true;
+    await this.options.store.saveRun(run);
+    const data = run.data as PhaseData;
+    if (data.post && JSON.stringify([run.state, run.data]) !== before)
+      await this.options.chat
+        .update(data.post, this.render(run))
+        .catch((error: unknown) =>
+          this.options.log.warn({ err: error, run: id }, 'updating the phase post failed'),
+        );
+    return run.finishedAt !== undefined;
   }
 
   private async reconcile(run: Run): Promise<void> {
