@@ -11,6 +11,7 @@ export const DRILL_KINDS = [
   'cnpg-failover',
   'mesh-gateway',
   'backup-restore',
+  'volsync-restore',
 ] as const;
 export type DrillKind = (typeof DRILL_KINDS)[number];
 
@@ -36,6 +37,7 @@ const drillSchema = z.strictObject({
       workload: z.string().optional(),
       node: z.string().optional(),
       backup: z.string().optional(),
+      source: z.string().optional(),
     })
     .default({}),
   preconditions: z.array(z.string()).default([]),

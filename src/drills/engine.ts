@@ -31,6 +31,7 @@ import { cnpgFailover } from './kinds/cnpg-failover.js';
 import { meshGateway } from './kinds/mesh-gateway.js';
 import { nodeDrain } from './kinds/node-drain.js';
 import { podKill } from './kinds/pod-kill.js';
+import { volsyncRestore } from './kinds/volsync-restore.js';
 
 /** The code behind each kind of drill. */
 export const DRILL_HANDLERS: Record<DrillKind, DrillKindHandler> = {
@@ -39,6 +40,7 @@ export const DRILL_HANDLERS: Record<DrillKind, DrillKindHandler> = {
   'cnpg-failover': cnpgFailover,
   'mesh-gateway': meshGateway,
   'backup-restore': backupRestore,
+  'volsync-restore': volsyncRestore,
 };
 
 /** Firing critical alerts for a cluster (Alertmanager); names of the alerts. */
@@ -110,6 +112,7 @@ export interface StartRequest {
   workload?: string;
   node?: string;
   backup?: string;
+  source?: string;
   actor: string;
   isAdmin: boolean;
   override?: string;

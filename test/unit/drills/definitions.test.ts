@@ -3,7 +3,7 @@ import { loadDrills, parseDrills } from '../../../src/drills/definitions.js';
 import { DRILL_HANDLERS } from '../../../src/drills/engine.js';
 
 describe('drills.yaml', () => {
-  it('ships the five drills with the DR plan objectives: pod < 1 min, node < 5 min', () => {
+  it('ships the six drills with the DR plan objectives: pod < 1 min, node < 5 min', () => {
     const drills = loadDrills();
     expect(drills.map((d) => d.name)).toEqual([
       'pod-kill',
@@ -11,6 +11,7 @@ describe('drills.yaml', () => {
       'cnpg-failover',
       'mesh-gateway',
       'backup-restore',
+      'volsync-restore',
     ]);
     expect(drills.find((d) => d.name === 'pod-kill')?.objective).toBe(60_000);
     expect(drills.find((d) => d.name === 'node-drain')?.objective).toBe(300_000);
@@ -29,6 +30,8 @@ describe('drills.yaml', () => {
     expect(row('node-drain')).toEqual([300_000, 'monthly', []]);
     expect(row('backup-restore')).toEqual([4 * 3_600_000, 'monthly', []]);
     expect(row('mesh-gateway')).toEqual([60_000, 'monthly', ['objective', 'tier']]);
+    // A PVC is Tier 1 (weekly); the plan gives no recovery time for one.
+    expect(row('volsync-restore')).toEqual([30 * 60_000, 'weekly', ['objective']]);
   });
 
   it('every kind has code that runs it', () => {
@@ -38,6 +41,7 @@ describe('drills.yaml', () => {
       'mesh-gateway',
       'node-drain',
       'pod-kill',
+      'volsync-restore',
     ]);
   });
 
