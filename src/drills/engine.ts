@@ -9,6 +9,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import type { RunSilencer } from '../alerts/run-silences.js';
 import { formatDuration } from '../duration.js';
 import type { ClusterDirectory, ClusterOps } from '../kube/cluster-ops.js';
 import type { Logger } from '../log.js';
@@ -17,7 +18,7 @@ import type { Destination, PostRef } from '../ports.js';
 import { type RunChat, RunLoop } from '../runs/run-loop.js';
 import type { Run, Store } from '../store/store.js';
 import { escapeChat } from '../text/escape.js';
-import type { DrillDefinition, DrillKind } from './definitions.js';
+import { type DrillDefinition, type DrillKind, expectedAlertMatchers } from './definitions.js';
 import {
   DRILL_ARGS,
   type DrillKindHandler,
@@ -75,6 +76,8 @@ export interface DrillData extends Record<string, unknown> {
   awaitingLeader?: boolean;
   report?: string;
   errors?: number;
+  /** Silences were opened for the alerts the drill expects; they are expired when it ends. */
+  silenced?: boolean;
 }
 
 export interface DrillEngineOptions {
@@ -86,6 +89,8 @@ export interface DrillEngineOptions {
   drills: DrillDefinition[];
   log: Logger;
   alerts?: CriticalAlerts;
+  /** Silences the alerts each drill expects (its definition's expectedAlerts) while it runs. */
+  silences?: RunSilencer;
   now?: () => number;
   /** Pause between reconcile passes. */
   tickMs?: number;
@@ -165,6 +170,7 @@ export class DrillEngine {
         run.updatedAt = this.now();
         await this.options.store.saveRun(run);
         await this.say(run, { text: 'coxswain restarted mid-drill; rolling back.', severity: 'warning' });
+        await this.refindSilences(run);
       },
     });
   }
@@ -340,6 +346,7 @@ export class DrillEngine {
       await this.options.store.saveRun(run);
       for (const step of data.steps) await this.say(run, { text: step.text });
     }
+    await this.openSilences(run, def);
     if (leads) this.runs.drive(run.id);
     return { ok: true, run, plan: inspection.lines };
   }
@@ -508,11 +515,84 @@ export class DrillEngine {
     data.report = this.reportText(run);
   }
 
+  /** Silences the alerts the drill expects, until its time limit (and the rollback after it). */
+  private async openSilences(run: Run, def: DrillDefinition): Promise<void> {
+    const data = run.data as DrillData;
+    const expected = expectedAlertMatchers(def, data.params);
+    if (!this.options.silences || expected.length === 0) return;
+    const result = await this.options.silences
+      .open({
+        runId: run.id,
+        what: `drill ${def.name} on ${data.params.cluster}`,
+        cluster: data.params.cluster,
+        by: run.startedBy,
+        startsAt: run.startedAt,
+        // Past the time limit by the rollback's share: expired earlier when the drill ends.
+        endsAt: run.startedAt + 2 * def.timeLimit,
+        expected,
+      })
+      .catch((error: unknown) => ({
+        created: 0,
+        failed: [error instanceof Error ? error.message : String(error)],
+      }));
+    data.silenced = result.created > 0;
+    const text = [
+      ...(result.created
+        ? [
+            `Silenced the alerts this drill is expected to cause (${result.created} silences, run id in the comment) until it ends.`,
+          ]
+        : []),
+      ...(result.failed.length
+        ? [`Could not silence the expected alerts: ${escapeChat(result.failed.join('; '))}.`]
+        : []),
+    ].join(' ');
+    data.steps.push({ at: this.now(), text });
+    run.updatedAt = this.now();
+    await this.options.store.saveRun(run);
+    await this.say(run, { text });
+  }
+
+  /** After a restart: the run's silences live in Alertmanager, found by the run id. */
+  private async refindSilences(run: Run): Promise<void> {
+    const data = run.data as DrillData;
+    if (!data.silenced || !this.options.silences) return;
+    const found = await this.options.silences.find(run.id).catch(() => undefined);
+    const text =
+      found === undefined
+        ? "Could not read the drill's silences from Alertmanager; they end by themselves."
+        : found.length
+          ? `Found the drill's ${found.length} silences again; they are expired when the rollback ends.`
+          : "The drill's silences are already gone.";
+    data.steps.push({ at: this.now(), text });
+    await this.options.store.saveRun(run);
+    await this.say(run, { text });
+  }
+
+  /** Expires the run's silences; the line to report, if any. */
+  private async closeSilences(run: Run): Promise<string | undefined> {
+    const data = run.data as DrillData;
+    if (!data.silenced || !this.options.silences) return undefined;
+    try {
+      const closed = await this.options.silences.close(run.id);
+      data.silenced = false;
+      return `Expired the drill's ${closed} silences.`;
+    } catch (error) {
+      this.options.log.warn({ err: error, run: run.id }, 'expiring the drill silences failed');
+      return "Could not expire the drill's silences in Alertmanager; they end by themselves at twice the time limit.";
+    }
+  }
+
   private async persist(run: Run, fresh: Message[]): Promise<void> {
+    const data = run.data as DrillData;
+    // Before the finished run is stored: a crash in between resumes the run, which expires them then.
+    const closed = run.finishedAt === undefined ? undefined : await this.closeSilences(run);
+    if (closed) {
+      data.steps.push({ at: this.now(), text: closed });
+      fresh.push({ text: closed });
+    }
     run.updatedAt = this.now();
     await this.options.store.saveRun(run);
     for (const message of fresh) await this.say(run, message);
-    const data = run.data as DrillData;
     if (run.finishedAt !== undefined) {
       await this.say(run, this.report(run));
       if (data.post)

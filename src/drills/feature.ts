@@ -7,6 +7,7 @@
  */
 import type { AlertmanagerApi } from '../alerts/alertmanager-api.js';
 import { describeWindow, openWindow } from '../alerts/maintenance.js';
+import { alertmanagerRunSilencer } from '../alerts/run-silences.js';
 import type { Config } from '../config/schema.js';
 import { parseDuration } from '../duration.js';
 import type { Feature } from '../feature.js';
@@ -72,6 +73,7 @@ export function operationsFeature(deps: OperationsDeps): Feature {
         drills: drillDefs,
         log,
         alerts: alertmanagerCriticalAlerts(firing),
+        silences: alertmanagerRunSilencer(firing),
         maintenance: async (cluster) => {
           const window = await openWindow(firing(), cluster);
           return window ? describeWindow(window, ctx.config.timeZone) : undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadDrills, parseDrills } from '../../../src/drills/definitions.js';
+import { expectedAlertMatchers, loadDrills, parseDrills } from '../../../src/drills/definitions.js';
 import { DRILL_HANDLERS } from '../../../src/drills/engine.js';
 
 describe('drills.yaml', () => {
@@ -52,5 +52,33 @@ describe('drills.yaml', () => {
     expect(() => parseDrills(`drills:\n${one('a', 'pod-kill')}${one('a', 'node-drain')}`)).toThrow(
       'drills.yaml: drill a is defined twice',
     );
+  });
+
+  it("reads expected alerts as matchers, filling in the run's arguments and leaving out what it lacks", () => {
+    const drill = (alerts: string) =>
+      `drills:\n  - name: a\n    kind: pod-kill\n    summary: s\n    objective: 1m\n    timeLimit: 2m\n    steps: [x]\n    rollback: r\n    expectedAlerts: [${alerts}]\n`;
+    expect(() => parseDrills(drill("'KubePodNotReady'"))).toThrow(
+      /^drills\.yaml: drills\.0\.expectedAlerts\.0: must be Alertmanager matchers/,
+    );
+    const [def] = parseDrills(
+      drill(`'alertname="KubePodNotReady", namespace="{namespace}", pod=~"{workload}-.*"'`),
+    );
+    if (!def) throw new Error('no drill');
+    expect(
+      expectedAlertMatchers(def, { cluster: 'apps', namespace: 'harbor', workload: 'harbor-core' }),
+    ).toEqual([
+      [
+        { name: 'alertname', type: '=', value: 'KubePodNotReady' },
+        { name: 'namespace', type: '=', value: 'harbor' },
+        { name: 'pod', type: '=~', value: 'harbor-core-.*' },
+      ],
+    ]);
+    // No --workload: the pod matcher is left out (a wider silence, not one that matches nothing).
+    expect(expectedAlertMatchers(def, { cluster: 'apps', namespace: 'harbor' })).toEqual([
+      [
+        { name: 'alertname', type: '=', value: 'KubePodNotReady' },
+        { name: 'namespace', type: '=', value: 'harbor' },
+      ],
+    ]);
   });
 });
