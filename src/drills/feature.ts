@@ -65,6 +65,7 @@ export function operationsFeature(deps: OperationsDeps): Feature {
         tickMs: parseDuration(ops.phases.interval) as number,
         isLeader,
         timeZone: ctx.config.timeZone,
+        silences: alertmanagerRunSilencer(firing),
       });
       drills = new DrillEngine({
         store: ctx.store,

@@ -7,6 +7,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import type { RunSilencer } from '../alerts/run-silences.js';
 import { formatDuration } from '../duration.js';
 import {
   type ClusterDirectory,
@@ -24,7 +25,12 @@ import type { Run, Store } from '../store/store.js';
 import { escapeChat } from '../text/escape.js';
 import { formatTimeSeconds } from '../text/time.js';
 import { type CheckResult, runChecks } from './checks.js';
-import type { FluxObjectSpec, PhaseDefinition, PhasesFile } from './definitions.js';
+import {
+  type FluxObjectSpec,
+  type PhaseDefinition,
+  type PhasesFile,
+  phaseExpectedAlerts,
+} from './definitions.js';
 
 export const REQUESTED_AT = 'reconcile.fluxcd.io/requestedAt';
 
@@ -65,6 +71,8 @@ export interface PhaseData extends Record<string, unknown> {
   reason?: string;
   /** Stored by a replica that is not the leader; the leader's next `resume` starts it. */
   awaitingLeader?: boolean;
+  /** Silences were opened for the alerts the run expects; found by the run id and expired at its end. */
+  silenced?: boolean;
 }
 
 export interface PhaseEngineOptions {
@@ -81,6 +89,8 @@ export interface PhaseEngineOptions {
   isLeader?: () => boolean;
   /** The zone run posts show times in (config `timeZone`); unset: UTC. */
   timeZone?: string;
+  /** Silences the alerts a run expects (phases.yaml expectedAlerts) while it runs. */
+  silences?: RunSilencer;
 }
 
 export type PhaseStartResult =
@@ -274,6 +284,7 @@ export class PhaseEngine {
       data.post = post;
       await this.options.store.saveRun(run);
     }
+    await this.openSilences(run, def);
     // Another replica leads: the run is stored and its next sweep (resume) starts it.
     if (leads) this.runs.drive(run.id);
     return { ok: true, run, plan };
@@ -293,6 +304,7 @@ export class PhaseEngine {
       active.state = 'paused';
       active.finishedAt = now;
       (active.data as PhaseData).reason = `paused by ${actor}`;
+      await this.closeSilences(active);
       await this.options.store.saveRun(active);
     }
     const steps: PhaseStep[] = [];
@@ -347,6 +359,53 @@ export class PhaseEngine {
     return this.runs.settled(id);
   }
 
+  /** One silence per expected matcher set and cluster the run touches, until its time is up. */
+  private async openSilences(run: Run, def: PhaseDefinition): Promise<void> {
+    const data = run.data as PhaseData;
+    const expected = phaseExpectedAlerts(this.options.phases, def);
+    if (!this.options.silences || expected.length === 0) return;
+    const clusters = [...new Set(data.steps.map((s) => s.cluster))];
+    const failed: string[] = [];
+    let created = 0;
+    for (const cluster of clusters) {
+      const result = await this.options.silences
+        .open({
+          runId: run.id,
+          what: `phase ${def.name}`,
+          cluster,
+          by: run.startedBy,
+          startsAt: run.startedAt,
+          // Each step may take the timeout; ended earlier when the run ends.
+          endsAt: run.startedAt + (data.steps.length + 1) * data.timeoutMs,
+          expected,
+        })
+        .catch((error: unknown) => ({
+          created: 0,
+          failed: [error instanceof Error ? error.message : String(error)],
+        }));
+      created += result.created;
+      failed.push(...result.failed);
+    }
+    data.silenced = created > 0;
+    if (failed.length) data.reason = `Could not silence the expected alerts: ${failed.join('; ')}`;
+    await this.options.store.saveRun(run);
+  }
+
+  /** Expires the run's silences, found in Alertmanager by the run id (so also after a restart). */
+  private async closeSilences(run: Run): Promise<void> {
+    const data = run.data as PhaseData;
+    if (!data.silenced || !this.options.silences) return;
+    try {
+      await this.options.silences.close(run.id);
+      data.silenced = false;
+    } catch (error) {
+      this.options.log.warn(
+        { err: error, run: run.id },
+        'expiring the phase silences failed; they end by themselves',
+      );
+    }
+  }
+
   private newRun(name: string, actor: string, now: number, data: PhaseData, state: PhaseRunState): Run {
     return {
       id: randomUUID(),
@@ -370,9 +429,11 @@ export class PhaseEngine {
       this.options.log.warn({ err: error, run: id, phase: run.name }, 'phase pass failed');
     }
     run.updatedAt = this.now();
-    // A pause may have finished the run meanwhile; it wins.
+    // A pause may have finished the run meanwhile; it wins (and expired the silences).
     const latest = await this.options.store.getRun(id);
     if (latest?.finishedAt !== undefined) return true;
+    // Before the finished run is stored: a crash in between continues the run, which ends them then.
+    if (run.finishedAt !== undefined) await this.closeSilences(run);
     await this.options.store.saveRun(run);
     const data = run.data as PhaseData;
     if (data.post && JSON.stringify([run.state, run.data]) !== before)
@@ -505,6 +566,7 @@ export class PhaseEngine {
       text: [
         `${data.action === 'pause' ? 'Paused' : 'Run'} by ${escapeChat(run.startedBy)} at ${when}.`,
         ...(data.reason ? [escapeChat(data.reason)] : []),
+        ...(data.silenced ? ['The alerts a phase run is expected to cause are silenced until it ends.'] : []),
         ...lines,
         ...(checks.length ? ['Success checks:', ...checks] : []),
       ].join('\n'),
