@@ -17,8 +17,9 @@ function target(ctx: CommandContext) {
     workload?: string;
     node?: string;
     backup?: string;
+    source?: string;
   } = { drill: ctx.args.drill as string };
-  for (const key of ['cluster', 'namespace', 'workload', 'node', 'backup'] as const) {
+  for (const key of ['cluster', 'namespace', 'workload', 'node', 'backup', 'source'] as const) {
     const value = ctx.args[key];
     if (typeof value === 'string') request[key] = value;
   }

@@ -19,7 +19,8 @@ const drillOptions: Record<string, OptionSpec> = {
   },
   namespace: {
     type: 'string',
-    description: 'the namespace of the target workload (backup-restore: the namespace to restore)',
+    description:
+      "the namespace of the target workload (backup-restore: the namespace to restore; volsync-restore: the ReplicationSource's)",
     placeholder: 'NS',
     pattern: DNS1123_LABEL,
   },
@@ -33,6 +34,12 @@ const drillOptions: Record<string, OptionSpec> = {
     type: 'string',
     description: 'backup-restore: the Velero Backup (default: the newest Completed one)',
     placeholder: 'B',
+    pattern: DNS1123_SUBDOMAIN,
+  },
+  source: {
+    type: 'string',
+    description: 'volsync-restore: the VolSync ReplicationSource whose backup to restore (in --namespace)',
+    placeholder: 'RS',
     pattern: DNS1123_SUBDOMAIN,
   },
 };

@@ -13,6 +13,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
   type V1Node,
+  type V1PersistentVolumeClaim,
   type V1Pod,
 } from '@kubernetes/client-node';
 import type { Config } from '../../src/config/schema.js';
@@ -371,9 +372,17 @@ class Writer implements OperatorWriter {
   }
 
   async create(ref: CollectionRef, object: KubeObject): Promise<'created' | 'exists'> {
-    if (ref.group === '') throw new KubeError(`creating core ${ref.plural} is not supported`, undefined);
+    // The one core kind a drill creates: the volsync-restore drill's scratch PVC.
+    const corePvc = ref.group === '' && ref.plural === 'persistentvolumeclaims' && ref.namespace;
+    if (ref.group === '' && !corePvc)
+      throw new KubeError(`creating core ${ref.plural} is not supported`, undefined);
     try {
-      if (ref.namespace)
+      if (corePvc)
+        await this.core.createNamespacedPersistentVolumeClaim(
+          { namespace: ref.namespace as string, body: object as V1PersistentVolumeClaim },
+          this.options,
+        );
+      else if (ref.namespace)
         await this.custom.createNamespacedCustomObject(
           {
             group: ref.group,
@@ -399,9 +408,14 @@ class Writer implements OperatorWriter {
   async remove(ref: ResourceRef): Promise<'deleted' | 'gone'> {
     try {
       if (ref.group === '') {
-        if (ref.plural !== 'namespaces')
-          throw new KubeError(`deleting core ${ref.plural} is not supported`, undefined);
-        await this.core.deleteNamespace({ name: ref.name }, this.options);
+        if (ref.plural === 'persistentvolumeclaims' && ref.namespace)
+          await this.core.deleteNamespacedPersistentVolumeClaim(
+            { name: ref.name, namespace: ref.namespace },
+            this.options,
+          );
+        else if (ref.plural === 'namespaces')
+          await this.core.deleteNamespace({ name: ref.name }, this.options);
+        else throw new KubeError(`deleting core ${ref.plural} is not supported`, undefined);
       } else if (ref.namespace)
         await this.custom.deleteNamespacedCustomObject(
           {

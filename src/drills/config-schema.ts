@@ -36,6 +36,7 @@ const drillSchedule = z.strictObject({
       workload: z.string().min(1).optional(),
       node: z.string().min(1).optional(),
       backup: z.string().min(1).optional(),
+      source: z.string().min(1).optional(),
     })
     .default({}),
   // node-cron expression (5 or 6 fields), e.g. "0 10 * * 2" for Tuesdays at 10:00.

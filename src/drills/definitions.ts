@@ -3,7 +3,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { type Matcher, parseMatchers } from '../alerts/matchers.js';
 import { parseDuration } from '../duration.js';
+import type { DrillParams } from './kind.js';
 
 export const DRILL_KINDS = [
   'pod-kill',
@@ -11,6 +13,7 @@ export const DRILL_KINDS = [
   'cnpg-failover',
   'mesh-gateway',
   'backup-restore',
+  'volsync-restore',
 ] as const;
 export type DrillKind = (typeof DRILL_KINDS)[number];
 
@@ -36,12 +39,46 @@ const drillSchema = z.strictObject({
       workload: z.string().optional(),
       node: z.string().optional(),
       backup: z.string().optional(),
+      source: z.string().optional(),
     })
     .default({}),
+  /**
+   * The alerts the drill is expected to cause, silenced for its duration: one silence per entry
+   * (Alertmanager matchers; `{namespace}`, `{workload}`, `{node}` stand for the run's arguments),
+   * each with `cluster="<the drill's cluster>"` added.
+   */
+  expectedAlerts: z
+    .array(
+      z.string().refine((v) => !('error' in parseMatchers(fill(v, {}))), {
+        error: 'must be Alertmanager matchers like alertname="KubePodNotReady", namespace="{namespace}"',
+      }),
+    )
+    .default([]),
   preconditions: z.array(z.string()).default([]),
   steps: z.array(z.string()).min(1),
   rollback: z.string().min(1),
 });
+
+/** Puts the run's arguments into a matcher template; `unset` stands for an argument not given. */
+function fill(template: string, params: Partial<DrillParams>, unset = 'x'): string {
+  return template.replace(
+    /\{(namespace|workload|node)\}/g,
+    (_, key: 'namespace' | 'workload' | 'node') => params[key] ?? unset,
+  );
+}
+
+const UNSET = '\u0000unset';
+
+/**
+ * The matcher sets a run of the drill silences (see `expectedAlerts`). A matcher naming an
+ * argument the run does not have is left out, so the silence is wider rather than wrong.
+ */
+export function expectedAlertMatchers(definition: DrillDefinition, params: DrillParams): Matcher[][] {
+  return definition.expectedAlerts.flatMap((template) => {
+    const parsed = parseMatchers(fill(template, params, UNSET));
+    return 'error' in parsed ? [] : [parsed.matchers.filter((m) => !m.value.includes(UNSET))];
+  });
+}
 
 const fileSchema = z.strictObject({ drills: z.array(drillSchema).min(1) });
 

@@ -9,15 +9,16 @@
  */
 
 import { randomUUID } from 'node:crypto';
+import type { RunSilencer } from '../alerts/run-silences.js';
 import { formatDuration } from '../duration.js';
 import type { ClusterDirectory, ClusterOps } from '../kube/cluster-ops.js';
 import type { Logger } from '../log.js';
 import type { Message } from '../message.js';
 import type { Destination, PostRef } from '../ports.js';
+import { type RunChat, RunLoop } from '../runs/run-loop.js';
 import type { Run, Store } from '../store/store.js';
 import { escapeChat } from '../text/escape.js';
-import { WakeableSleeps } from '../wakeable-sleep.js';
-import type { DrillDefinition, DrillKind } from './definitions.js';
+import { type DrillDefinition, type DrillKind, expectedAlertMatchers } from './definitions.js';
 import {
   DRILL_ARGS,
   type DrillKindHandler,
@@ -31,6 +32,7 @@ import { cnpgFailover } from './kinds/cnpg-failover.js';
 import { meshGateway } from './kinds/mesh-gateway.js';
 import { nodeDrain } from './kinds/node-drain.js';
 import { podKill } from './kinds/pod-kill.js';
+import { volsyncRestore } from './kinds/volsync-restore.js';
 
 /** The code behind each kind of drill. */
 export const DRILL_HANDLERS: Record<DrillKind, DrillKindHandler> = {
@@ -39,13 +41,8 @@ export const DRILL_HANDLERS: Record<DrillKind, DrillKindHandler> = {
   'cnpg-failover': cnpgFailover,
   'mesh-gateway': meshGateway,
   'backup-restore': backupRestore,
+  'volsync-restore': volsyncRestore,
 };
-
-/** Where a drill's posts go: the chat port's post/update (ChatPort satisfies it). */
-export interface RunChat {
-  post(destination: Destination, message: Message): Promise<PostRef>;
-  update(ref: PostRef, message: Message): Promise<void>;
-}
 
 /** Firing critical alerts for a cluster (Alertmanager); names of the alerts. */
 export interface CriticalAlerts {
@@ -79,6 +76,8 @@ export interface DrillData extends Record<string, unknown> {
   awaitingLeader?: boolean;
   report?: string;
   errors?: number;
+  /** Silences were opened for the alerts the drill expects; they are expired when it ends. */
+  silenced?: boolean;
 }
 
 export interface DrillEngineOptions {
@@ -90,6 +89,8 @@ export interface DrillEngineOptions {
   drills: DrillDefinition[];
   log: Logger;
   alerts?: CriticalAlerts;
+  /** Silences the alerts each drill expects (its definition's expectedAlerts) while it runs. */
+  silences?: RunSilencer;
   now?: () => number;
   /** Pause between reconcile passes. */
   tickMs?: number;
@@ -116,6 +117,7 @@ export interface StartRequest {
   workload?: string;
   node?: string;
   backup?: string;
+  source?: string;
   actor: string;
   isAdmin: boolean;
   override?: string;
@@ -134,18 +136,43 @@ function threadOf(ref: PostRef): Destination {
 
 export class DrillEngine {
   private readonly now: () => number;
-  private readonly tickMs: number;
   private readonly maxErrors: number;
-  private readonly loops = new Map<string, Promise<void>>();
-  private stopped = false;
-  private readonly sleeps = new WakeableSleeps();
+  private readonly runs: RunLoop;
   /** Serialises guard checks and run creation, so two starts cannot both pass "one per cluster". */
   private startLock: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: DrillEngineOptions) {
     this.now = options.now ?? Date.now;
-    this.tickMs = options.tickMs ?? 2000;
     this.maxErrors = options.maxErrors ?? 5;
+    this.runs = new RunLoop({
+      store: options.store,
+      kind: 'drill',
+      now: this.now,
+      tickMs: options.tickMs ?? 2000,
+      ...(options.staleAfterMs !== undefined ? { staleAfterMs: options.staleAfterMs } : {}),
+      ...(options.isLeader ? { isLeader: options.isLeader } : {}),
+      pass: async (run) => {
+        await this.reconcile(run);
+        return run.finishedAt !== undefined;
+      },
+      passFailed: (run, error) =>
+        this.options.log.error(
+          { err: error, run: run.id, drill: run.name, cluster: run.cluster },
+          'drill pass failed',
+        ),
+      // Interrupted mid-way: rolled back (e.g. the drained node is uncordoned), never continued.
+      adopt: async (run) => {
+        if (run.state !== 'running') return;
+        const data = run.data as DrillData;
+        run.state = 'rolling-back';
+        data.rollbackReason = 'coxswain restarted while the drill was running';
+        data.steps.push({ at: this.now(), text: 'coxswain restarted mid-drill; rolling back.' });
+        run.updatedAt = this.now();
+        await this.options.store.saveRun(run);
+        await this.say(run, { text: 'coxswain restarted mid-drill; rolling back.', severity: 'warning' });
+        await this.refindSilences(run);
+      },
+    });
   }
 
   definitions(): DrillDefinition[] {
@@ -207,10 +234,6 @@ export class DrillEngine {
       .filter((name) => name !== cluster)
       .map((name) => this.options.clusters.get(name))
       .filter((ops): ops is ClusterOps => ops !== undefined);
-  }
-
-  private leads(): boolean {
-    return this.options.isLeader?.() ?? true;
   }
 
   private async guardProblems(cluster: string): Promise<string[]> {
@@ -290,7 +313,7 @@ export class DrillEngine {
       kindState: {},
       steps: [],
     };
-    const leads = this.leads();
+    const leads = this.runs.leads();
     if (!leads) {
       data.awaitingLeader = true;
       data.steps.push({
@@ -323,7 +346,8 @@ export class DrillEngine {
       await this.options.store.saveRun(run);
       for (const step of data.steps) await this.say(run, { text: step.text });
     }
-    if (leads) this.drive(run.id);
+    await this.openSilences(run, def);
+    if (leads) this.runs.drive(run.id);
     return { ok: true, run, plan: inspection.lines };
   }
 
@@ -344,7 +368,7 @@ export class DrillEngine {
     }
     // The loop driving it (here or on another replica) rolls it back on its next pass; an
     // orphaned run is rolled back by the next resume() sweep.
-    this.wakeAll();
+    this.runs.wakeAll();
     return run;
   }
 
@@ -358,73 +382,18 @@ export class DrillEngine {
    * they are rolled back (e.g. the drained node is uncordoned), never continued. Called at start
    * and periodically, so a run orphaned by another replica is found too.
    */
-  async resume(): Promise<number> {
-    if (this.stopped || !this.leads()) return 0;
-    const staleAfter = this.options.staleAfterMs ?? Math.max(30_000, 5 * this.tickMs);
-    const unfinished = (await this.options.store.listRuns({ kind: 'drill', unfinished: true })).filter(
-      (r) =>
-        !this.loops.has(r.id) &&
-        ((r.data as DrillData).awaitingLeader === true || this.now() - r.updatedAt >= staleAfter),
-    );
-    for (const run of unfinished) {
-      const data = run.data as DrillData;
-      if (data.awaitingLeader) {
-        // Handed over by a replica that is not the leader: never started, so start it now.
-        delete data.awaitingLeader;
-        run.updatedAt = this.now();
-        await this.options.store.saveRun(run);
-      } else if (run.state === 'running') {
-        run.state = 'rolling-back';
-        data.rollbackReason = 'coxswain restarted while the drill was running';
-        data.steps.push({ at: this.now(), text: 'coxswain restarted mid-drill; rolling back.' });
-        run.updatedAt = this.now();
-        await this.options.store.saveRun(run);
-        await this.say(run, { text: 'coxswain restarted mid-drill; rolling back.', severity: 'warning' });
-      }
-      this.drive(run.id);
-    }
-    return unfinished.length;
+  resume(): Promise<number> {
+    return this.runs.resume();
   }
 
   /** Stops the loops after their current pass; runs stay stored as they are. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.wakeAll();
-    await Promise.allSettled([...this.loops.values()]);
+  stop(): Promise<void> {
+    return this.runs.stop();
   }
 
   /** Resolves when the run's loop has finished (tests and the scheduler wait on it). */
-  async settled(id: string): Promise<Run | undefined> {
-    await this.loops.get(id);
-    return this.options.store.getRun(id);
-  }
-
-  private wakeAll(): void {
-    this.sleeps.wakeAll();
-  }
-
-  private drive(id: string): void {
-    if (this.loops.has(id) || this.stopped) return;
-    const loop = this.loop(id).finally(() => this.loops.delete(id));
-    this.loops.set(id, loop);
-  }
-
-  private async loop(id: string): Promise<void> {
-    while (!this.stopped) {
-      const run = await this.options.store.getRun(id);
-      if (!run || run.finishedAt !== undefined) return;
-      try {
-        await this.reconcile(run);
-      } catch (error) {
-        this.options.log.error(
-          { err: error, run: id, drill: run.name, cluster: run.cluster },
-          'drill pass failed',
-        );
-      }
-      if (this.stopped) return;
-      if (run.finishedAt !== undefined) return;
-      await this.sleeps.sleep(this.tickMs);
-    }
+  settled(id: string): Promise<Run | undefined> {
+    return this.runs.settled(id);
   }
 
   /** One pass over one run: advance, or roll back, then store and report. */
@@ -546,11 +515,84 @@ export class DrillEngine {
     data.report = this.reportText(run);
   }
 
+  /** Silences the alerts the drill expects, until its time limit (and the rollback after it). */
+  private async openSilences(run: Run, def: DrillDefinition): Promise<void> {
+    const data = run.data as DrillData;
+    const expected = expectedAlertMatchers(def, data.params);
+    if (!this.options.silences || expected.length === 0) return;
+    const result = await this.options.silences
+      .open({
+        runId: run.id,
+        what: `drill ${def.name} on ${data.params.cluster}`,
+        cluster: data.params.cluster,
+        by: run.startedBy,
+        startsAt: run.startedAt,
+        // Past the time limit by the rollback's share: expired earlier when the drill ends.
+        endsAt: run.startedAt + 2 * def.timeLimit,
+        expected,
+      })
+      .catch((error: unknown) => ({
+        created: 0,
+        failed: [error instanceof Error ? error.message : String(error)],
+      }));
+    data.silenced = result.created > 0;
+    const text = [
+      ...(result.created
+        ? [
+            `Silenced the alerts this drill is expected to cause (${result.created} silences, run id in the comment) until it ends.`,
+          ]
+        : []),
+      ...(result.failed.length
+        ? [`Could not silence the expected alerts: ${escapeChat(result.failed.join('; '))}.`]
+        : []),
+    ].join(' ');
+    data.steps.push({ at: this.now(), text });
+    run.updatedAt = this.now();
+    await this.options.store.saveRun(run);
+    await this.say(run, { text });
+  }
+
+  /** After a restart: the run's silences live in Alertmanager, found by the run id. */
+  private async refindSilences(run: Run): Promise<void> {
+    const data = run.data as DrillData;
+    if (!data.silenced || !this.options.silences) return;
+    const found = await this.options.silences.find(run.id).catch(() => undefined);
+    const text =
+      found === undefined
+        ? "Could not read the drill's silences from Alertmanager; they end by themselves."
+        : found.length
+          ? `Found the drill's ${found.length} silences again; they are expired when the rollback ends.`
+          : "The drill's silences are already gone.";
+    data.steps.push({ at: this.now(), text });
+    await this.options.store.saveRun(run);
+    await this.say(run, { text });
+  }
+
+  /** Expires the run's silences; the line to report, if any. */
+  private async closeSilences(run: Run): Promise<string | undefined> {
+    const data = run.data as DrillData;
+    if (!data.silenced || !this.options.silences) return undefined;
+    try {
+      const closed = await this.options.silences.close(run.id);
+      data.silenced = false;
+      return `Expired the drill's ${closed} silences.`;
+    } catch (error) {
+      this.options.log.warn({ err: error, run: run.id }, 'expiring the drill silences failed');
+      return "Could not expire the drill's silences in Alertmanager; they end by themselves at twice the time limit.";
+    }
+  }
+
   private async persist(run: Run, fresh: Message[]): Promise<void> {
+    const data = run.data as DrillData;
+    // Before the finished run is stored: a crash in between resumes the run, which expires them then.
+    const closed = run.finishedAt === undefined ? undefined : await this.closeSilences(run);
+    if (closed) {
+      data.steps.push({ at: this.now(), text: closed });
+      fresh.push({ text: closed });
+    }
     run.updatedAt = this.now();
     await this.options.store.saveRun(run);
     for (const message of fresh) await this.say(run, message);
-    const data = run.data as DrillData;
     if (run.finishedAt !== undefined) {
       await this.say(run, this.report(run));
       if (data.post)

@@ -7,6 +7,7 @@
  */
 import type { AlertmanagerApi } from '../alerts/alertmanager-api.js';
 import { describeWindow, openWindow } from '../alerts/maintenance.js';
+import { alertmanagerRunSilencer } from '../alerts/run-silences.js';
 import { parseDuration } from '../duration.js';
 import type { Feature } from '../feature.js';
 import type { ClusterDirectory } from '../kube/cluster-ops.js';
@@ -65,6 +66,7 @@ export function operationsFeature(deps: OperationsDeps): Feature {
         tickMs: parseDuration(ops.phases.interval) as number,
         isLeader,
         timeZone: ctx.config.timeZone,
+        silences: alertmanagerRunSilencer(firing),
       });
       drills = new DrillEngine({
         store: ctx.store,
@@ -73,6 +75,7 @@ export function operationsFeature(deps: OperationsDeps): Feature {
         drills: drillDefs,
         log,
         alerts: alertmanagerCriticalAlerts(firing),
+        silences: alertmanagerRunSilencer(firing),
         maintenance: async (cluster) => {
           const window = await openWindow(firing(), cluster);
           return window ? describeWindow(window, ctx.config.timeZone) : undefined;

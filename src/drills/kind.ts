@@ -13,10 +13,12 @@ export interface DrillParams {
   node?: string;
   /** The Velero Backup a restore drill restores (unset: the newest Completed one). */
   backup?: string;
+  /** The VolSync ReplicationSource a PVC restore drill restores (in `namespace`). */
+  source?: string;
 }
 
 /** The arguments a person may give a drill (besides the cluster). */
-export const DRILL_ARGS = ['namespace', 'workload', 'node', 'backup'] as const;
+export const DRILL_ARGS = ['namespace', 'workload', 'node', 'backup', 'source'] as const;
 export type DrillArg = (typeof DRILL_ARGS)[number];
 
 /** The measured recovery: from the disruption to the moment recovery was observed. */

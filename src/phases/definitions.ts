@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { type Matcher, parseMatchers } from '../alerts/matchers.js';
 import { parseDuration } from '../duration.js';
 
 const duration = () =>
@@ -61,6 +62,16 @@ const check = z.union([
   }),
 ]);
 
+/** Alertmanager matchers of alerts a run is expected to cause (silenced while it runs). */
+const expectedAlerts = () =>
+  z
+    .array(
+      z.string().refine((v) => !('error' in parseMatchers(v)), {
+        error: 'must be Alertmanager matchers like alertname=~"Flux.*"',
+      }),
+    )
+    .default([]);
+
 const phaseSchema = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/),
   title: z.string().min(1),
@@ -68,10 +79,17 @@ const phaseSchema = z.strictObject({
   flux: z.array(fluxObject).default([]),
   checks: z.array(check).default([]),
   timeout: duration().optional(),
+  /** Besides the file's: alerts this phase's run is expected to cause. */
+  expectedAlerts: expectedAlerts(),
 });
 
 const fileSchema = z.strictObject({
   timeout: duration().default(600_000),
+  /**
+   * Alerts every phase run is expected to cause while Flux reconciles (one silence per entry and
+   * cluster the run touches, `cluster="C"` added, the run id in the comment).
+   */
+  expectedAlerts: expectedAlerts(),
   phases: z.array(phaseSchema).min(1),
 });
 
@@ -164,4 +182,12 @@ export function defaultPhasesPath(): string {
 
 export function loadPhases(path: string = defaultPhasesPath()): PhasesFile {
   return parsePhases(readFileSync(path, 'utf8'), path);
+}
+
+/** The matcher sets a run of the phase silences: the file's, then the phase's own. */
+export function phaseExpectedAlerts(file: PhasesFile, phase: PhaseDefinition): Matcher[][] {
+  return [...file.expectedAlerts, ...phase.expectedAlerts].flatMap((text) => {
+    const parsed = parseMatchers(text);
+    return 'error' in parsed ? [] : [parsed.matchers];
+  });
 }

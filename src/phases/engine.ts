@@ -7,7 +7,7 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import type { RunChat } from '../drills/engine.js';
+import type { RunSilencer } from '../alerts/run-silences.js';
 import { formatDuration } from '../duration.js';
 import {
   type ClusterDirectory,
@@ -20,12 +20,17 @@ import {
 import type { Logger } from '../log.js';
 import type { Message } from '../message.js';
 import type { PostRef } from '../ports.js';
+import { type RunChat, RunLoop } from '../runs/run-loop.js';
 import type { Run, Store } from '../store/store.js';
 import { escapeChat } from '../text/escape.js';
 import { formatTimeSeconds } from '../text/time.js';
-import { WakeableSleeps } from '../wakeable-sleep.js';
 import { type CheckResult, runChecks } from './checks.js';
-import type { FluxObjectSpec, PhaseDefinition, PhasesFile } from './definitions.js';
+import {
+  type FluxObjectSpec,
+  type PhaseDefinition,
+  type PhasesFile,
+  phaseExpectedAlerts,
+} from './definitions.js';
 
 export const REQUESTED_AT = 'reconcile.fluxcd.io/requestedAt';
 
@@ -66,6 +71,8 @@ export interface PhaseData extends Record<string, unknown> {
   reason?: string;
   /** Stored by a replica that is not the leader; the leader's next `resume` starts it. */
   awaitingLeader?: boolean;
+  /** Silences were opened for the alerts the run expects; found by the run id and expired at its end. */
+  silenced?: boolean;
 }
 
 export interface PhaseEngineOptions {
@@ -82,6 +89,8 @@ export interface PhaseEngineOptions {
   isLeader?: () => boolean;
   /** The zone run posts show times in (config `timeZone`); unset: UTC. */
   timeZone?: string;
+  /** Silences the alerts a run expects (phases.yaml expectedAlerts) while it runs. */
+  silences?: RunSilencer;
 }
 
 export type PhaseStartResult =
@@ -119,14 +128,22 @@ function label(step: PhaseStep): string {
 
 export class PhaseEngine {
   private readonly now: () => number;
-  private readonly tickMs: number;
-  private readonly loops = new Map<string, Promise<void>>();
-  private readonly sleeps = new WakeableSleeps();
-  private stopped = false;
+  private readonly runs: RunLoop;
 
   constructor(private readonly options: PhaseEngineOptions) {
     this.now = options.now ?? Date.now;
-    this.tickMs = options.tickMs ?? 2000;
+    // An orphaned phase run continues where it was (no `adopt`): every step re-reads the cluster.
+    this.runs = new RunLoop({
+      store: options.store,
+      kind: 'phase',
+      now: this.now,
+      tickMs: options.tickMs ?? 2000,
+      ...(options.staleAfterMs !== undefined ? { staleAfterMs: options.staleAfterMs } : {}),
+      ...(options.isLeader ? { isLeader: options.isLeader } : {}),
+      pass: (run) => this.pass(run),
+      passFailed: (run, error) =>
+        this.options.log.warn({ err: error, run: run.id, phase: run.name }, 'phase pass failed'),
+    });
   }
 
   definitions(): PhaseDefinition[] {
@@ -258,7 +275,7 @@ export class PhaseEngine {
       return { ok: false, reason, run };
     }
     if (request.dryRun) return { ok: true, plan };
-    const leads = this.options.isLeader?.() ?? true;
+    const leads = this.runs.leads();
     if (!leads) data.awaitingLeader = true;
     const run = this.newRun(def.name, request.actor, now, data, steps.length ? 'reconciling' : 'verifying');
     await this.options.store.saveRun(run);
@@ -267,8 +284,9 @@ export class PhaseEngine {
       data.post = post;
       await this.options.store.saveRun(run);
     }
+    await this.openSilences(run, def);
     // Another replica leads: the run is stored and its next sweep (resume) starts it.
-    if (leads) this.drive(run.id);
+    if (leads) this.runs.drive(run.id);
     return { ok: true, run, plan };
   }
 
@@ -286,6 +304,7 @@ export class PhaseEngine {
       active.state = 'paused';
       active.finishedAt = now;
       (active.data as PhaseData).reason = `paused by ${actor}`;
+      await this.closeSilences(active);
       await this.options.store.saveRun(active);
     }
     const steps: PhaseStep[] = [];
@@ -328,35 +347,63 @@ export class PhaseEngine {
   }
 
   /** Continues runs a previous process left unfinished. */
-  async resume(): Promise<number> {
-    if (this.stopped || !(this.options.isLeader?.() ?? true)) return 0;
-    const staleAfter = this.options.staleAfterMs ?? Math.max(30_000, 5 * this.tickMs);
-    const unfinished = (await this.options.store.listRuns({ kind: 'phase', unfinished: true })).filter(
-      (r) =>
-        !this.loops.has(r.id) &&
-        ((r.data as PhaseData).awaitingLeader === true || this.now() - r.updatedAt >= staleAfter),
-    );
-    for (const run of unfinished) {
-      const data = run.data as PhaseData;
-      if (data.awaitingLeader) {
-        delete data.awaitingLeader;
-        run.updatedAt = this.now();
-        await this.options.store.saveRun(run);
-      }
-      this.drive(run.id);
+  resume(): Promise<number> {
+    return this.runs.resume();
+  }
+
+  stop(): Promise<void> {
+    return this.runs.stop();
+  }
+
+  settled(id: string): Promise<Run | undefined> {
+    return this.runs.settled(id);
+  }
+
+  /** One silence per expected matcher set and cluster the run touches, until its time is up. */
+  private async openSilences(run: Run, def: PhaseDefinition): Promise<void> {
+    const data = run.data as PhaseData;
+    const expected = phaseExpectedAlerts(this.options.phases, def);
+    if (!this.options.silences || expected.length === 0) return;
+    const clusters = [...new Set(data.steps.map((s) => s.cluster))];
+    const failed: string[] = [];
+    let created = 0;
+    for (const cluster of clusters) {
+      const result = await this.options.silences
+        .open({
+          runId: run.id,
+          what: `phase ${def.name}`,
+          cluster,
+          by: run.startedBy,
+          startsAt: run.startedAt,
+          // Each step may take the timeout; ended earlier when the run ends.
+          endsAt: run.startedAt + (data.steps.length + 1) * data.timeoutMs,
+          expected,
+        })
+        .catch((error: unknown) => ({
+          created: 0,
+          failed: [error instanceof Error ? error.message : String(error)],
+        }));
+      created += result.created;
+      failed.push(...result.failed);
     }
-    return unfinished.length;
+    data.silenced = created > 0;
+    if (failed.length) data.reason = `Could not silence the expected alerts: ${failed.join('; ')}`;
+    await this.options.store.saveRun(run);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.sleeps.wakeAll();
-    await Promise.allSettled([...this.loops.values()]);
-  }
-
-  async settled(id: string): Promise<Run | undefined> {
-    await this.loops.get(id);
-    return this.options.store.getRun(id);
+  /** Expires the run's silences, found in Alertmanager by the run id (so also after a restart). */
+  private async closeSilences(run: Run): Promise<void> {
+    const data = run.data as PhaseData;
+    if (!data.silenced || !this.options.silences) return;
+    try {
+      await this.options.silences.close(run.id);
+      data.silenced = false;
+    } catch (error) {
+      this.options.log.warn(
+        { err: error, run: run.id },
+        'expiring the phase silences failed; they end by themselves',
+      );
+    }
   }
 
   private newRun(name: string, actor: string, now: number, data: PhaseData, state: PhaseRunState): Run {
@@ -372,39 +419,30 @@ export class PhaseEngine {
     };
   }
 
-  private drive(id: string): void {
-    if (this.loops.has(id) || this.stopped) return;
-    this.loops.set(
-      id,
-      this.loop(id).finally(() => this.loops.delete(id)),
-    );
-  }
-
-  private async loop(id: string): Promise<void> {
-    while (!this.stopped) {
-      const run = await this.options.store.getRun(id);
-      if (!run || run.finishedAt !== undefined) return;
-      const before = JSON.stringify([run.state, run.data]);
-      try {
-        await this.reconcile(run);
-      } catch (error) {
-        this.options.log.warn({ err: error, run: id, phase: run.name }, 'phase pass failed');
-      }
-      run.updatedAt = this.now();
-      // A pause may have finished the run meanwhile; it wins.
-      const latest = await this.options.store.getRun(id);
-      if (latest?.finishedAt !== undefined) return;
-      await this.options.store.saveRun(run);
-      const data = run.data as PhaseData;
-      if (data.post && JSON.stringify([run.state, run.data]) !== before)
-        await this.options.chat
-          .update(data.post, this.render(run))
-          .catch((error: unknown) =>
-            this.options.log.warn({ err: error, run: id }, 'updating the phase post failed'),
-          );
-      if (run.finishedAt !== undefined || this.stopped) return;
-      await this.sleeps.sleep(this.tickMs);
+  /** One pass: advance, store, update the post when something changed; true when the run ended. */
+  private async pass(run: Run): Promise<boolean> {
+    const id = run.id;
+    const before = JSON.stringify([run.state, run.data]);
+    try {
+      await this.reconcile(run);
+    } catch (error) {
+      this.options.log.warn({ err: error, run: id, phase: run.name }, 'phase pass failed');
     }
+    run.updatedAt = this.now();
+    // A pause may have finished the run meanwhile; it wins (and expired the silences).
+    const latest = await this.options.store.getRun(id);
+    if (latest?.finishedAt !== undefined) return true;
+    // Before the finished run is stored: a crash in between continues the run, which ends them then.
+    if (run.finishedAt !== undefined) await this.closeSilences(run);
+    await this.options.store.saveRun(run);
+    const data = run.data as PhaseData;
+    if (data.post && JSON.stringify([run.state, run.data]) !== before)
+      await this.options.chat
+        .update(data.post, this.render(run))
+        .catch((error: unknown) =>
+          this.options.log.warn({ err: error, run: id }, 'updating the phase post failed'),
+        );
+    return run.finishedAt !== undefined;
   }
 
   private async reconcile(run: Run): Promise<void> {
@@ -528,6 +566,7 @@ export class PhaseEngine {
       text: [
         `${data.action === 'pause' ? 'Paused' : 'Run'} by ${escapeChat(run.startedBy)} at ${when}.`,
         ...(data.reason ? [escapeChat(data.reason)] : []),
+        ...(data.silenced ? ['The alerts a phase run is expected to cause are silenced until it ends.'] : []),
         ...lines,
         ...(checks.length ? ['Success checks:', ...checks] : []),
       ].join('\n'),

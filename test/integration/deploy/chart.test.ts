@@ -286,6 +286,9 @@ describe('delegation RBAC', () => {
         'delete core/namespaces named coxswain-drill-restore',
         'create volsync.backube/replicationdestinations in coxswain-drills',
         'delete volsync.backube/replicationdestinations in coxswain-drills',
+        // volsync-restore's scratch PVC, in the scratch namespace only.
+        'create core/persistentvolumeclaims in coxswain-drills',
+        'delete core/persistentvolumeclaims in coxswain-drills',
         'patch postgresql.cnpg.io/clusters in databases',
         'patch postgresql.cnpg.io/clusters/status in databases',
       ].sort(),
@@ -343,6 +346,7 @@ describe('delegation RBAC', () => {
       'velero.io/schedules',
       'velero.io/backups',
       'volsync.backube/replicationsources',
+      'volsync.backube/replicationdestinations',
       'cert-manager.io/certificates',
       'external-secrets.io/externalsecrets',
       'core/persistentvolumeclaims',

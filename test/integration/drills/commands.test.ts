@@ -72,6 +72,20 @@ describe('/ops drill', () => {
     expect(text).toMatch(/^\| cnpg-failover \| .* \| 1m \| weekly \|$/m);
     expect(text).toMatch(/^\| mesh-gateway \| .* \| 1m \(chosen\) \| monthly \(chosen\) \|$/m);
     expect(text).toMatch(/^\| backup-restore \| .* \| 4h \| monthly \|$/m);
+    // A PVC is the plan's Tier 1 (weekly); its recovery time is not in the plan.
+    expect(text).toMatch(/^\| volsync-restore \| .* \| 30m \(chosen\) \| weekly \|$/m);
+  });
+
+  it('plans the volsync-restore drill from the live ReplicationSource; a missing source volume refuses', async () => {
+    const plan = (await run('drill plan volsync-restore', 'operator')).answers[0]?.message;
+    expect(plan?.text).toContain('ReplicationSource harbor/harbor-registry-data');
+    expect(plan?.text).toContain('restic repository harbor-registry-data-volsync-secret');
+    // The stack seeds the ReplicationSource but not the volume it backs up: nothing to size by.
+    expect(plan?.text).toContain(
+      `It would be refused now:\n- ${escapeChat('The volume ReplicationSource harbor/harbor-registry-data backs up (PVC harbor-registry-data) is not there to size the scratch PVC by.')}`,
+    );
+    const none = (await run('drill plan volsync-restore --source nosuch', 'operator')).answers[0]?.message;
+    expect(none?.text).toContain('There is no VolSync ReplicationSource harbor/nosuch on apps.');
   });
 
   it('plans a node drain from the live cluster, changing nothing', async () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loadDrills, parseDrills } from '../../../src/drills/definitions.js';
+import { expectedAlertMatchers, loadDrills, parseDrills } from '../../../src/drills/definitions.js';
 import { DRILL_HANDLERS } from '../../../src/drills/engine.js';
 
 describe('drills.yaml', () => {
-  it('ships the five drills with the DR plan objectives: pod < 1 min, node < 5 min', () => {
+  it('ships the six drills with the DR plan objectives: pod < 1 min, node < 5 min', () => {
     const drills = loadDrills();
     expect(drills.map((d) => d.name)).toEqual([
       'pod-kill',
@@ -11,6 +11,7 @@ describe('drills.yaml', () => {
       'cnpg-failover',
       'mesh-gateway',
       'backup-restore',
+      'volsync-restore',
     ]);
     expect(drills.find((d) => d.name === 'pod-kill')?.objective).toBe(60_000);
     expect(drills.find((d) => d.name === 'node-drain')?.objective).toBe(300_000);
@@ -29,6 +30,8 @@ describe('drills.yaml', () => {
     expect(row('node-drain')).toEqual([300_000, 'monthly', []]);
     expect(row('backup-restore')).toEqual([4 * 3_600_000, 'monthly', []]);
     expect(row('mesh-gateway')).toEqual([60_000, 'monthly', ['objective', 'tier']]);
+    // A PVC is Tier 1 (weekly); the plan gives no recovery time for one.
+    expect(row('volsync-restore')).toEqual([30 * 60_000, 'weekly', ['objective']]);
   });
 
   it('every kind has code that runs it', () => {
@@ -38,6 +41,7 @@ describe('drills.yaml', () => {
       'mesh-gateway',
       'node-drain',
       'pod-kill',
+      'volsync-restore',
     ]);
   });
 
@@ -48,5 +52,33 @@ describe('drills.yaml', () => {
     expect(() => parseDrills(`drills:\n${one('a', 'pod-kill')}${one('a', 'node-drain')}`)).toThrow(
       'drills.yaml: drill a is defined twice',
     );
+  });
+
+  it("reads expected alerts as matchers, filling in the run's arguments and leaving out what it lacks", () => {
+    const drill = (alerts: string) =>
+      `drills:\n  - name: a\n    kind: pod-kill\n    summary: s\n    objective: 1m\n    timeLimit: 2m\n    steps: [x]\n    rollback: r\n    expectedAlerts: [${alerts}]\n`;
+    expect(() => parseDrills(drill("'KubePodNotReady'"))).toThrow(
+      /^drills\.yaml: drills\.0\.expectedAlerts\.0: must be Alertmanager matchers/,
+    );
+    const [def] = parseDrills(
+      drill(`'alertname="KubePodNotReady", namespace="{namespace}", pod=~"{workload}-.*"'`),
+    );
+    if (!def) throw new Error('no drill');
+    expect(
+      expectedAlertMatchers(def, { cluster: 'apps', namespace: 'harbor', workload: 'harbor-core' }),
+    ).toEqual([
+      [
+        { name: 'alertname', type: '=', value: 'KubePodNotReady' },
+        { name: 'namespace', type: '=', value: 'harbor' },
+        { name: 'pod', type: '=~', value: 'harbor-core-.*' },
+      ],
+    ]);
+    // No --workload: the pod matcher is left out (a wider silence, not one that matches nothing).
+    expect(expectedAlertMatchers(def, { cluster: 'apps', namespace: 'harbor' })).toEqual([
+      [
+        { name: 'alertname', type: '=', value: 'KubePodNotReady' },
+        { name: 'namespace', type: '=', value: 'harbor' },
+      ],
+    ]);
   });
 });

@@ -12,6 +12,12 @@ import {
   mirrorSelector,
   noticeWindowMs,
 } from '../../../src/drills/kinds/mesh-gateway.js';
+import {
+  replicationDestination,
+  SCRATCH_NAMESPACE,
+  scratchName,
+  scratchPvc,
+} from '../../../src/drills/kinds/volsync-restore.js';
 import type { KubeObject } from '../../../src/kube/cluster-ops.js';
 
 function backup(
@@ -119,5 +125,63 @@ describe('backup-restore', () => {
     const { readFileSync } = await import('node:fs');
     const values = readFileSync(new URL('../../../charts/coxswain/values.yaml', import.meta.url), 'utf8');
     expect(values).toMatch(new RegExp(`^  restoreNamespace: ${RESTORE_NAMESPACE}$`, 'm'));
+  });
+});
+
+describe('volsync-restore', () => {
+  const state = {
+    target: scratchName('harbor-registry-data'),
+    repository: 'harbor-registry-data-volsync-secret',
+    capacity: '20Gi',
+    storageClassName: 'ceph-block',
+    accessModes: ['ReadWriteOnce'],
+    trigger: 'coxswain-abc',
+  };
+
+  it('names the scratch objects by the source, within a Kubernetes name', () => {
+    expect(scratchName('harbor-registry-data')).toBe('coxswain-drill-harbor-registry-data');
+    const long = scratchName('x'.repeat(70));
+    expect(long.length).toBe(63);
+    expect(scratchName(`${'y'.repeat(47)}-z`)).toBe(`coxswain-drill-${'y'.repeat(47)}`);
+  });
+
+  it('sizes the scratch PVC like the source volume, in the scratch namespace', () => {
+    expect(scratchPvc(state)).toEqual({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: {
+        name: 'coxswain-drill-harbor-registry-data',
+        namespace: SCRATCH_NAMESPACE,
+        labels: { 'app.kubernetes.io/managed-by': 'coxswain', 'coxswain.dev/drill': 'volsync-restore' },
+      },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        resources: { requests: { storage: '20Gi' } },
+        storageClassName: 'ceph-block',
+      },
+    });
+  });
+
+  it('asks VolSync for one manual restic restore of the repository straight into that PVC', () => {
+    expect(replicationDestination(state).spec).toEqual({
+      trigger: { manual: 'coxswain-abc' },
+      restic: {
+        repository: 'harbor-registry-data-volsync-secret',
+        destinationPVC: 'coxswain-drill-harbor-registry-data',
+        copyMethod: 'Direct',
+      },
+    });
+  });
+
+  it('the chart lets the operator create PVCs and ReplicationDestinations in the same scratch namespace', async () => {
+    const { readFileSync } = await import('node:fs');
+    const values = readFileSync(new URL('../../../charts/coxswain/values.yaml', import.meta.url), 'utf8');
+    expect(values).toMatch(new RegExp(`^  scratchNamespace:\n    name: ${SCRATCH_NAMESPACE}$`, 'm'));
+    const rbac = readFileSync(new URL('../../../deploy/rbac/rbac.yaml', import.meta.url), 'utf8');
+    const role = rbac.split('\n---\n').find((doc) => doc.includes('name: coxswain-operator-scratch'));
+    expect(role).toContain(`namespace: ${SCRATCH_NAMESPACE}`);
+    expect(role).toMatch(
+      /resources:\s*\n\s*- persistentvolumeclaims\s*\n\s*verbs:\s*\n\s*- create\s*\n\s*- delete/,
+    );
   });
 });
