@@ -3,7 +3,8 @@
  * Alertmanager evaluates its own (the first match wins unless it says `continue`), and the
  * default route when none matched.
  */
-import type { AlertRoute, Config } from '../config/schema.js';
+import { type AlertRoute, type Config, ONCALL_MENTION } from '../config/schema.js';
+import { mention as mentionOf } from '../incidents/rota.js';
 import { type Matcher, matchesAll, parseMatchers } from './matchers.js';
 
 export interface RouteTarget {
@@ -24,7 +25,14 @@ export class AlertRouter {
   private readonly routes: CompiledRoute[];
   private readonly fallback: CompiledRoute;
 
-  constructor(alerts: Pick<Config['alerts'], 'routes' | 'defaultRoute'>) {
+  /**
+   * `oncall` answers who is on call for a team now (the on-call roster, looked up per post: it
+   * changes at handovers and with overrides); without it an `oncall:<team>` mention is dropped.
+   */
+  constructor(
+    alerts: Pick<Config['alerts'], 'routes' | 'defaultRoute'>,
+    private readonly oncall?: (team: string) => string | undefined,
+  ) {
     this.routes = alerts.routes.map(compile);
     this.fallback = compile({ ...alerts.defaultRoute, matchers: [], continue: false });
   }
@@ -48,11 +56,23 @@ export class AlertRouter {
       for (const channel of route.channels) {
         if (targets.has(channel)) continue;
         const target: RouteTarget = { channel };
-        if (critical && route.mention) target.mention = route.mention;
+        const mention = critical && route.mention ? this.resolve(route.mention) : '';
+        if (mention) target.mention = mention;
         targets.set(channel, target);
       }
     }
     return [...targets.values()];
+  }
+
+  /** The mention with each `oncall:<team>` replaced by whoever is on call there now. */
+  private resolve(mention: string): string {
+    return mention
+      .replace(ONCALL_MENTION, (_, team: string) => {
+        const person = this.oncall?.(team);
+        return person ? mentionOf(person) : '';
+      })
+      .replace(/\s+/g, ' ')
+      .trim();
   }
 }
 

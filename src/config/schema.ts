@@ -102,7 +102,8 @@ const alertRoute = z.strictObject({
   channels: z.array(nonEmpty()).min(1, { error: 'must list at least one channel' }),
   // Chat platforms (mattermost, rocketchat) this route posts on; empty means every one.
   platforms: z.array(nonEmpty()).default([]),
-  // Mentioned on the post when the group is critical, e.g. @oncall-platform.
+  // Mentioned on the post when the group is critical, e.g. @oncall-platform; `oncall:<team>`
+  // mentions whoever is on call for that team of oncall.teams now, overrides applied.
   mention: nonEmpty().optional(),
   // Keep evaluating the routes after this one matched.
   continue: z.boolean().default(false),
@@ -115,108 +116,134 @@ const alertmanager = z.strictObject({
   retries: z.number().int().min(0).max(10).default(2),
 });
 
-export const configSchema = z.strictObject({
-  command: z
-    .string()
-    .regex(/^\/[a-z][a-z0-9_-]{0,31}$/, { error: 'must be a slash and a lowercase word, like /ops' })
-    .default('/ops'),
-  // The IANA time zone of every time coxswain shows (alert posts, silences, incidents, drills,
-  // phases, the audit log), each named: 2026-12-04 15:02 CET.
-  timeZone: z.string().refine(isTimeZone, { error: TIME_ZONE_PROBLEM }).default('UTC'),
-  http: z
-    .strictObject({
-      host: nonEmpty().default('0.0.0.0'),
-      port: z.number().int().min(0).max(65535).default(8080),
-    })
-    .prefault({}),
-  log: z
-    .strictObject({
-      // Unset: info when serving a chat platform, warn in the shell.
-      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-    })
-    .prefault({}),
-  store: z
-    .strictObject({
-      driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
-      sqlite: z.strictObject({ path: nonEmpty().default('./coxswain.db') }).prefault({}),
-      postgres: z.strictObject({ url: nonEmpty() }).optional(),
-    })
-    .prefault({})
-    .refine((store) => store.driver !== 'postgres' || store.postgres !== undefined, {
-      error: 'driver is postgres but store.postgres.url is not set',
-    }),
-  security: z
-    .strictObject({
-      // HMAC key for button payloads; all replicas must share it. Generated per process if unset.
-      signingKey: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
-    })
-    .prefault({}),
-  chat: z
-    .strictObject({
-      mattermost: mattermost.optional(),
-      rocketchat: rocketchat.optional(),
-    })
-    .prefault({}),
-  auth: z
-    .strictObject({
-      bindings: z.array(roleBinding).default([]),
-    })
-    .prefault({}),
-  confirmations: z.strictObject({ expiry: duration().default('2m') }).prefault({}),
-  approvals: z
-    .strictObject({
-      required: z.array(nonEmpty()).default([]),
-      expiry: duration().default('15m'),
-    })
-    .prefault({}),
-  alerts: z
-    .strictObject({
-      webhook: z
-        .strictObject({
-          token: nonEmpty().optional(),
-          maxBodyBytes: z
-            .number()
-            .int()
-            .positive()
-            .default(1024 * 1024),
-        })
-        .prefault({}),
-      routes: z.array(alertRoute).default([]),
-      defaultRoute: alertRoute.omit({ matchers: true, continue: true }).prefault({ channels: ['alerts'] }),
-      storm: z
-        .strictObject({
-          threshold: z.number().int().positive().default(20),
-          window: duration().default('1m'),
-        })
-        .prefault({}),
-      delivery: z
-        .strictObject({
-          interval: duration().default('1s'),
-          ratePerSecond: z.number().positive().default(10),
-          maxBackoff: duration().default('5m'),
-          batchSize: z.number().int().positive().default(500),
-          maxAttempts: z.number().int().nonnegative().default(0),
-          // With several replicas each group is delivered by the one holding its claim in the
-          // store; a replica that dies holding one hands it over after this long.
-          claimLease: duration().default('30s'),
-        })
-        .prefault({}),
-    })
-    .prefault({}),
-  alertmanagers: z
-    .array(alertmanager)
-    .default([])
-    .refine((list) => new Set(list.map((am) => am.name)).size === list.length, {
-      error: 'names must be unique',
-    }),
-  incidents: incidentsSchema,
-  oncall: oncallSchema,
-  clusters: clustersSchema,
-  health: healthSchema,
-  schedules: schedulesSchema,
-  leaderElection: leaderElectionSchema,
-  operations: operationsSchema,
-});
+export const configSchema = z
+  .strictObject({
+    command: z
+      .string()
+      .regex(/^\/[a-z][a-z0-9_-]{0,31}$/, { error: 'must be a slash and a lowercase word, like /ops' })
+      .default('/ops'),
+    // The IANA time zone of every time coxswain shows (alert posts, silences, incidents, drills,
+    // phases, the audit log), each named: 2026-12-04 15:02 CET.
+    timeZone: z.string().refine(isTimeZone, { error: TIME_ZONE_PROBLEM }).default('UTC'),
+    http: z
+      .strictObject({
+        host: nonEmpty().default('0.0.0.0'),
+        port: z.number().int().min(0).max(65535).default(8080),
+      })
+      .prefault({}),
+    log: z
+      .strictObject({
+        // Unset: info when serving a chat platform, warn in the shell.
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+      })
+      .prefault({}),
+    store: z
+      .strictObject({
+        driver: z.enum(['sqlite', 'postgres']).default('sqlite'),
+        sqlite: z.strictObject({ path: nonEmpty().default('./coxswain.db') }).prefault({}),
+        postgres: z.strictObject({ url: nonEmpty() }).optional(),
+      })
+      .prefault({})
+      .refine((store) => store.driver !== 'postgres' || store.postgres !== undefined, {
+        error: 'driver is postgres but store.postgres.url is not set',
+      }),
+    security: z
+      .strictObject({
+        // HMAC key for button payloads; all replicas must share it. Generated per process if unset.
+        signingKey: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+      })
+      .prefault({}),
+    chat: z
+      .strictObject({
+        mattermost: mattermost.optional(),
+        rocketchat: rocketchat.optional(),
+      })
+      .prefault({}),
+    auth: z
+      .strictObject({
+        bindings: z.array(roleBinding).default([]),
+      })
+      .prefault({}),
+    confirmations: z.strictObject({ expiry: duration().default('2m') }).prefault({}),
+    approvals: z
+      .strictObject({
+        required: z.array(nonEmpty()).default([]),
+        expiry: duration().default('15m'),
+      })
+      .prefault({}),
+    alerts: z
+      .strictObject({
+        webhook: z
+          .strictObject({
+            token: nonEmpty().optional(),
+            maxBodyBytes: z
+              .number()
+              .int()
+              .positive()
+              .default(1024 * 1024),
+          })
+          .prefault({}),
+        routes: z.array(alertRoute).default([]),
+        defaultRoute: alertRoute.omit({ matchers: true, continue: true }).prefault({ channels: ['alerts'] }),
+        storm: z
+          .strictObject({
+            threshold: z.number().int().positive().default(20),
+            window: duration().default('1m'),
+          })
+          .prefault({}),
+        delivery: z
+          .strictObject({
+            interval: duration().default('1s'),
+            ratePerSecond: z.number().positive().default(10),
+            maxBackoff: duration().default('5m'),
+            batchSize: z.number().int().positive().default(500),
+            maxAttempts: z.number().int().nonnegative().default(0),
+            // With several replicas each group is delivered by the one holding its claim in the
+            // store; a replica that dies holding one hands it over after this long.
+            claimLease: duration().default('30s'),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    alertmanagers: z
+      .array(alertmanager)
+      .default([])
+      .refine((list) => new Set(list.map((am) => am.name)).size === list.length, {
+        error: 'names must be unique',
+      }),
+    incidents: incidentsSchema,
+    oncall: oncallSchema,
+    clusters: clustersSchema,
+    health: healthSchema,
+    schedules: schedulesSchema,
+    leaderElection: leaderElectionSchema,
+    operations: operationsSchema,
+  })
+  .superRefine((config, ctx) => {
+    // An `oncall:<team>` mention must name a team, or the post would mention nobody.
+    const teams = new Set(config.oncall.teams.map((t) => t.name));
+    const routes = [
+      ...config.alerts.routes.map((r, i) => ({
+        mention: r.mention,
+        path: ['alerts', 'routes', i, 'mention'],
+      })),
+      { mention: config.alerts.defaultRoute.mention, path: ['alerts', 'defaultRoute', 'mention'] },
+    ];
+    for (const { mention, path } of routes)
+      for (const team of oncallMentions(mention ?? ''))
+        if (!teams.has(team))
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `oncall:${team} names no team of oncall.teams (${[...teams].join(', ') || 'none is configured'})`,
+          });
+  });
+
+/** The teams an alert route's mention names as `oncall:<team>`. */
+export function oncallMentions(mention: string): string[] {
+  return [...mention.matchAll(ONCALL_MENTION)].map((m) => m[1] as string);
+}
+export const ONCALL_MENTION = /\boncall:([a-z][a-z0-9-]{0,31})\b/g;
 
 export type Config = z.infer<typeof configSchema>;
 export type RoleBinding = z.infer<typeof roleBinding>;
