@@ -75,7 +75,7 @@ export class OncallRoster {
     return out;
   }
 
-  /** Who is on call for the team over [from, to), overrides applied, neighbours with one person merged. */
+  /** Who is on call for the team over [from, to), shift by shift, overrides applied. */
   segments(team: RotaTeam, from: number, to: number): Segment[] {
     const rota = this.rotaShifts(team, from, to);
     const mine = this.overrides.filter((o) => o.team === team.name && o.endsAt > from && o.startsAt < to);
@@ -99,14 +99,13 @@ export class OncallRoster {
       const piece: Segment = override
         ? { team: team.name, person: override.person, from: a, until: b, override }
         : { team: team.name, person: base.person, from: a, until: b };
+      // One override's pieces join up; rota shifts stay one per shift (a one-person rota still
+      // hands over, and "next" is the next shift).
       const last = out.at(-1);
-      if (
-        last &&
-        last.person === piece.person &&
-        last.override?.id === piece.override?.id &&
-        last.until === a
-      )
-        last.until = b;
+      const sameRotaShift =
+        !last?.override && !piece.override && last !== undefined && base.from < last.until;
+      const sameOverride = last?.override !== undefined && last.override.id === piece.override?.id;
+      if (last && last.until === a && (sameOverride || sameRotaShift)) last.until = b;
       else out.push(piece);
     }
     // A rota shift shows its real start, not where the window cut it.
