@@ -3,9 +3,16 @@
  * Alertmanager evaluates its own (the first match wins unless it says `continue`), and the
  * default route when none matched.
  */
-import { type AlertRoute, type Config, ONCALL_MENTION } from '../config/schema.js';
-import { mention as mentionOf } from '../incidents/rota.js';
+import type { AlertRoute, Config } from '../config/schema.js';
 import { type Matcher, matchesAll, parseMatchers } from './matchers.js';
+
+/** `oncall:<team>` in a route's mention: whoever is on call for that team when the post is made. */
+export const ONCALL_MENTION = /\boncall:([a-z][a-z0-9-]{0,31})\b/g;
+
+/** The teams an alert route's mention names as `oncall:<team>`. */
+export function oncallMentions(mention: string): string[] {
+  return [...mention.matchAll(ONCALL_MENTION)].map((m) => m[1] as string);
+}
 
 export interface RouteTarget {
   channel: string;
@@ -26,8 +33,9 @@ export class AlertRouter {
   private readonly fallback: CompiledRoute;
 
   /**
-   * `oncall` answers who is on call for a team now (the on-call roster, looked up per post: it
-   * changes at handovers and with overrides); without it an `oncall:<team>` mention is dropped.
+   * `oncall` answers who is on call for a team now, as a mention (`@bob`, `~dba`), from the
+   * on-call roster, asked per post: it changes at handovers and with overrides. Without it an
+   * `oncall:<team>` mention is dropped.
    */
   constructor(
     alerts: Pick<Config['alerts'], 'routes' | 'defaultRoute'>,
@@ -68,8 +76,7 @@ export class AlertRouter {
   private resolve(mention: string): string {
     return mention
       .replace(ONCALL_MENTION, (_, team: string) => {
-        const person = this.oncall?.(team);
-        return person ? mentionOf(person) : '';
+        return this.oncall?.(team) ?? '';
       })
       .replace(/\s+/g, ' ')
       .trim();

@@ -5,6 +5,7 @@
 
 import { z } from 'zod';
 import { parseMatchers } from '../alerts/matchers.js';
+import { oncallMentions } from '../alerts/routing.js';
 import { operationsSchema } from '../drills/config-schema.js';
 import { parseDuration } from '../duration.js';
 import {
@@ -238,12 +239,6 @@ export const configSchema = z
             message: `oncall:${team} names no team of oncall.teams (${[...teams].join(', ') || 'none is configured'})`,
           });
   });
-
-/** The teams an alert route's mention names as `oncall:<team>`. */
-export function oncallMentions(mention: string): string[] {
-  return [...mention.matchAll(ONCALL_MENTION)].map((m) => m[1] as string);
-}
-export const ONCALL_MENTION = /\boncall:([a-z][a-z0-9-]{0,31})\b/g;
 
 export type Config = z.infer<typeof configSchema>;
 export type RoleBinding = z.infer<typeof roleBinding>;

@@ -8,7 +8,7 @@
 import type { Logger } from '../log.js';
 import type { OncallOverride, Store } from '../store/store.js';
 import { dayNumber, localTime, zonedInstant } from '../text/time.js';
-import { type RotaTeam, shiftAt } from './rota.js';
+import { mention, type RotaTeam, shiftAt } from './rota.js';
 
 export const REFRESH_MS = 30_000;
 const DAY_MS = 86_400_000;
@@ -125,10 +125,10 @@ export class OncallRoster {
     return { current: segments[i] as Segment, next: segments[i + 1] as Segment };
   }
 
-  /** The username or group to mention for `oncall:<team>` now; undefined for an unknown team. */
+  /** Whom to mention for `oncall:<team>` now (`@bob`, `~dba`); undefined for an unknown team. */
   mentionFor(teamName: string, at = this.deps.now()): string | undefined {
     const team = this.team(teamName);
-    return team ? this.now(team, at).current.person : undefined;
+    return team ? mention(this.now(team, at).current.person) : undefined;
   }
 
   /** The overrides currently loaded (for listing and checks). */

@@ -162,7 +162,7 @@ describe.each(backends)('on-call overrides on %s', (_name, open) => {
       log: pino({ level: 'silent' }),
     });
     await other.refresh();
-    expect(other.mentionFor('platform')).toBe('bob');
+    expect(other.mentionFor('platform')).toBe('@bob');
 
     const audit = await store.listAudit({ username: 'olivia' });
     expect(audit.map((a) => `${a.command} ${a.outcome}`)).toEqual(

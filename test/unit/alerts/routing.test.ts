@@ -72,7 +72,7 @@ describe('oncall:<team> mentions', () => {
   };
 
   it('names whoever the roster says is on call now, asked per post', () => {
-    let now = 'alice';
+    let now = '@alice';
     const r = new AlertRouter(configSchema.parse({ alerts, oncall }).alerts, (team) =>
       team === 'platform' ? now : undefined,
     );

@@ -76,8 +76,8 @@ describe('the on-call roster', () => {
       ['carl', 7, 27],
       ['ben', 27, 48],
     ]);
-    expect(roster.mentionFor('pair', at(3, 15))).toBe('dora');
-    expect(roster.mentionFor('pair', at(4, 13))).toBe('ben');
+    expect(roster.mentionFor('pair', at(3, 15))).toBe('@dora');
+    expect(roster.mentionFor('pair', at(4, 13))).toBe('@ben');
     expect(roster.mentionFor('nope')).toBeUndefined();
   });
 
