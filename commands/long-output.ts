@@ -14,7 +14,8 @@ export async function replyLong(
   ctx: CommandContext,
   answer: { title: string; text: string; fileName: string; language?: string; empty?: string },
 ): Promise<'inline' | 'file' | 'cut'> {
-  const lines = answer.text.split('\n');
+  // A text ending in a newline (as logs do) has no empty last line to count.
+  const lines = answer.text.replace(/\n$/, '').split('\n');
   if (answer.text.trim() === '') {
     await ctx.reply({ title: answer.title, text: answer.empty ?? 'Nothing to show.' });
     return 'inline';

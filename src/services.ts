@@ -8,6 +8,7 @@ import type { DrillEngine } from './drills/engine.js';
 import type { HealthEngine } from './health/engine.js';
 import type { ClusterReader as CacheReader } from './health/types.js';
 import type { IncidentEngine } from './incidents/engine.js';
+import type { OncallRoster } from './incidents/oncall-roster.js';
 import type { ClusterDirectory } from './kube/cluster-ops.js';
 import type { PhaseEngine } from './phases/engine.js';
 import type { Destination, DialogCapability, Message, PostRef } from './ports.js';
@@ -38,6 +39,8 @@ export interface Services {
   alertmanagers?: AlertmanagerDirectory;
   /** Incident rooms and the on-call rota (set by the incidents feature). */
   incidents?: IncidentEngine;
+  /** Who is on call, overrides and swaps applied (set by the incidents feature). */
+  oncall?: OncallRoster;
   /** Cluster and mesh health (set by the health feature when clusters are configured). */
   health?: HealthEngine;
   /**

@@ -28,7 +28,8 @@ const alertRoute = z.strictObject({
   channels: z.array(nonEmpty()).min(1, { error: 'must list at least one channel' }),
   // Chat platforms (mattermost, rocketchat) this route posts on; empty means every one.
   platforms: z.array(nonEmpty()).default([]),
-  // Mentioned on the post when the group is critical, e.g. @oncall-platform.
+  // Mentioned on the post when the group is critical, e.g. @oncall-platform; `oncall:<team>`
+  // mentions whoever is on call for that team of oncall.teams now, overrides applied.
   mention: nonEmpty().optional(),
   // Keep evaluating the routes after this one matched.
   continue: z.boolean().default(false),

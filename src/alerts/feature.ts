@@ -46,7 +46,8 @@ export function alertsFeature(deps: AlertsFeatureDeps): Feature {
       delivery = new AlertDelivery({
         store: ctx.store,
         chat: ctx.chat,
-        router: new AlertRouter(config.alerts),
+        // Looked up per post: the incidents feature (which keeps the on-call roster) may start later.
+        router: new AlertRouter(config.alerts, (team) => ctx.services.oncall?.mentionFor(team)),
         log,
         metrics,
         alerts: config.alerts,

@@ -6,6 +6,14 @@
 import type { AlertRoute, AlertsConfig } from './config-schema.js';
 import { type Matcher, matchesAll, parseMatchers } from './matchers.js';
 
+/** `oncall:<team>` in a route's mention: whoever is on call for that team when the post is made. */
+export const ONCALL_MENTION = /\boncall:([a-z][a-z0-9-]{0,31})\b/g;
+
+/** The teams an alert route's mention names as `oncall:<team>`. */
+export function oncallMentions(mention: string): string[] {
+  return [...mention.matchAll(ONCALL_MENTION)].map((m) => m[1] as string);
+}
+
 export interface RouteTarget {
   channel: string;
   /** Set only when the group is critical and the route names someone to call. */
@@ -24,7 +32,15 @@ export class AlertRouter {
   private readonly routes: CompiledRoute[];
   private readonly fallback: CompiledRoute;
 
-  constructor(alerts: Pick<AlertsConfig, 'routes' | 'defaultRoute'>) {
+  /**
+   * `oncall` answers who is on call for a team now, as a mention (`@bob`, `~dba`), from the
+   * on-call roster, asked per post: it changes at handovers and with overrides. Without it an
+   * `oncall:<team>` mention is dropped.
+   */
+  constructor(
+    alerts: Pick<AlertsConfig, 'routes' | 'defaultRoute'>,
+    private readonly oncall?: (team: string) => string | undefined,
+  ) {
     this.routes = alerts.routes.map(compile);
     this.fallback = compile({ ...alerts.defaultRoute, matchers: [], continue: false });
   }
@@ -48,11 +64,22 @@ export class AlertRouter {
       for (const channel of route.channels) {
         if (targets.has(channel)) continue;
         const target: RouteTarget = { channel };
-        if (critical && route.mention) target.mention = route.mention;
+        const mention = critical && route.mention ? this.resolve(route.mention) : '';
+        if (mention) target.mention = mention;
         targets.set(channel, target);
       }
     }
     return [...targets.values()];
+  }
+
+  /** The mention with each `oncall:<team>` replaced by whoever is on call there now. */
+  private resolve(mention: string): string {
+    return mention
+      .replace(ONCALL_MENTION, (_, team: string) => {
+        return this.oncall?.(team) ?? '';
+      })
+      .replace(/\s+/g, ' ')
+      .trim();
   }
 }
 

@@ -21,6 +21,7 @@ export const PERMISSION_ROLE = {
   'drill:status': 'operator',
   'silence:write': 'operator',
   'incident:write': 'operator',
+  'oncall:write': 'operator',
   'alert:act': 'operator',
   'flux:write': 'operator',
   'workload:logs': 'operator',

@@ -5,6 +5,7 @@
 
 import { z } from 'zod';
 import { alertmanagersSchema, alertsSchema } from '../alerts/config-schema.js';
+import { oncallMentions } from '../alerts/routing.js';
 import { authSchema } from '../auth/config-schema.js';
 import { operationsSchema } from '../drills/config-schema.js';
 import { parseDuration } from '../duration.js';
@@ -77,56 +78,76 @@ const rocketchat = z
       });
   });
 
-export const configSchema = z.strictObject({
-  command: z
-    .string()
-    .regex(/^\/[a-z][a-z0-9_-]{0,31}$/, { error: 'must be a slash and a lowercase word, like /ops' })
-    .default('/ops'),
-  // The IANA time zone of every time coxswain shows (alert posts, silences, incidents, drills,
-  // phases, the audit log), each named: 2026-12-04 15:02 CET.
-  timeZone: z.string().refine(isTimeZone, { error: TIME_ZONE_PROBLEM }).default('UTC'),
-  http: z
-    .strictObject({
-      host: nonEmpty().default('0.0.0.0'),
-      port: z.number().int().min(0).max(65535).default(8080),
-    })
-    .prefault({}),
-  log: z
-    .strictObject({
-      // Unset: info when serving a chat platform, warn in the shell.
-      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-    })
-    .prefault({}),
-  store: storeSchema,
-  security: z
-    .strictObject({
-      // HMAC key for button payloads; all replicas must share it. Generated per process if unset.
-      signingKey: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
-    })
-    .prefault({}),
-  chat: z
-    .strictObject({
-      mattermost: mattermost.optional(),
-      rocketchat: rocketchat.optional(),
-    })
-    .prefault({}),
-  auth: authSchema,
-  confirmations: z.strictObject({ expiry: duration().default('2m') }).prefault({}),
-  approvals: z
-    .strictObject({
-      required: z.array(nonEmpty()).default([]),
-      expiry: duration().default('15m'),
-    })
-    .prefault({}),
-  alerts: alertsSchema,
-  alertmanagers: alertmanagersSchema,
-  incidents: incidentsSchema,
-  oncall: oncallSchema,
-  clusters: clustersSchema,
-  health: healthSchema,
-  schedules: schedulesSchema,
-  leaderElection: leaderElectionSchema,
-  operations: operationsSchema,
-});
+export const configSchema = z
+  .strictObject({
+    command: z
+      .string()
+      .regex(/^\/[a-z][a-z0-9_-]{0,31}$/, { error: 'must be a slash and a lowercase word, like /ops' })
+      .default('/ops'),
+    // The IANA time zone of every time coxswain shows (alert posts, silences, incidents, drills,
+    // phases, the audit log), each named: 2026-12-04 15:02 CET.
+    timeZone: z.string().refine(isTimeZone, { error: TIME_ZONE_PROBLEM }).default('UTC'),
+    http: z
+      .strictObject({
+        host: nonEmpty().default('0.0.0.0'),
+        port: z.number().int().min(0).max(65535).default(8080),
+      })
+      .prefault({}),
+    log: z
+      .strictObject({
+        // Unset: info when serving a chat platform, warn in the shell.
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+      })
+      .prefault({}),
+    store: storeSchema,
+    security: z
+      .strictObject({
+        // HMAC key for button payloads; all replicas must share it. Generated per process if unset.
+        signingKey: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
+      })
+      .prefault({}),
+    chat: z
+      .strictObject({
+        mattermost: mattermost.optional(),
+        rocketchat: rocketchat.optional(),
+      })
+      .prefault({}),
+    auth: authSchema,
+    confirmations: z.strictObject({ expiry: duration().default('2m') }).prefault({}),
+    approvals: z
+      .strictObject({
+        required: z.array(nonEmpty()).default([]),
+        expiry: duration().default('15m'),
+      })
+      .prefault({}),
+    alerts: alertsSchema,
+    alertmanagers: alertmanagersSchema,
+    incidents: incidentsSchema,
+    oncall: oncallSchema,
+    clusters: clustersSchema,
+    health: healthSchema,
+    schedules: schedulesSchema,
+    leaderElection: leaderElectionSchema,
+    operations: operationsSchema,
+  })
+  .superRefine((config, ctx) => {
+    // An `oncall:<team>` mention must name a team, or the post would mention nobody.
+    const teams = new Set(config.oncall.teams.map((t) => t.name));
+    const routes = [
+      ...config.alerts.routes.map((r, i) => ({
+        mention: r.mention,
+        path: ['alerts', 'routes', i, 'mention'],
+      })),
+      { mention: config.alerts.defaultRoute.mention, path: ['alerts', 'defaultRoute', 'mention'] },
+    ];
+    for (const { mention, path } of routes)
+      for (const team of oncallMentions(mention ?? ''))
+        if (!teams.has(team))
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `oncall:${team} names no team of oncall.teams (${[...teams].join(', ') || 'none is configured'})`,
+          });
+  });
 
 export type Config = z.infer<typeof configSchema>;

@@ -18,6 +18,7 @@ import type { Incident, Store, TimelineEntry } from '../store/store.js';
 import { escapeChat, inlineCode } from '../text/escape.js';
 import { compactDate } from '../text/time.js';
 import type { IncidentsConfig, OncallConfig } from './config-schema.js';
+import type { OncallRoster } from './oncall-roster.js';
 import {
   handoverReminder,
   listMessage,
@@ -32,7 +33,7 @@ import {
   timelineMarkdown,
 } from './render.js';
 import { roomName } from './room-name.js';
-import { shiftAt, splitPeople } from './rota.js';
+import { type RotaTeam, type Shift, shiftAt, splitPeople } from './rota.js';
 
 /** A problem the person who asked can fix; its message is a sentence shown to them. */
 export class IncidentError extends Error {}
@@ -68,6 +69,8 @@ export interface IncidentEngineDeps {
   now: () => number;
   /** A markdown health summary of one cluster, when a health engine is wired in (looked up per call). */
   healthSnapshot?: () => ((cluster: string) => Promise<string>) | undefined;
+  /** The rota with overrides applied; without it, the rota alone. */
+  roster?: OncallRoster;
 }
 
 const HEALTH_TIMEOUT_MS = 10_000;
@@ -226,7 +229,7 @@ export class IncidentEngine {
     const people = [opener];
     for (const team of this.deps.oncall.teams) {
       if (cluster && team.clusters.length > 0 && !team.clusters.includes(cluster)) continue;
-      people.push(shiftAt(team, now).current);
+      people.push(this.shiftOf(team, now).current);
     }
     const key = String(severity) as '1' | '2' | '3' | '4';
     people.push(...(this.deps.incidents.invite[key] ?? []));
@@ -585,7 +588,20 @@ export class IncidentEngine {
     const now = this.deps.now();
     return this.deps.oncall.teams
       .filter((team) => !teams || teams.length === 0 || teams.includes(team.name))
-      .map((team) => ({ shift: shiftAt(team, now), timeZone: team.timeZone, rotation: team.rotation }));
+      .map((team) => ({ shift: this.shiftOf(team, now), timeZone: team.timeZone, rotation: team.rotation }));
+  }
+
+  /** The team's shift at `now`, with the roster's overrides when there is a roster. */
+  private shiftOf(team: RotaTeam, now: number): Shift {
+    if (!this.deps.roster) return shiftAt(team, now);
+    const { current, next } = this.deps.roster.now(team, now);
+    return {
+      team: team.name,
+      current: current.person,
+      next: next.person,
+      since: current.from,
+      until: current.until,
+    };
   }
 
   oncall(): Message {

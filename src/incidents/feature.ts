@@ -9,18 +9,30 @@ import { incidentActions } from './actions.js';
 import type { OncallConfig } from './config-schema.js';
 import { IncidentEngine } from './engine.js';
 import { isHealthSource, renderSnapshot } from './health-snapshot.js';
+import { OncallRoster } from './oncall-roster.js';
 
 const SWEEP_MS = 60_000;
 
 export function incidentsFeature(): Feature {
   let engine: IncidentEngine | undefined;
+  let roster: OncallRoster | undefined;
   let sweep: NodeJS.Timeout | undefined;
   const tasks: ScheduledTask[] = [];
   return {
     name: 'incidents',
     async start(ctx: FeatureContext) {
       const { config, services } = ctx;
+      const builtRoster = new OncallRoster({
+        teams: config.oncall.teams,
+        store: ctx.store,
+        now: services.now,
+        log: ctx.log.child({ feature: 'oncall' }),
+      });
+      await builtRoster.start();
+      roster = builtRoster;
+      services.oncall = builtRoster;
       const built = new IncidentEngine({
+        roster: builtRoster,
         incidents: config.incidents,
         timeZone: config.timeZone,
         oncall: config.oncall,
@@ -62,6 +74,7 @@ export function incidentsFeature(): Feature {
       if (sweep) clearInterval(sweep);
       for (const task of tasks) await task.destroy();
       engine?.stop();
+      roster?.stop();
     },
   };
 }

@@ -200,6 +200,25 @@ CREATE TABLE store_settings (
 );
 `,
   },
+  {
+    version: 8,
+    name: 'on-call overrides and swaps',
+    sql: `
+CREATE TABLE oncall_overrides (
+  id \${ID},
+  team TEXT NOT NULL,
+  person TEXT NOT NULL,
+  starts_at \${BIG} NOT NULL,
+  ends_at \${BIG} NOT NULL,
+  kind TEXT NOT NULL,
+  swap_id TEXT,
+  note TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at \${BIG} NOT NULL
+);
+CREATE INDEX oncall_overrides_ends ON oncall_overrides (ends_at);
+`,
+  },
 ];
 
 const WORDS: Record<'sqlite' | 'postgres', Record<string, string>> = {

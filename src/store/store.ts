@@ -164,6 +164,28 @@ export interface Run {
   data: Record<string, unknown>;
 }
 
+export type OncallOverrideKind = 'override' | 'swap';
+
+/**
+ * Someone on call for a team instead of whoever the rota names, from `startsAt` until `endsAt`.
+ * A swap is two of these, written together, one per traded shift.
+ */
+export interface OncallOverride {
+  id: number;
+  team: string;
+  /** The username on call instead, lowercase, without `@`. */
+  person: string;
+  startsAt: number;
+  endsAt: number;
+  kind: OncallOverrideKind;
+  /** The id both halves of a swap share. */
+  swapId?: string;
+  /** Why, as its author gave it, or what a swap traded. */
+  note: string;
+  createdBy: string;
+  createdAt: number;
+}
+
 export interface Store {
   readonly driver: 'sqlite' | 'postgres';
   /** Applies pending migrations; safe to call on every start and from several replicas. */
@@ -293,4 +315,11 @@ export interface Store {
     now: number,
     expect?: string | null,
   ): Promise<boolean>;
+
+  /** Stores on-call overrides in one transaction (a swap's two halves both or neither). */
+  addOncallOverrides(overrides: Omit<OncallOverride, 'id'>[]): Promise<OncallOverride[]>;
+  /** Overrides that end after `endsAfter`, by start time. */
+  listOncallOverrides(query: { endsAfter: number; team?: string }): Promise<OncallOverride[]>;
+  /** Removes one override (and the other half of a swap made with it); what was removed. */
+  cancelOncallOverride(id: number): Promise<OncallOverride[]>;
 }

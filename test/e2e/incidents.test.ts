@@ -3,7 +3,7 @@
  * adapter (a complete chat that prints every post as `[#channel] text`), with a real SQLite file
  * and a real config file. Each step types what a person would type and reads what the chat shows.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -379,6 +379,29 @@ oncall:
       expect(seen).toMatch(/\*\*dba\*\*: now ~dba-oncall .* Europe\/Berlin \(weekly handover\)/);
     } finally {
       await viewer.end();
+    }
+  });
+
+  it('an operator puts ben on call with an override; oncall and shifts show it', async () => {
+    // Its own store: the override must not reach the reminder test's rota.
+    const own = join(work, 'oncall-override.yaml');
+    writeFileSync(own, readFileSync(oncallConfig, 'utf8').replace('oncall.db', 'oncall-override.db'));
+    const operator = await Session.start('operator', own);
+    try {
+      const asked = await operator.type(
+        '/ops oncall override @ben --until 2h --team pair --reason "ann is out"',
+        'Confirm',
+      );
+      const choice = /(\d+)[).:\]]?\s*Confirm/.exec(asked)?.[1];
+      expect(choice).toBeDefined();
+      const done = await operator.type(choice as string, 'is on call now until');
+      expect(done).toMatch(/pair: @ben is on call now until \w{3} \d+ \w{3} \d\d:\d\d UTC/);
+      expect(await operator.type('/ops oncall', 'dba')).toMatch(/\*\*pair\*\*: now @ben \(since /);
+      expect(await operator.type('/ops oncall shifts --team pair --days 1', 'pair')).toMatch(
+        /: @ben \(override #\d+ by local: ann is out\)/,
+      );
+    } finally {
+      await operator.end();
     }
   });
 

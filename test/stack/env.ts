@@ -42,6 +42,9 @@ export interface StackEnv {
   /** The test exporter: POST `${EXPORTER_URL}/flag/1` makes CoxswainTestFlag fire, `/flag/0` resolves it. */
   EXPORTER_URL: string;
   EXPORTER_STATE_FILE: string;
+  /** kwok's kubelet-like server (pods/log from test/stack/kwok/), on 127.0.0.1 over TLS. */
+  KWOK_PORT_INFRA: string;
+  KWOK_PORT_APPS: string;
   /** Port the bot under test must listen on: Alertmanager's webhook posts to ALERT_WEBHOOK_URL. */
   BOT_PORT: string;
   ALERT_WEBHOOK_URL: string;

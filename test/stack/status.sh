@@ -19,8 +19,9 @@ ready() { # NAME -> 0 ready / 1 not / 2 no probe
     etcd-apps) http_ok "http://127.0.0.1:$ETCD_PORT_APPS/health" ;;
     kube-apiserver-infra) "$KUBECTL" --kubeconfig "$KUBECONFIG_INFRA" get --raw /readyz >/dev/null 2>&1 ;;
     kube-apiserver-apps) "$KUBECTL" --kubeconfig "$KUBECONFIG_APPS" get --raw /readyz >/dev/null 2>&1 ;;
-    kwok-infra) nodes_ready "$KUBECONFIG_INFRA" ;;
-    kwok-apps) nodes_ready "$KUBECONFIG_APPS" ;;
+    # ... and its kubelet-like server answers (a stack from before it served logs has none: restart).
+    kwok-infra) nodes_ready "$KUBECONFIG_INFRA" && http_ok -k "https://127.0.0.1:${KWOK_PORT_INFRA:-0}/healthz" ;;
+    kwok-apps) nodes_ready "$KUBECONFIG_APPS" && http_ok -k "https://127.0.0.1:${KWOK_PORT_APPS:-0}/healthz" ;;
     alertmanager) http_ok "$ALERTMANAGER_URL/-/ready" ;;
     prometheus) http_ok "$PROMETHEUS_URL/-/ready" ;;
     exporter) http_ok "$EXPORTER_URL/-/healthy" ;;

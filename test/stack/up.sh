@@ -74,10 +74,11 @@ on_exit() {
 trap on_exit EXIT
 
 # ---- ports ---------------------------------------------------------------------
-mapfile -t P < <("$NODE" "$STACK_DIR/ports.mjs" 9)
+mapfile -t P < <("$NODE" "$STACK_DIR/ports.mjs" 11)
 ETCD_PORT_INFRA=${P[0]} ETCD_PEER_PORT_INFRA=${P[1]} APISERVER_PORT_INFRA=${P[2]}
 ETCD_PORT_APPS=${P[3]} ETCD_PEER_PORT_APPS=${P[4]} APISERVER_PORT_APPS=${P[5]}
 ALERTMANAGER_PORT=${P[6]} PROMETHEUS_PORT=${P[7]} EXPORTER_PORT=${P[8]}
+KWOK_PORT_INFRA=${P[9]} KWOK_PORT_APPS=${P[10]}
 if [[ -z ${BOT_PORT:-} ]]; then BOT_PORT=$("$NODE" "$STACK_DIR/ports.mjs" 1); fi
 
 # start NAME CMD... : start a long-running process in its own session, log and pidfile in
@@ -173,9 +174,34 @@ AP
     --service-account-key-file="$d/pki/sa.pub" --service-account-signing-key-file="$d/pki/sa.key" \
     --audit-log-path="$d/audit.log" --audit-policy-file="$d/audit-policy.yaml" \
     --audit-log-maxsize=200 --audit-log-maxbackup=1 \
+    --kubelet-preferred-address-types=InternalDNS,InternalIP,Hostname \
     --max-requests-inflight=800 --max-mutating-requests-inflight=400
 }
-start_controllers() { # NAME POD_CIDR NODE_IP
+# kwok's kubelet-like server: the API server's pods/log (and node proxy) requests reach it at the
+# nodes' InternalDNS address (localhost, in the seed) and daemon endpoint port (--node-port, which
+# kwok's node stages write into status.daemonEndpoints). It serves the texts of test/stack/kwok/
+# through a ClusterLogs for every pod it runs: container `side` reads side.log, every other
+# container main.log, and --previous reads previous.log. It speaks TLS with its own self-signed
+# certificate, which the API server accepts (no --kubelet-certificate-authority).
+kwok_logs_config() { # CLUSTER
+  local f=$STATE_DIR/$1/kwok-logs.yaml
+  cat >"$f" <<KL
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterLogs
+metadata:
+  name: coxswain-stack-logs
+spec:
+  selector: {}
+  logs:
+  - containers: [side]
+    logsFile: $STACK_DIR/kwok/side.log
+    previousLogsFile: $STACK_DIR/kwok/previous.log
+  - logsFile: $STACK_DIR/kwok/main.log
+    previousLogsFile: $STACK_DIR/kwok/previous.log
+KL
+  echo "$f"
+}
+start_controllers() { # NAME POD_CIDR NODE_IP KWOK_PORT
   local c=$1 d=$STATE_DIR/$1 kc=$STATE_DIR/$1/admin.kubeconfig
   start "kube-controller-manager-$c" "$STACK_BIN/kube-controller-manager" \
     --kubeconfig="$kc" --authentication-kubeconfig="$kc" --authorization-kubeconfig="$kc" \
@@ -188,8 +214,10 @@ start_controllers() { # NAME POD_CIDR NODE_IP
     --kubeconfig="$kc" --authentication-kubeconfig="$kc" --authorization-kubeconfig="$kc" \
     --leader-elect=false --secure-port=0 --kube-api-qps=200 --kube-api-burst=400
   start "kwok-$c" "$STACK_BIN/kwok" --kubeconfig="$kc" --config="$STACK_CACHE/kwok-stages.yaml" \
+    --config="$(kwok_logs_config "$c")" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
-    --cidr="$2" --node-ip="$3" --node-lease-duration-seconds=40
+    --cidr="$2" --node-ip="$3" --node-lease-duration-seconds=40 \
+    --server-address="127.0.0.1:$4" --node-port="$4"
 }
 
 start_control_plane infra "$ETCD_PORT_INFRA" "$ETCD_PEER_PORT_INFRA" "$APISERVER_PORT_INFRA" 10.245.0.0/16
@@ -225,6 +253,8 @@ write_env() {
     echo "PROMETHEUS_PORT=$PROMETHEUS_PORT"
     echo "PROMETHEUS_URL=http://127.0.0.1:$PROMETHEUS_PORT"
     echo "EXPORTER_PORT=$EXPORTER_PORT"
+    echo "KWOK_PORT_INFRA=$KWOK_PORT_INFRA"
+    echo "KWOK_PORT_APPS=$KWOK_PORT_APPS"
     echo "EXPORTER_URL=http://127.0.0.1:$EXPORTER_PORT"
     echo "EXPORTER_STATE_FILE=$STATE_DIR/exporter/state.json"
     echo "BOT_PORT=$BOT_PORT"
@@ -348,12 +378,12 @@ apply_all() {
   return $rc
 }
 
-bring_up() { # CLUSTER POD_CIDR NODE_IP
+bring_up() { # CLUSTER POD_CIDR NODE_IP KWOK_PORT
   local c=$1 kc=$STATE_DIR/$1/admin.kubeconfig s=$STATE_DIR/seed
   local a=("$K" --kubeconfig "$kc" apply --server-side --field-manager=coxswain-stack-seed --force-conflicts)
   wait_for "kube-apiserver $c" 90 apiserver_ready "$kc" || { fail_logs "etcd-$c" "kube-apiserver-$c"; return 1; }
   log "$c: API server ready ($(elapsed))"
-  ((TEMPLATE_BUILD)) || start_controllers "$c" "$2" "$3"
+  ((TEMPLATE_BUILD)) || start_controllers "$c" "$2" "$3" "$4"
   local crd_dirs=("$CRD_DIR"/*/ "$CRD_DIR"/*.yaml)
   crds_established() { # (retried: a CRD created a moment ago has no status.conditions yet, which kubectl wait rejects)
     wait_for "CRDs established on $c" 60 "$K" --kubeconfig "$kc" wait --for condition=established --timeout=20s crd --all ||
@@ -391,8 +421,8 @@ bring_up() { # CLUSTER POD_CIDR NODE_IP
     { fail_logs "kwok-$c"; return 1; }
   log "$c: nodes Ready ($(elapsed))"
 }
-bring_up infra 10.244.0.0/16 10.25.11.11 & p1=$!
-bring_up apps 10.246.0.0/16 10.25.11.14 & p2=$!
+bring_up infra 10.244.0.0/16 10.25.11.11 "$KWOK_PORT_INFRA" & p1=$!
+bring_up apps 10.246.0.0/16 10.25.11.14 "$KWOK_PORT_APPS" & p2=$!
 rc=0
 wait $p1 || rc=1
 wait $p2 || rc=1

@@ -75,12 +75,14 @@ export async function createHarness(
     groups?: CommandGroup[];
     config?: Record<string, unknown>;
     roles?: RoleResolver;
+    /** A migrated store to use (PostgreSQL, a SQLite file); default a fresh in-memory SQLite. */
+    store?: SqlStore;
     /** Engines the command under test needs (health, phases, clusters...), set after the store exists. */
     services?: (store: SqlStore, now: () => number) => Partial<Services>;
   } = {},
 ): Promise<Harness> {
   const config = configSchema.parse({ auth: { bindings: TEST_BINDINGS }, ...options.config });
-  const store = new SqlStore(new SqliteDriver(':memory:'));
+  const store = options.store ?? new SqlStore(new SqliteDriver(':memory:'));
   await store.migrate();
   const metrics = createMetrics({ defaults: false });
   const clock = { now: Date.UTC(2026, 10, 23, 12, 0, 0) };

@@ -1,9 +1,10 @@
 /**
  * `/ops get|describe|events|logs|rollout restart|scale` on the real API servers, as the bot's
  * read-only account (watch caches) and the operator account it impersonates (writes after
- * confirmation). kwok plays the kubelet: pods run, but it serves no kubelet API in this stack,
- * so the log request reaches the real API server, whose proxy to the node fails (asserted).
+ * confirmation). kwok plays the kubelet: pods run, and its kubelet-like server answers the API
+ * server's pods/log requests with the texts of test/stack/kwok/ (up.sh's ClusterLogs).
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { deleteNamespaceAndWait, kubectl, kubectlJson, kubectlRun } from '../../stack/kubectl.js';
@@ -201,8 +202,8 @@ describe('describe and events', () => {
 });
 
 describe('logs', () => {
-  it('asks the real API server for the log; kwok serves no kubelet API here, and the answer says the read failed', async () => {
-    const pod = kubectlJson<{ items: Item[] }>(env, 'apps', [
+  const podOf = () =>
+    kubectlJson<{ items: Item[] }>(env, 'apps', [
       'get',
       'pods',
       '-n',
@@ -212,8 +213,54 @@ describe('logs', () => {
       '-o',
       'json',
     ]).items[0]!.metadata.name;
-    const r = await bot.harness.run('olivia', `logs ${pod} -n ${NS} -c side --tail 20 --cluster apps`);
-    expect(r.texts[0]).toMatch(new RegExp(`Reading the log of ${NS}/${pod} failed: .*HTTP (500|502)`));
+  /** The lines kwok serves from test/stack/kwok/<file> (CRI format: time, stream, tag, text). */
+  const served = (file: string) =>
+    readFileSync(new URL(`../../stack/kwok/${file}`, import.meta.url), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.split(' ').slice(3).join(' '));
+
+  it('reads the real log through the API server from kwok: one container, its last lines', async () => {
+    const pod = podOf();
+    const r = await bot.harness.run('olivia', `logs ${pod} -n ${NS} -c side --tail 2 --cluster apps`);
+    expect(r.last?.message.title).toBe(`Logs of ${NS}/${pod} on apps, container side, last 2 lines`);
+    expect(codeOf(r.last?.message.text)).toBe(
+      ['side new line 2: sidecar healthy', 'side new line 3: api_key=[redacted] rotated'].join('\n'),
+    );
+    expect(served('side.log')).toHaveLength(3);
+  });
+
+  it('--since keeps the lines stamped inside the window (the fixture stamps them in 2099), --previous reads the last instance', async () => {
+    const pod = podOf();
+    const since = await bot.harness.run('olivia', `logs ${pod} -n ${NS} -c side --since 1h --cluster apps`);
+    expect(codeOf(since.last?.message.text).split('\n')).toEqual([
+      'side new line 2: sidecar healthy',
+      'side new line 3: api_key=[redacted] rotated',
+    ]);
+    const previous = await bot.harness.run(
+      'olivia',
+      `logs ${pod} -n ${NS} -c main --previous --cluster apps`,
+    );
+    expect(previous.last?.message.title).toContain('container main, previous instance');
+    expect(codeOf(previous.last?.message.text)).toBe(served('previous.log').join('\n'));
+  });
+
+  it('a long log goes up as a file, with every secret masked', async () => {
+    const pod = podOf();
+    const before = bot.uploads.length;
+    await bot.harness.run('olivia', `logs ${pod} -n ${NS} --tail 200 --cluster apps`);
+    const upload = bot.uploads[before]!;
+    expect(upload.file.name).toBe(`${pod}-main.log`);
+    const lines = upload.file.content.trimEnd().split('\n');
+    expect(lines).toHaveLength(served('main.log').length);
+    expect(lines[0]).toBe('main old line 001: request served');
+    expect(lines[60]).toBe(
+      'main old line 061: connecting to postgres://app:[redacted]@db:5432/app with password=[redacted]',
+    );
+    expect(lines.at(-1)).toBe('main new line 120: authorization: Bearer [redacted] token=[redacted]');
+    for (const secret of ['s3cr3t-url-pass', 'hunter2', 'abc.def-not-a-real-token', 't0k3n-value-120'])
+      expect(upload.file.content).not.toContain(secret);
+    expect(upload.message.text).toBe(`${lines.length} lines, attached as ${pod}-main.log.`);
   });
 
   it('an unknown pod or container is answered from the cache', async () => {

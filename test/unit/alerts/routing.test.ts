@@ -62,3 +62,42 @@ describe('alert routing', () => {
     expect(result.success).toBe(false);
   });
 });
+
+describe('oncall:<team> mentions', () => {
+  const oncall = {
+    teams: [{ name: 'platform', start: '2026-11-02', people: ['alice', 'bob'] }],
+  };
+  const alerts = {
+    routes: [{ matchers: ['cluster="infra"'], channels: ['infra'], mention: 'oncall:platform @lead' }],
+  };
+
+  it('names whoever the roster says is on call now, asked per post', () => {
+    let now = '@alice';
+    const r = new AlertRouter(configSchema.parse({ alerts, oncall }).alerts, (team) =>
+      team === 'platform' ? now : undefined,
+    );
+    expect(r.route({ cluster: 'infra', severity: 'critical' }, 'mattermost')).toEqual([
+      { channel: 'infra', mention: '@alice @lead' },
+    ]);
+    now = '~dba';
+    expect(r.route({ cluster: 'infra', severity: 'critical' }, 'mattermost')[0]?.mention).toBe('~dba @lead');
+    expect(r.route({ cluster: 'infra', severity: 'warning' }, 'mattermost')).toEqual([{ channel: 'infra' }]);
+  });
+
+  it('without a roster the on-call part is left out, the rest stays', () => {
+    const r = new AlertRouter(configSchema.parse({ alerts, oncall }).alerts);
+    expect(r.route({ cluster: 'infra', severity: 'critical' }, 'mattermost')[0]?.mention).toBe('@lead');
+  });
+
+  it('the config refuses a team oncall.teams does not have', () => {
+    const parsed = configSchema.safeParse({
+      alerts: { routes: [{ channels: ['x'], mention: 'oncall:nope' }] },
+      oncall,
+    });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues[0]).toMatchObject({
+      path: ['alerts', 'routes', 0, 'mention'],
+      message: 'oncall:nope names no team of oncall.teams (platform)',
+    });
+  });
+});

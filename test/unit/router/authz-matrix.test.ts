@@ -12,7 +12,16 @@ import { type CommandSpec, commandPath } from '../../../src/router/spec.js';
 import { createHarness, type Harness, ROLE_USER } from '../../support/router-harness.js';
 
 /** The smallest argument list that passes validation, so the test reaches authorization. */
+/** Arguments for commands whose checks want more than a placeholder word. */
+const SAMPLE_ARGS: Record<string, string> = {
+  'oncall override': '@bob --until 12h',
+  'oncall swap': '2026-11-30 2026-12-07',
+  'oncall cancel': '1',
+};
+
 function validArgs(spec: CommandSpec): string {
+  const sample = SAMPLE_ARGS[commandPath(spec)];
+  if (sample !== undefined) return sample;
   const words: string[] = [];
   for (const positional of spec.positionals ?? []) {
     if (positional.required) words.push(positional.choices?.[0] ?? 'apps');
@@ -52,6 +61,10 @@ const LEAST_ROLE: Record<string, Role | undefined> = {
   'incident resolve': 'operator',
   'incident list': 'viewer',
   oncall: 'viewer',
+  'oncall shifts': 'viewer',
+  'oncall override': 'operator',
+  'oncall swap': 'operator',
+  'oncall cancel': 'operator',
   audit: 'admin',
   get: 'viewer',
   describe: 'viewer',
