@@ -119,7 +119,10 @@ try {
     throw new Error(
       `the stack in ${stateDir()} has ${loadPods} pods in load/, not ${PODS}: start it with \`bash test/stack/up.sh --pods ${PODS}\` or point STACK_STATE_DIR elsewhere`,
     );
-  log(`stack: ${podsOnApps} pods on apps (${loadPods} in load/)`);
+  const eventsOnApps = (await kubectl(env, ['get', 'events', '-A', '--no-headers']))
+    .trim()
+    .split('\n').length;
+  log(`stack: ${podsOnApps} pods on apps (${loadPods} in load/), ${eventsOnApps} Events`);
   await kubectl(
     env,
     ['apply', '-f', '-'],
@@ -402,6 +405,7 @@ try {
     minutes,
     podsOnApps,
     loadPods,
+    eventsOnApps,
     small,
     smallPods: smallPods.length,
     idle,
@@ -475,7 +479,8 @@ the container's working set, which holds the agent and every plugin process: the
 same set of processes, measured as RSS. Idle, last sample: ${parts(r.idle.parts)} MiB; after the reads: ${parts(r.busy.parts)} MiB.
 "Idle" is after both connected and ${process.env.BENCH_BOTKUBE_SETTLE_S ?? 30} s passed: the 5,000 pods exist, but coxswain has not
 filled its watch caches yet (it does on the first \`get\`), and Botkube's Kubernetes source holds its
-informer on Events (its \`error\` routes watch Events, not the pods). "After the reads" is after every
+informer on Events (its \`error\` routes watch Events, not the pods; ${r.eventsOnApps.toLocaleString('en')} Events on apps at the start,
+most from creating the 5,000 pods). "After the reads" is after every
 \`get pods\` and event round below, coxswain's pod cache then full. The peak is the highest sum
 seen while the \`get pods -n load\` rounds ran, sampled every 100 ms for both: for Botkube it
 includes the kubectl process listing the 5,000 pods, which the samples after the reads cannot see.
