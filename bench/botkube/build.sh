@@ -11,7 +11,8 @@
 # .goreleaser.yml / .goreleaser.plugin.yaml for a linux/amd64 build: CGO_ENABLED=0, -s -w, the
 # version stamped by -X (analytics key left empty: analytics are also disabled in the config).
 # The kubectl dependency is not downloaded either: it is the test stack's own kubectl
-# (test/stack/install.sh builds it from k8s.io/kubernetes at K8S_VERSION of versions.env).
+# (test/stack/install.sh builds it from k8s.io/kubernetes at K8S_VERSION of versions.env), where
+# Botkube's index would name kubectl v1.28.1 from dl.k8s.io (internal/executor/kubectl/executor.go).
 # The plugin index is not built here: run.mjs writes it and serves it, with these binaries and
 # the kubectl dependency, from a local HTTP server, as plugins.repositories.botkube.url.
 # A second run with everything present does nothing.

@@ -135,8 +135,10 @@ try {
   log('starting Mattermost 11.4 on a fresh PostgreSQL (test/stack/mattermost/server.ts)');
   const server = await loadServerModule();
   server.buildMattermost();
-  const mm = await server.startMattermost();
+  // Registered before the start: stopMattermost() stops what a half-done start left running.
+  let mm;
   cleanups.push(() => server.stopMattermost(mm));
+  mm = await server.startMattermost();
   const botkubeUser = await addBotkubeAccount(server, mm);
   const api = new server.Api(mm.url);
   api.token = mm.alice.token;
@@ -521,6 +523,10 @@ Helm chart's default plugin RBAC). Namespace \`botkube\` holds its system and st
 Plugins were fetched by the agent itself from \`plugins.repositories.botkube.url\`: an index.yaml
 (Botkube's index format, sha256 checksums) served with the binaries and the kubectl dependency by
 a node:http server on loopback (bench/botkube/botkube.mjs); nothing came from the internet.
+One difference from Botkube's own index: its kubectl executor names kubectl v1.28.1 from dl.k8s.io
+as its dependency (internal/executor/kubectl/executor.go); here the dependency is the stack's
+kubectl v1.37.2, built from the Kubernetes module the stack's API servers come from (a v1.28
+client would also be outside kubectl's supported skew against a v1.37 server).
 The config (tokens and ports differ per run; URL and token shown as they were):
 
 \`\`\`yaml
