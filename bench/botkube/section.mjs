@@ -96,7 +96,7 @@ One difference from Botkube's own index: its kubectl executor names kubectl v1.2
 as its dependency (internal/executor/kubectl/executor.go); here the dependency is the stack's
 kubectl v1.37.2, built from the Kubernetes module the stack's API servers come from (a v1.28
 client would also be outside kubectl's supported skew against a v1.37 server).
-The config (tokens and ports differ per run; URL and token shown as they were):
+The config as this run wrote it (ports and paths differ per run; the token replaced by a placeholder):
 
 \`\`\`yaml
 ${r.bkConfig.replace(/token: .*/g, 'token: <the botkube bot account personal access token>').trim()}
