@@ -23,7 +23,7 @@ import { SCRATCH_NAMESPACE, scratchName } from '../../../src/drills/kinds/volsyn
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
 import { openStore } from '../../../src/store/open-store.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
-import { kubectl, kubectlJson, kubectlRun } from '../../stack/kubectl.js';
+import { kubectl, kubectlRun } from '../../stack/kubectl.js';
 import { auditEvents, botDirectory } from '../rbac/identities.js';
 import { quietLog, RecordingChat, tempStore, waitFor } from './helpers.js';
 
