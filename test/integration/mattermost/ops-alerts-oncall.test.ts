@@ -8,14 +8,19 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import WebSocket from 'ws';
 import { MAINTENANCE_MARK } from '../../../src/alerts/maintenance.js';
-import { type Bot, startBot } from '../../../src/main.js';
+import type { Bot } from '../../../src/main.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { setup as stackSetup, teardown as stackTeardown } from '../../stack/global-setup.js';
-import { Api, freePort } from '../../stack/mattermost/server.js';
+import { Api } from '../../stack/mattermost/server.js';
+import {
+  clickButton,
+  runCommand,
+  startMattermostBot,
+  UserSocket,
+  waitFor,
+} from '../../support/mattermost/bot.js';
 import { applyRbac, botKubeConfig, mintToken } from '../rbac/identities.js';
 
 interface Post {
@@ -41,16 +46,6 @@ let env: StackEnv;
 let bot: Bot;
 let dir: string;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 const allText = (post: Post) =>
   [post.message, ...(post.props?.attachments ?? []).map((a) => `${a.title ?? ''} ${a.text ?? ''}`)].join(
     '\n',
@@ -64,43 +59,11 @@ async function botPosts(): Promise<Post[]> {
   return list.order.map((id) => list.posts[id] as Post).filter((p) => p.user_id === mm.bot.id);
 }
 
-function execute(user: { token: string }, command: string) {
-  return api.call<Record<string, unknown>>(
-    'POST',
-    '/commands/execute',
-    { channel_id: mm.channelId, team_id: mm.teamId, command },
-    user.token,
-  );
-}
-
-function click(user: { token: string }, post: Post, label: string) {
-  const action = post.props?.attachments?.[0]?.actions?.find((a) => a.name === label);
-  if (!action) throw new Error(`no ${label} button on ${post.id}`);
-  return api.call<Record<string, unknown>>('POST', `/posts/${post.id}/actions/${action.id}`, {}, user.token);
-}
+const execute = (user: { token: string }, command: string) => runCommand(api, mm, user, command);
+const click = (user: { token: string }, post: Post, label: string) => clickButton(api, user, post, label);
 
 /** Alice's own WebSocket: ephemeral answers go only to her. */
-class Listener {
-  readonly events: { event: string; data: Record<string, unknown> }[] = [];
-  private socket?: WebSocket;
-  async open(token: string): Promise<void> {
-    this.socket = new WebSocket(`${mm.url.replace(/^http/, 'ws')}/api/v4/websocket`, {
-      headers: { Authorization: `Bearer ${token}` },
-    });
-    this.socket.on('message', (raw) => this.events.push(JSON.parse(String(raw))));
-    await waitFor('hello', async () => this.events.some((e) => e.event === 'hello'));
-  }
-  ephemeral(): Post[] {
-    return this.events
-      .filter((e) => e.event === 'ephemeral_message')
-      .map((e) => JSON.parse(String(e.data.post)) as Post);
-  }
-  close(): void {
-    this.socket?.close();
-  }
-}
-
-let alice: Listener;
+let alice: UserSocket<Post>;
 
 async function maintenanceSilences(): Promise<Silence[]> {
   const all = (await (await fetch(`${env.ALERTMANAGER_URL}/api/v2/silences`)).json()) as Silence[];
@@ -119,33 +82,19 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'coxswain-mm-alerts-'));
   const kubeconfig = join(dir, 'apps.kubeconfig');
   writeFileSync(kubeconfig, botKubeConfig(env, 'apps', mintToken(env, 'apps')).exportConfig());
-  const port = await freePort();
-  const configPath = join(dir, 'coxswain.yaml');
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      http: { host: '127.0.0.1', port },
-      store: { sqlite: { path: join(dir, 'coxswain.db') } },
-      security: { signingKey: 'k'.repeat(40) },
-      chat: {
-        mattermost: {
-          url: mm.url,
-          token: mm.bot.token,
-          teams: [mm.teamName],
-          commandOwner: mm.admin.username,
-          publicUrl: `http://127.0.0.1:${port}`,
-        },
-      },
+  ({ bot } = await startMattermostBot(mm, {
+    signingKey: 'k'.repeat(40),
+    dir,
+    extra: {
       clusters: [{ name: CLUSTER, kubeconfig, context: 'apps' }],
       alertmanagers: [{ name: 'stack', url: env.ALERTMANAGER_URL }],
       oncall: {
         teams: [{ name: 'platform', start: '2026-11-02', people: [mm.alice.username, mm.bob.username] }],
       },
       auth: { bindings: [{ role: 'operator', users: [mm.alice.username] }] },
-    }),
-  );
-  bot = await startBot({ configPath, env: {}, logger: pino({ level: process.env.MM_BOT_LOG ?? 'silent' }) });
-  alice = new Listener();
+    },
+  }));
+  alice = new UserSocket<Post>(mm.url);
   await alice.open(mm.alice.token);
 }, 900_000);
 
