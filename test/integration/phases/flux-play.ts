@@ -10,6 +10,26 @@
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { REQUESTED_AT } from '../../../src/phases/engine.js';
 import { kubeconfigFor, type StackCluster, type StackEnv } from '../../stack/env.js';
+import { kubectl } from '../../stack/kubectl.js';
+
+/** The Kustomizations of the storage-backup phase, on both clusters of the stack's seed. */
+export const STORAGE = ['rook-ceph', 'openebs', 'volsync', 'velero'];
+
+/** Leaves the storage-backup phase's Kustomizations unsuspended, as the seed has them, for the next file. */
+export function unsuspendStorage(env: StackEnv): void {
+  for (const cluster of ['infra', 'apps'] as StackCluster[])
+    for (const name of STORAGE)
+      kubectl(env, cluster, [
+        'patch',
+        'kustomization',
+        name,
+        '-n',
+        'flux-system',
+        '--type=merge',
+        '-p',
+        '{"spec":{"suspend":false}}',
+      ]);
+}
 
 export interface Kustomization {
   metadata: { name: string; generation: number; annotations?: Record<string, string> };

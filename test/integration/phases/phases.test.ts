@@ -19,7 +19,7 @@ import { loadStackEnv, type StackCluster, type StackEnv } from '../../stack/env.
 import { kubectl, kubectlJson } from '../../stack/kubectl.js';
 import { quietLog, RecordingChat, tempStore, waitFor } from '../drills/helpers.js';
 import { botDirectory } from '../rbac/identities.js';
-import { FluxControllerPlay, type Kustomization } from './flux-play.js';
+import { FluxControllerPlay, type Kustomization, STORAGE, unsuspendStorage } from './flux-play.js';
 
 let env: StackEnv;
 let clusters: ClusterDirectory;
@@ -47,7 +47,6 @@ function open(chat: RecordingChat) {
   return (message: Parameters<RecordingChat['post']>[1]) => chat.post({ channelId: 'ops' }, message);
 }
 
-const STORAGE = ['rook-ceph', 'openebs', 'volsync', 'velero'];
 let controller: FluxControllerPlay | undefined;
 
 beforeAll(() => {
@@ -62,19 +61,7 @@ afterEach(async () => {
 });
 
 afterAll(() => {
-  if (!env) return;
-  for (const cluster of ['infra', 'apps'] as StackCluster[])
-    for (const name of STORAGE)
-      kubectl(env, cluster, [
-        'patch',
-        'kustomization',
-        name,
-        '-n',
-        'flux-system',
-        '--type=merge',
-        '-p',
-        '{"spec":{"suspend":false}}',
-      ]);
+  if (env) unsuspendStorage(env);
 });
 
 describe('phase pause and run', () => {

@@ -16,14 +16,12 @@ import { loadPhases } from '../../../src/phases/definitions.js';
 import { PhaseEngine } from '../../../src/phases/engine.js';
 import { openStore } from '../../../src/store/open-store.js';
 import type { Store } from '../../../src/store/store.js';
-import { loadStackEnv, type StackCluster, type StackEnv } from '../../stack/env.js';
-import { kubectl } from '../../stack/kubectl.js';
+import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { quietLog, RecordingChat, tempStore, waitFor } from '../drills/helpers.js';
 import { botDirectory } from '../rbac/identities.js';
-import { FluxControllerPlay } from './flux-play.js';
+import { FluxControllerPlay, unsuspendStorage } from './flux-play.js';
 
 const ALERT = 'CoxswainStackAlwaysFiring';
-const STORAGE = ['rook-ceph', 'openebs', 'volsync', 'velero'];
 
 let env: StackEnv;
 let clusters: ClusterDirectory;
@@ -84,19 +82,7 @@ afterEach(async () => {
 });
 
 afterAll(() => {
-  if (!env) return;
-  for (const cluster of ['infra', 'apps'] as StackCluster[])
-    for (const name of STORAGE)
-      kubectl(env, cluster, [
-        'patch',
-        'kustomization',
-        name,
-        '-n',
-        'flux-system',
-        '--type=merge',
-        '-p',
-        '{"spec":{"suspend":false}}',
-      ]);
+  if (env) unsuspendStorage(env);
 });
 
 describe('phase run silences', () => {
