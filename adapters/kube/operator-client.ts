@@ -31,6 +31,8 @@ import {
   type PodLogOptions,
   type ResourceRef,
 } from '../../src/kube/cluster-ops.js';
+import type { ClusterMetrics } from '../../src/prometheus/query.js';
+import { clusterMetrics } from '../prometheus/client.js';
 import { withCallTimeout } from './call-timeout.js';
 import { loadKubeConfig } from './cluster-reader.js';
 
@@ -446,17 +448,19 @@ export function createClusterOps(
   cluster: string,
   kc: KubeConfig,
   identity: OperatorIdentity = DEFAULT_OPERATOR,
+  metrics?: ClusterMetrics,
 ): ClusterOps {
   const reader = new Reader(cluster, kc);
-  return { cluster, reader, writer: (actor) => new Writer(cluster, kc, identity, actor) };
+  return { cluster, reader, writer: (actor) => new Writer(cluster, kc, identity, actor), metrics };
 }
 
 export function createClusterDirectory(
   clusters: Record<string, KubeConfig>,
   identity: OperatorIdentity = DEFAULT_OPERATOR,
+  metrics: Record<string, ClusterMetrics | undefined> = {},
 ): ClusterDirectory {
   const ops = new Map(
-    Object.entries(clusters).map(([name, kc]) => [name, createClusterOps(name, kc, identity)]),
+    Object.entries(clusters).map(([name, kc]) => [name, createClusterOps(name, kc, identity, metrics[name])]),
   );
   return { names: () => [...ops.keys()], get: (name) => ops.get(name) };
 }
@@ -466,7 +470,10 @@ export function createOperatorClusters(config: Config): ClusterDirectory {
   const configs: Record<string, KubeConfig> = {};
   // Drill and phase steps are single API calls (an eviction, a patch, a read): 30 s is far more
   // than any takes on a healthy server, and bounds a hung one.
-  for (const cluster of config.clusters)
+  const metrics: Record<string, ClusterMetrics | undefined> = {};
+  for (const cluster of config.clusters) {
     configs[cluster.name] = withCallTimeout(loadKubeConfig(cluster), OPERATOR_CALL_TIMEOUT_MS);
-  return createClusterDirectory(configs, config.operations.operator);
+    metrics[cluster.name] = clusterMetrics(cluster.metrics);
+  }
+  return createClusterDirectory(configs, config.operations.operator, metrics);
 }

@@ -3,6 +3,7 @@
 import { parseDuration } from '../../src/duration.js';
 import type { HealthWiring } from '../../src/health/feature.js';
 import type { LeaderWiring } from '../../src/leader/feature.js';
+import { clusterMetrics } from '../prometheus/client.js';
 import { KubeClusterReader, loadKubeConfig } from './cluster-reader.js';
 import { LeaseElector } from './lease-elector.js';
 
@@ -21,6 +22,7 @@ export const kubeHealthWiring: HealthWiring = {
         log.warn({ err: error, cluster: name, kind }, 'watch interrupted; relisting'),
     });
   },
+  metrics: (cluster) => clusterMetrics(cluster.metrics),
 };
 
 export const kubeLeaderWiring: LeaderWiring = {

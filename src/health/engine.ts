@@ -3,7 +3,9 @@
  * caches. A cluster that does not answer becomes an "unreachable" report with its error; it never
  * fails the whole answer and never hides the other clusters.
  */
+import type { ClusterMetrics } from '../prometheus/query.js';
 import { checksFor } from './checks/index.js';
+import { type ClusterMeshRemotes, remoteReadiness } from './clustermesh-remotes.js';
 import { type MeshReport, meshReport } from './mesh.js';
 import { errorText } from './objects.js';
 import type {
@@ -29,6 +31,8 @@ export interface HealthEngineOptions {
   progressAfterMs: number;
   /** Per cluster; beyond it the cluster is reported unreachable. */
   timeoutMs: number;
+  /** Each cluster's metrics endpoint (clusters[].metrics), by cluster name; a cluster without one has none. */
+  metrics?: ReadonlyMap<string, ClusterMetrics>;
   now?: () => number;
 }
 
@@ -86,7 +90,11 @@ export class HealthEngine {
     const started = this.now();
     const cold = !reader.warm(kinds);
     try {
-      const states = await reader.read(kinds, { timeoutMs: this.options.timeoutMs });
+      // Read beside the API, not after it: the metrics endpoint has its own timeout.
+      const [states, clustermeshRemotes] = await Promise.all([
+        reader.read(kinds, { timeoutMs: this.options.timeoutMs }),
+        checks.some((c) => c.component === 'cilium') ? this.remotes(reader.cluster) : undefined,
+      ]);
       const now = this.now();
       const components = checks.map((check) =>
         withForbidden(
@@ -101,6 +109,7 @@ export class HealthEngine {
             identityExpiry: this.options.identityExpiry ?? DEFAULT_IDENTITY_EXPIRY,
             credential: reader.credentialExpiry?.(),
             credentialWarningMs: this.options.credentialWarningMs ?? DEFAULT_CREDENTIAL_WARNING_MS,
+            clustermeshRemotes,
             wide: query.wide === true,
           }),
           check.kinds.map((k) => states.get(k.id)),
@@ -119,9 +128,14 @@ export class HealthEngine {
     }
   }
 
+  /** Cilium ClusterMesh's remote clusters as this cluster's agents report them (its metrics endpoint). */
+  private remotes(cluster: string): Promise<ClusterMeshRemotes> {
+    return remoteReadiness(this.options.metrics?.get(cluster));
+  }
+
   /** Cross-cluster paths: Linkerd Links and their gateways, mirrored services, ClusterMesh. */
   async mesh(): Promise<MeshReport> {
-    return meshReport(this.options.readers, this.options.timeoutMs);
+    return meshReport(this.options.readers, this.options.timeoutMs, (cluster) => this.remotes(cluster));
   }
 }
 

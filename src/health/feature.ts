@@ -7,6 +7,7 @@ import { parseDuration } from '../duration.js';
 import type { Feature, FeatureContext } from '../feature.js';
 import type { ClusterConfig } from '../kube/config-schema.js';
 import type { Logger } from '../log.js';
+import type { ClusterMetrics } from '../prometheus/query.js';
 import type { HealthConfig } from './config-schema.js';
 import { HealthEngine } from './engine.js';
 import { HealthSummaries } from './summaries.js';
@@ -15,6 +16,8 @@ import type { ClusterReader, KindSpec, KindState } from './types.js';
 /** What the composition root provides: the concrete kube adapters. */
 export interface HealthWiring {
   reader(cluster: ClusterConfig, health: HealthConfig, log: Logger): ClusterReader;
+  /** The cluster's metrics endpoint client, when clusters[].metrics configures one. */
+  metrics?(cluster: ClusterConfig): ClusterMetrics | undefined;
 }
 
 /** A cluster whose connection could not even be configured: every read reports why. */
@@ -49,8 +52,14 @@ export function healthFeature(wiring: HealthWiring): Feature {
           return new BrokenReader(cluster.name, error instanceof Error ? error.message : String(error));
         }
       });
+      const metrics = new Map<string, ClusterMetrics>();
+      for (const cluster of config.clusters) {
+        const client = wiring.metrics?.(cluster);
+        if (client) metrics.set(cluster.name, client);
+      }
       const options = {
         readers,
+        metrics,
         rpoMs: ms(config.health.rpo),
         certificateWarningMs: ms(config.health.certificateWarning),
         identityExpiry: {

@@ -1,8 +1,11 @@
 /**
  * Cross-cluster health as far as the Kubernetes API shows it: each Linkerd multicluster Link
  * (service mirror running, gateway probe endpoints, the remote gateway's readiness when that
- * cluster is configured too, mirrored services with endpoints) and Cilium ClusterMesh's API server.
+ * cluster is configured too, mirrored services with endpoints) and Cilium ClusterMesh: its API
+ * server, the agents, and the remote clusters as the agents report them (from the cluster's
+ * metrics endpoint; not known without one).
  */
+import type { ClusterMeshRemotes } from './clustermesh-remotes.js';
 import { KINDS } from './kinds.js';
 import { conditions, errorText, num, objectsOf, ref } from './objects.js';
 import type { ClusterReader, KindState, KubeObject } from './types.js';
@@ -31,6 +34,10 @@ export interface ClusterMeshState {
   error?: string;
   /** Cilium ClusterMesh API server: absent when not installed. */
   clustermesh: { status: 'ok' | 'fail' | 'absent'; reason: string };
+  /** The Cilium agents (DaemonSet kube-system/cilium), when there is one. */
+  agents?: { ready: number; desired: number };
+  /** The remote clusters as this cluster's agents report them. */
+  remotes: ClusterMeshRemotes;
 }
 
 export interface MeshReport {
@@ -38,7 +45,7 @@ export interface MeshReport {
   paths: MeshPath[];
 }
 
-const MESH_KINDS = [KINDS.links, KINDS.services, KINDS.endpoints, KINDS.deployments];
+const MESH_KINDS = [KINDS.links, KINDS.services, KINDS.endpoints, KINDS.deployments, KINDS.daemonsets];
 
 function readyOf(d: KubeObject | undefined): [number, number] {
   if (!d) return [0, 0];
@@ -60,26 +67,55 @@ function clustermesh(kinds: Map<string, KindState>): ClusterMeshState['clusterme
   return { status: 'ok', reason: `clustermesh-apiserver ${ready}/${wanted} ready, ${addresses} endpoint(s)` };
 }
 
-export async function meshReport(readers: readonly ClusterReader[], timeoutMs: number): Promise<MeshReport> {
+function agentsOf(kinds: Map<string, KindState>): ClusterMeshState['agents'] {
+  const agents = objectsOf(kinds, 'daemonsets').find(
+    (o) => o.metadata.namespace === 'kube-system' && o.metadata.name === 'cilium',
+  );
+  return agents
+    ? { ready: num(agents.status?.numberReady), desired: num(agents.status?.desiredNumberScheduled) }
+    : undefined;
+}
+
+const NOT_CONFIGURED: ClusterMeshRemotes = { state: 'not-configured' };
+
+export async function meshReport(
+  readers: readonly ClusterReader[],
+  timeoutMs: number,
+  remotesOf: (cluster: string) => Promise<ClusterMeshRemotes> = async () => NOT_CONFIGURED,
+): Promise<MeshReport> {
   const states = await Promise.all(
     readers.map(async (reader) => {
+      const remotes = remotesOf(reader.cluster);
       try {
-        return { cluster: reader.cluster, kinds: await reader.read(MESH_KINDS, { timeoutMs }) };
+        return {
+          cluster: reader.cluster,
+          kinds: await reader.read(MESH_KINDS, { timeoutMs }),
+          remotes: await remotes,
+        };
       } catch (error) {
-        return { cluster: reader.cluster, error: errorText(error) };
+        return { cluster: reader.cluster, error: errorText(error), remotes: await remotes };
       }
     }),
   );
-  const clusters: ClusterMeshState[] = states.map((s) =>
-    s.kinds
-      ? { cluster: s.cluster, reachable: true, clustermesh: clustermesh(s.kinds) }
-      : {
-          cluster: s.cluster,
-          reachable: false,
-          error: s.error ?? 'unknown error',
-          clustermesh: { status: 'absent', reason: 'cluster unreachable' },
-        },
-  );
+  const clusters: ClusterMeshState[] = states.map((s) => {
+    if (!s.kinds)
+      return {
+        cluster: s.cluster,
+        reachable: false,
+        error: s.error ?? 'unknown error',
+        clustermesh: { status: 'absent', reason: 'cluster unreachable' },
+        remotes: s.remotes,
+      };
+    const state: ClusterMeshState = {
+      cluster: s.cluster,
+      reachable: true,
+      clustermesh: clustermesh(s.kinds),
+      remotes: s.remotes,
+    };
+    const agents = agentsOf(s.kinds);
+    if (agents) state.agents = agents;
+    return state;
+  });
   const paths: MeshPath[] = [];
   for (const state of states) {
     if (!state.kinds) continue;

@@ -1,7 +1,8 @@
 /** Health and mesh reports as platform-neutral Messages. Every outside string is escaped. */
 import type { Message, Severity } from '../message.js';
 import { escapeChat } from '../text/escape.js';
-import type { MeshReport } from './mesh.js';
+import { isReady, remoteFindings } from './clustermesh-remotes.js';
+import type { ClusterMeshState, MeshReport } from './mesh.js';
 import { worst } from './objects.js';
 import type { ClusterReport, Status } from './types.js';
 
@@ -77,10 +78,15 @@ export function renderMesh(report: MeshReport): Message {
   for (const c of report.clusters) {
     if (!c.reachable)
       lines.push(`- ${escapeChat(c.cluster)}: **UNREACHABLE** — ${escapeChat(c.error ?? '')}`);
-    else
+    else {
+      const agents = c.agents ? `; agents ${c.agents.ready}/${c.agents.desired} ready` : '';
       lines.push(
-        `- ${escapeChat(c.cluster)}: ${c.clustermesh.status === 'fail' ? '**FAIL**' : c.clustermesh.status} — ${escapeChat(c.clustermesh.reason)}`,
+        `- ${escapeChat(c.cluster)}: ${c.clustermesh.status === 'fail' ? '**FAIL**' : c.clustermesh.status} — ${escapeChat(c.clustermesh.reason)}${agents}`,
       );
+    }
+    if (c.clustermesh.status !== 'absent')
+      for (const f of remoteFindings(c.remotes))
+        lines.push(`  - ${LABEL[f.status]} ${escapeChat(f.subject)}: ${escapeChat(f.reason)}`);
   }
   const up = report.paths.filter((p) => p.up).map((p) => `${p.from} → ${p.to}`);
   const down = report.paths.filter((p) => !p.up).map((p) => `${p.from} → ${p.to}`);
@@ -89,8 +95,16 @@ export function renderMesh(report: MeshReport): Message {
       ? 'No cross-cluster path is configured.'
       : `Up: ${up.length ? escapeChat(up.join(', ')) : 'none'}. Down: ${down.length ? escapeChat(down.join(', ')) : 'none'}.`;
   const severity: Severity =
-    down.length > 0 || report.clusters.some((c) => !c.reachable || c.clustermesh.status === 'fail')
+    down.length > 0 ||
+    report.clusters.some((c) => !c.reachable || c.clustermesh.status === 'fail' || remoteDown(c))
       ? 'critical'
-      : 'ok';
+      : report.clusters.some((c) => c.clustermesh.status !== 'absent' && c.remotes.state === 'unreachable')
+        ? 'warning'
+        : 'ok';
   return { title: 'Cross-cluster mesh', text: `${statement}\n\n${lines.join('\n')}`, severity };
+}
+
+/** A remote cluster this cluster's agents report not ready (a metrics answer, not a guess). */
+function remoteDown(c: ClusterMeshState): boolean {
+  return c.remotes.state === 'known' && c.remotes.remotes.some((r) => !isReady(r));
 }

@@ -3,6 +3,7 @@
  * uses), what it answers (ok / warn / fail / absent with a reason) and the port through which the
  * engine reads a cluster. The kube adapter implements the port with watch-fed caches.
  */
+import type { ClusterMeshRemotes } from './clustermesh-remotes.js';
 
 export type Status = 'ok' | 'warn' | 'fail' | 'absent';
 
@@ -121,6 +122,8 @@ export interface CheckInput {
   credential?: CredentialExpiry | undefined;
   /** Warn when the bot's own credential expires sooner than this. */
   credentialWarningMs: number;
+  /** Cilium ClusterMesh's remote clusters as the agents report them (read from metrics when configured). */
+  clustermeshRemotes?: ClusterMeshRemotes | undefined;
   wide: boolean;
 }
 

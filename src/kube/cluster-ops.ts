@@ -4,6 +4,7 @@
  * scoped `coxswain-operator` service account with the chat user passed along as impersonation
  * extra, so the cluster's audit log names the human behind each change.
  */
+import type { ClusterMetrics } from '../prometheus/query.js';
 
 /** A Kubernetes object as JSON; engines read the few fields they need. */
 export type KubeObject = {
@@ -104,6 +105,8 @@ export interface ClusterOps {
   readonly cluster: string;
   readonly reader: ClusterReader;
   writer(actor: string): OperatorWriter;
+  /** The cluster's metrics endpoint (clusters[].metrics), when one is configured. */
+  readonly metrics?: ClusterMetrics | undefined;
 }
 
 /** The clusters the bot knows, by name as the config writes them. */

@@ -4,6 +4,7 @@
  * src/config/schema.ts composes this.
  */
 import { z } from 'zod';
+import { metricsEndpointSchema } from '../prometheus/config-schema.js';
 
 const name = () =>
   z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, { error: 'must be a Kubernetes name like infra' });
@@ -18,6 +19,9 @@ const cluster = z
     context: z.string().min(1).optional(),
     // The cluster the bot runs in: the pod's service account.
     inCluster: z.boolean().default(false),
+    // Where this cluster's metrics are (Prometheus or VictoriaMetrics): what the Kubernetes API
+    // cannot show, e.g. Cilium ClusterMesh's remote-cluster readiness as the agents report it.
+    metrics: metricsEndpointSchema.optional(),
   })
   .refine((c) => c.inCluster !== (c.kubeconfig !== undefined), {
     error: 'set either kubeconfig (and context) or inCluster: true',

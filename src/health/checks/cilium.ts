@@ -3,8 +3,10 @@
  * node, BGP sessions (CiliumBGPNodeConfig, one per node: every peer `established`) and LB-IPAM
  * pools (condition cilium.io/PoolConflict). The ClusterMesh remote clusters' readiness is reported
  * by the agents, not through the API (docs/platform/health-notes.md): what the API shows is the
- * apiserver Ready and its LoadBalancer address, which the other cluster connects to.
+ * apiserver Ready and its LoadBalancer address, which the other cluster connects to; the remotes'
+ * readiness comes from the cluster's metrics endpoint when one is configured (the engine reads it).
  */
+import { remoteFindings } from '../clustermesh-remotes.js';
 import { KINDS } from '../kinds.js';
 import { absent, condition, describe, num, objectsOf, result, served } from '../objects.js';
 import type { Check, Finding, KubeObject } from '../types.js';
@@ -23,7 +25,7 @@ export const ciliumCheck: Check = {
     KINDS.ciliumbgpnodeconfigs,
     KINDS.ciliumloadbalancerippools,
   ],
-  run({ kinds, wide }) {
+  run({ kinds, wide, clustermeshRemotes }) {
     const agents = find(objectsOf(kinds, 'daemonsets'), 'kube-system', 'cilium');
     if (!agents && !served(kinds, 'ciliumnodes')) return absent('cilium', 'no kube-system/cilium DaemonSet');
     const findings: Finding[] = [];
@@ -80,6 +82,7 @@ export const ciliumCheck: Check = {
                 reason: `reachable at ${address ?? 'its NodePort'}`,
               },
       );
+      findings.push(...remoteFindings(clustermeshRemotes ?? { state: 'not-configured' }));
     }
     findings.push(...bgpFindings(objectsOf(kinds, 'ciliumbgpnodeconfigs')));
     for (const pool of objectsOf(kinds, 'ciliumloadbalancerippools')) {

@@ -142,6 +142,7 @@ describe('rendering', () => {
           cluster: 'apps',
           reachable: true,
           clustermesh: { status: 'absent', reason: 'clustermesh-apiserver not installed' },
+          remotes: { state: 'not-configured' },
         },
       ],
       paths: [
@@ -159,6 +160,59 @@ describe('rendering', () => {
     expect(message.text.split('\n')[0]).toBe('Up: none. Down: apps → infra.');
     expect(message.text).toContain('  - no gateway probe endpoints \\(probe-gateway-infra\\)');
     expect(message.text).toContain('mirrored: databases/postgres-rw-infra (0 endpoints)');
+  });
+
+  it('lists the ClusterMesh remotes the agents report, and says when they are not known', () => {
+    const apiserver = { status: 'ok' as const, reason: 'clustermesh-apiserver 1/1 ready, 1 endpoint(s)' };
+    const message = renderMesh({
+      clusters: [
+        {
+          cluster: 'infra',
+          reachable: true,
+          clustermesh: apiserver,
+          agents: { ready: 3, desired: 3 },
+          remotes: { state: 'known', remotes: [{ cluster: 'apps', agents: 3, ready: 0 }] },
+        },
+        {
+          cluster: 'apps',
+          reachable: true,
+          clustermesh: apiserver,
+          remotes: {
+            state: 'unreachable',
+            error: 'The metrics endpoint http://vm is unreachable: ECONNREFUSED.',
+          },
+        },
+        { cluster: 'edge', reachable: true, clustermesh: apiserver, remotes: { state: 'not-configured' } },
+      ],
+      paths: [],
+    });
+    expect(message.severity).toBe('critical');
+    const lines = message.text.split('\n');
+    expect(lines).toContain(
+      '- infra: ok — clustermesh-apiserver 1/1 ready, 1 endpoint\\(s\\); agents 3/3 ready',
+    );
+    expect(lines).toContain('  - **FAIL** ClusterMesh remote apps: not ready: 0/3 agents report it ready');
+    expect(lines).toContain(
+      '  - **WARN** ClusterMesh remote clusters: unknown, metrics unreachable: The metrics endpoint http://vm is unreachable: ECONNREFUSED.',
+    );
+    expect(lines).toContain(
+      '  - ok ClusterMesh remote clusters: not known: no metrics endpoint is configured for this cluster \\(clusters\\[\\].metrics\\), and the Kubernetes API cannot tell',
+    );
+  });
+
+  it('an unreachable metrics endpoint is a warning, not a failure of the mesh', () => {
+    const message = renderMesh({
+      clusters: [
+        {
+          cluster: 'apps',
+          reachable: true,
+          clustermesh: { status: 'ok', reason: 'clustermesh-apiserver 1/1 ready, 1 endpoint(s)' },
+          remotes: { state: 'unreachable', error: 'no answer within 5000 ms' },
+        },
+      ],
+      paths: [],
+    });
+    expect(message.severity).toBe('warning');
   });
 });
 
