@@ -28,6 +28,7 @@ import {
   type StepContext,
 } from './kind.js';
 import { backupRestore } from './kinds/backup-restore.js';
+import { clustermeshResilience } from './kinds/clustermesh-resilience.js';
 import { cnpgFailover } from './kinds/cnpg-failover.js';
 import { meshGateway } from './kinds/mesh-gateway.js';
 import { nodeDrain } from './kinds/node-drain.js';
@@ -42,6 +43,7 @@ export const DRILL_HANDLERS: Record<DrillKind, DrillKindHandler> = {
   'mesh-gateway': meshGateway,
   'backup-restore': backupRestore,
   'volsync-restore': volsyncRestore,
+  'clustermesh-resilience': clustermeshResilience,
 };
 
 /** Firing critical alerts for a cluster (Alertmanager); names of the alerts. */

@@ -50,6 +50,43 @@ confirmations:
     ]);
   });
 
+  it("checks a cluster's metrics endpoint and reads its bearer token from a file", () => {
+    expect(
+      problems(`
+clusters:
+  - name: apps
+    inCluster: true
+    metrics:
+      url: vmselect:8481
+      timeout: soon
+      matchers: '{cluster="apps"'
+      extra: 1
+`).sort(),
+    ).toEqual([
+      'clusters.0.metrics.extra: unknown key (check its spelling)',
+      'clusters.0.metrics.matchers: must be label matchers like cluster="apps" or cluster=~"apps|apps-.*"',
+      'clusters.0.metrics.timeout: must be a duration like 90s, 2m, 1h or 1h30m',
+      'clusters.0.metrics.url: must be an http:// or https:// URL (the Prometheus HTTP API)',
+    ]);
+    const token = file('s3cr3t-token\n');
+    const config = loadConfig({
+      path: file(
+        `clusters:\n  - name: apps\n    inCluster: true\n    metrics:\n      url: http://vm:8428/\n      bearerTokenFile: ${token}\n`,
+      ),
+      env: {},
+    });
+    expect(config.clusters[0]?.metrics).toEqual({
+      url: 'http://vm:8428/',
+      bearerToken: 's3cr3t-token',
+      timeout: '5s',
+    });
+    // Optional: a cluster without one has none.
+    expect(
+      loadConfig({ path: file('clusters:\n  - name: apps\n    inCluster: true\n'), env: {} }).clusters[0]
+        ?.metrics,
+    ).toBeUndefined();
+  });
+
   it('refuses a time zone Intl does not know, at load, saying what it wants', () => {
     const wanted =
       'must be an IANA time zone like UTC, Europe/Berlin or America/New_York (the names `timedatectl list-timezones` prints)';

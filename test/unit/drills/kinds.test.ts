@@ -6,6 +6,7 @@ import {
   RESTORE_NAMESPACE,
   restoreObject,
 } from '../../../src/drills/kinds/backup-restore.js';
+import { peerView } from '../../../src/drills/kinds/clustermesh-resilience.js';
 import {
   endpointAddresses,
   goDurationMs,
@@ -183,5 +184,38 @@ describe('volsync-restore', () => {
     expect(role).toMatch(
       /resources:\s*\n\s*- persistentvolumeclaims\s*\n\s*verbs:\s*\n\s*- create\s*\n\s*- delete/,
     );
+  });
+});
+
+describe('clustermesh-resilience', () => {
+  const known = (remotes: { cluster: string; agents: number; ready: number }[]) =>
+    ({ state: 'known', remotes }) as const;
+
+  it("reads one peer's agents for the drilled cluster: ready only when every agent says so", () => {
+    expect(peerView('apps', known([{ cluster: 'infra', agents: 3, ready: 3 }]), 'infra')).toEqual({
+      peer: 'apps',
+      state: 'ready',
+      ready: 3,
+      agents: 3,
+    });
+    expect(peerView('apps', known([{ cluster: 'infra', agents: 3, ready: 2 }]), 'infra').state).toBe(
+      'not-ready',
+    );
+    expect(peerView('apps', known([{ cluster: 'infra', agents: 3, ready: 0 }]), 'infra').state).toBe(
+      'not-ready',
+    );
+  });
+
+  it('tells a remote the agents do not know, and metrics it cannot read, from a remote that is down', () => {
+    expect(peerView('apps', known([{ cluster: 'edge', agents: 3, ready: 3 }]), 'infra')).toEqual({
+      peer: 'apps',
+      state: 'absent',
+    });
+    expect(peerView('apps', { state: 'unreachable', error: 'no answer within 5000 ms' }, 'infra')).toEqual({
+      peer: 'apps',
+      state: 'unknown',
+      error: 'no answer within 5000 ms',
+    });
+    expect(peerView('apps', { state: 'not-configured' }, 'infra').state).toBe('unknown');
   });
 });
