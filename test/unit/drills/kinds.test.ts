@@ -218,4 +218,22 @@ describe('clustermesh-resilience', () => {
     });
     expect(peerView('apps', { state: 'not-configured' }, 'infra').state).toBe('unknown');
   });
+
+  it('the generated RBAC lets the operator scale exactly the drilled Deployment, on both clusters', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { loadDrills } = await import('../../../src/drills/definitions.js');
+    const defaults = loadDrills().find((d) => d.name === 'clustermesh-resilience')?.defaults;
+    for (const file of ['../../../deploy/rbac/rbac.yaml', '../../../deploy/infra/rbac.yaml']) {
+      const rbac = readFileSync(new URL(file, import.meta.url), 'utf8');
+      const role = rbac
+        .split('\n---\n')
+        .find((doc) => doc.includes('kind: Role\n') && doc.includes('name: coxswain-operator-clustermesh'));
+      expect(role, file).toContain(`namespace: ${defaults?.namespace}`);
+      expect(role, file).toMatch(
+        new RegExp(
+          `resourceNames:\\s*\\n\\s*- ${defaults?.workload}\\s*\\n\\s*resources:\\s*\\n\\s*- deployments/scale\\s*\\n\\s*verbs:\\s*\\n\\s*- patch`,
+        ),
+      );
+    }
+  });
 });
