@@ -70,11 +70,22 @@ export class PrometheusClient implements PrometheusQuery {
   readonly url: string;
   private readonly base: string;
   private readonly bearerToken: string | undefined;
+  private readonly basic: string | undefined;
   private readonly timeoutMs: number;
   private readonly fetch: typeof fetch;
 
   constructor(options: PrometheusClientOptions) {
-    this.base = options.url.replace(/\/+$/, '');
+    // fetch refuses a URL with user:password in it (and would name it in the error): those go in
+    // a Basic Authorization header instead, unless a bearer token is configured.
+    const parsed = new URL(options.url);
+    if (parsed.username || parsed.password) {
+      this.basic = Buffer.from(
+        `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`,
+      ).toString('base64');
+      parsed.username = '';
+      parsed.password = '';
+    }
+    this.base = parsed.toString().replace(/\/+$/, '');
     this.url = displayUrl(options.url);
     this.bearerToken = options.bearerToken;
     this.timeoutMs = options.timeoutMs ?? 5000;
@@ -84,6 +95,7 @@ export class PrometheusClient implements PrometheusQuery {
   async instant(query: string): Promise<Sample[]> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.bearerToken) headers.authorization = `Bearer ${this.bearerToken}`;
+    else if (this.basic) headers.authorization = `Basic ${this.basic}`;
     let response: Response;
     try {
       response = await this.fetch(`${this.base}/api/v1/query?query=${encodeURIComponent(query)}`, {
@@ -91,11 +103,11 @@ export class PrometheusClient implements PrometheusQuery {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
-      const code = (error as { cause?: { code?: string } }).cause?.code;
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       const why =
         (error as Error).name === 'TimeoutError'
           ? `no answer within ${this.timeoutMs} ms`
-          : (code ?? (error as Error).message);
+          : (cause?.code ?? cause?.message ?? (error as Error).message);
       throw new PrometheusError(`The metrics endpoint ${this.url} is unreachable: ${why}.`);
     }
     const text = await response.text();

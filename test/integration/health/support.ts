@@ -3,6 +3,7 @@ import { KubeClusterReader, loadKubeConfig } from '../../../adapters/kube/cluste
 import type { RequestInfo } from '../../../adapters/kube/http.js';
 import { HealthEngine } from '../../../src/health/engine.js';
 import type { ClusterReader, ClusterReport, ComponentResult } from '../../../src/health/types.js';
+import type { ClusterMetrics } from '../../../src/prometheus/query.js';
 import { loadStackEnv, type StackCluster, type StackEnv } from '../../stack/env.js';
 import { kubectl } from '../../stack/kubectl.js';
 
@@ -35,10 +36,16 @@ export function reader(
 
 export function engine(
   readers: ClusterReader[],
-  options: { timeoutMs?: number; progressAfterMs?: number; credentialWarningMs?: number } = {},
+  options: {
+    timeoutMs?: number;
+    progressAfterMs?: number;
+    credentialWarningMs?: number;
+    metrics?: ReadonlyMap<string, ClusterMetrics>;
+  } = {},
 ): HealthEngine {
   return new HealthEngine({
     readers,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     rpoMs: 6 * 3_600_000,
     certificateWarningMs: 14 * 86_400_000,
     // The stack's credentials are short-lived by design (tokens of an hour, 30-day client
