@@ -5,9 +5,9 @@
  * and the URL shown drops any user:password in it.
  */
 import { z } from 'zod';
-import { parseMatchers } from '../../src/alerts/matchers.js';
 import { parseDuration } from '../../src/duration.js';
 import type { MetricsEndpointConfig } from '../../src/prometheus/config-schema.js';
+import { parseLabelMatchers } from '../../src/prometheus/matchers.js';
 import {
   type ClusterMetrics,
   PrometheusError,
@@ -152,7 +152,6 @@ export class PrometheusClient implements PrometheusQuery {
 /** The cluster's metrics client, when `clusters[].metrics` configures one. */
 export function clusterMetrics(endpoint: MetricsEndpointConfig | undefined): ClusterMetrics | undefined {
   if (!endpoint) return undefined;
-  const parsed = endpoint.matchers ? parseMatchers(endpoint.matchers) : { matchers: [] };
   return {
     query: new PrometheusClient({
       url: endpoint.url,
@@ -160,6 +159,6 @@ export function clusterMetrics(endpoint: MetricsEndpointConfig | undefined): Clu
       timeoutMs: parseDuration(endpoint.timeout) ?? 5000,
     }),
     // The schema accepted only parseable matchers.
-    matchers: 'matchers' in parsed ? parsed.matchers : [],
+    matchers: endpoint.matchers ? (parseLabelMatchers(endpoint.matchers) ?? []) : [],
   };
 }

@@ -6,8 +6,8 @@
  * src/kube/config-schema.ts puts it on each cluster.
  */
 import { z } from 'zod';
-import { parseMatchers } from '../alerts/matchers.js';
 import { parseDuration } from '../duration.js';
+import { parseLabelMatchers } from './matchers.js';
 
 const duration = () =>
   z.string().refine((value) => parseDuration(value) !== undefined, {
@@ -30,7 +30,7 @@ export const metricsEndpointSchema = z.strictObject({
   // e.g. cluster="apps". Unset: every series the endpoint has is this cluster's.
   matchers: z
     .string()
-    .refine((value) => !('error' in parseMatchers(value)), {
+    .refine((value) => parseLabelMatchers(value) !== undefined, {
       error: 'must be label matchers like cluster="apps" or cluster=~"apps|apps-.*"',
     })
     .optional(),

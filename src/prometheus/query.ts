@@ -3,8 +3,7 @@
  * VictoriaMetrics serves too): instant queries. adapters/prometheus/client.ts implements it, so
  * health and the drills do not import the adapter.
  */
-import type { Matcher } from '../alerts/matchers.js';
-import { formatMatcher } from '../alerts/matchers.js';
+import { formatLabelMatcher, type LabelMatcher } from './matchers.js';
 
 /** One series of an instant vector: its labels and its value at the evaluation time. */
 export interface Sample {
@@ -33,11 +32,11 @@ export class PrometheusError extends Error {
 /** A cluster's metrics: the store and the matchers that pick its series out of a shared one. */
 export interface ClusterMetrics {
   query: PrometheusQuery;
-  matchers: readonly Matcher[];
+  matchers: readonly LabelMatcher[];
 }
 
 /** `metric{a="b", …}` with the cluster's matchers and the extra ones, as PromQL. */
-export function selector(metric: string, ...matcherLists: (readonly Matcher[])[]): string {
+export function selector(metric: string, ...matcherLists: (readonly LabelMatcher[])[]): string {
   const all = matcherLists.flat();
-  return all.length ? `${metric}{${all.map(formatMatcher).join(', ')}}` : metric;
+  return all.length ? `${metric}{${all.map(formatLabelMatcher).join(', ')}}` : metric;
 }

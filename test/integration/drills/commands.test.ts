@@ -74,6 +74,25 @@ describe('/ops drill', () => {
     expect(text).toMatch(/^\| backup-restore \| .* \| 4h \| monthly \|$/m);
     // A PVC is the plan's Tier 1 (weekly); its recovery time is not in the plan.
     expect(text).toMatch(/^\| volsync-restore \| .* \| 30m \(chosen\) \| weekly \|$/m);
+    // The plan's ClusterMesh test gives neither a recovery time nor a tier.
+    expect(text).toMatch(/^\| clustermesh-resilience \| .* \| 2m \(chosen\) \| monthly \(chosen\) \|$/m);
+  });
+
+  it('plans the clustermesh-resilience drill from the live cluster, saying what it cannot watch', async () => {
+    const plan = (await run('drill plan clustermesh-resilience', 'operator')).answers[0]?.message;
+    expect(plan?.title).toBe('Drill clustermesh-resilience: plan (nothing changed)');
+    expect(plan?.text).toContain(
+      `1. ${escapeChat('scale the clustermesh-apiserver Deployment kube-system/clustermesh-apiserver on infra from 1 to 0 replicas (scale subresource)')}`,
+    );
+    // No metrics endpoint is configured here: the plan says the agents' view is not known.
+    expect(plan?.text).toContain(
+      `2. ${escapeChat('no other cluster has a metrics endpoint (clusters[].metrics): only the apiserver and its Service endpoints are watched; whether the agents lose infra is not known')}`,
+    );
+    expect(plan?.text).toContain(
+      `3. ${escapeChat('scale it back to 1 and measure until its Service has ready endpoints again; objective 2m')}`,
+    );
+    expect(plan?.severity).toBe('info');
+    expect(await store.listRuns({ kind: 'drill' })).toHaveLength(0);
   });
 
   it('plans the volsync-restore drill from the live ReplicationSource; a missing source volume refuses', async () => {
