@@ -276,6 +276,8 @@ describe('delegation RBAC', () => {
         'create core/pods/eviction',
         'patch core/nodes',
         'patch apps/deployments/scale in linkerd-multicluster',
+        // clustermesh-resilience: Cilium's clustermesh-apiserver and no other Deployment there.
+        'patch apps/deployments/scale in kube-system named clustermesh-apiserver',
         // `/ops rollout restart` and `/ops scale`, only where the values list.
         ...values.operator.workloadNamespaces.flatMap((ns: string) => [
           `patch apps/deployments in ${ns}`,

@@ -209,7 +209,7 @@ describe('the operator account, impersonated with the chat user as extra', () =>
 });
 
 describe('the drills added for the mesh gateway and restores', () => {
-  it('the operator may scale only the gateway (and the workload namespaces) through the scale subresource, and delete only the restore scratch namespace', async () => {
+  it('the operator may scale only the gateway, the clustermesh-apiserver (and the workload namespaces) through the scale subresource, and delete only the restore scratch namespace', async () => {
     const infraKc = botKubeConfig(env, 'infra', mintToken(env, 'infra'));
     const infra = createClusterOps('infra', infraKc);
     const writer = infra.writer('alice');
@@ -228,6 +228,10 @@ describe('the drills added for the mesh gateway and restores', () => {
     await expect(
       writer.scale({ ...gateway, namespace: 'kube-system', name: 'coredns' }, 1),
     ).rejects.toMatchObject({ status: 403 });
+    // kube-system's clustermesh-apiserver, by name, for the clustermesh-resilience drill.
+    const clustermesh = { ...gateway, namespace: 'kube-system', name: 'clustermesh-apiserver' };
+    await writer.scale(clustermesh, 1);
+    expect((await infra.reader.get(clustermesh))?.spec?.replicas).toBe(1);
 
     const apps = createClusterOps('apps', botKc).writer('alice');
     kubectlRun(env, 'apps', ['create', 'namespace', 'coxswain-drill-restore']);
