@@ -150,6 +150,13 @@ export const clustermeshResilience: DrillKindHandler = {
       problems.push(
         `Other clusters' agents already report ${params.cluster} not ready: ${down.map(describeView).join(', ')}.`,
       );
+    // Metrics that do not answer now would leave the return unconfirmed until the time limit.
+    // Problems are escaped where they are shown: the error goes in as it is.
+    const unread = views.flatMap((v) => (v.state === 'unknown' ? [`${v.peer} (${v.error})`] : []));
+    if (unread.length)
+      problems.push(
+        `The metrics of ${unread.join(', ')} cannot be read: the drill could not see the agents.`,
+      );
     // Their agents must know this cluster as a remote, or neither the loss nor the return can be seen.
     const unknown = views.filter((v) => v.state === 'absent');
     if (unknown.length)

@@ -17,6 +17,7 @@
  * metrics endpoint whose `matchers` pick only those.
  */
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clusterMetrics } from '../../../adapters/prometheus/client.js';
 import { loadDrills } from '../../../src/drills/definitions.js';
@@ -171,7 +172,15 @@ async function start(engine: DrillEngine, chat: RecordingChat) {
   return { run: started.run, root: (started.run.data as DrillData).post?.postId as string };
 }
 
-beforeAll(() => {
+/** A local port nobody listens on (taken free, then closed). */
+let closedUrl: string;
+
+beforeAll(async () => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  closedUrl = `http://127.0.0.1:${port}`;
   env = loadStackEnv();
   plain = botDirectory(env, ['infra', 'apps']);
   expect(apiserver()).toEqual({ replicas: 1, readyReplicas: 1 });
@@ -284,7 +293,7 @@ describe('clustermesh-resilience', () => {
     await store.close();
   });
 
-  it('refuses to start while the agents report infra not ready already, or do not know it', async () => {
+  it('refuses to start while the agents report infra not ready already, do not know it, or cannot be read', async () => {
     const run = randomUUID();
     await setAgents(run, 0);
     await scraped(run, 0);
@@ -307,6 +316,17 @@ describe('clustermesh-resilience', () => {
     });
     expect(unknown.ok ? '' : unknown.reason).toBe(
       'The agents of apps report no cilium_clustermesh_remote_cluster_readiness_status{target_cluster="infra"} series: the mesh is not connected, or Cilium\'s cluster-name is not infra.',
+    );
+    const broken = clusterMetrics({ url: closedUrl, timeout: '2s' }) as ClusterMetrics;
+    const noAnswer = await newEngine(store, new RecordingChat(), {
+      names: () => plain.names(),
+      get: (name) => {
+        const ops = plain.get(name);
+        return ops && name === 'apps' ? { ...ops, metrics: broken } : ops;
+      },
+    }).start({ drill: 'clustermesh-resilience', actor: 'alice', isAdmin: true, open: async () => undefined });
+    expect(noAnswer.ok ? '' : noAnswer.reason).toBe(
+      `The metrics of apps (The metrics endpoint ${closedUrl} is unreachable: ECONNREFUSED.) cannot be read: the drill could not see the agents.`,
     );
     expect(apiserver().replicas).toBe(1);
     await store.close();
