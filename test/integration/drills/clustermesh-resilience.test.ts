@@ -27,12 +27,11 @@ import type { ClusterMetrics } from '../../../src/prometheus/query.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { kubectlJson, kubectlRun } from '../../stack/kubectl.js';
 import { auditEvents, botDirectory } from '../rbac/identities.js';
+import { scraped, setAgents } from './clustermesh-agents.js';
 import { quietLog, RecordingChat, tempStore, waitFor } from './helpers.js';
 
 const NS = 'kube-system';
 const APISERVER = 'clustermesh-apiserver';
-const METRIC = 'cilium_clustermesh_remote_cluster_readiness_status';
-const APPS_AGENTS = ['apps-01', 'apps-02', 'apps-03'];
 
 let env: StackEnv;
 let plain: ClusterDirectory;
@@ -53,31 +52,6 @@ function withAppsMetrics(run: string): ClusterDirectory {
       return ops && name === 'apps' ? { ...ops, metrics } : ops;
     },
   };
-}
-
-async function setAgents(run: string, value: 0 | 1): Promise<void> {
-  for (const node of APPS_AGENTS) {
-    const labels = `target_cluster=infra,source_node_name=${node},run=${run}`;
-    const response = await fetch(
-      `${env.EXPORTER_URL}/metric?name=${METRIC}&value=${value}&labels=${encodeURIComponent(labels)}`,
-      { method: 'POST' },
-    );
-    if (response.status !== 200) throw new Error(`exporter: ${response.status}`);
-  }
-}
-
-/** Waits until Prometheus has scraped this run's gauges at `value`. */
-async function scraped(run: string, value: 0 | 1): Promise<void> {
-  await waitFor(`Prometheus to have the run's gauges at ${value}`, async () => {
-    const query = encodeURIComponent(`${METRIC}{run="${run}"}`);
-    const answer = (await (await fetch(`${env.PROMETHEUS_URL}/api/v1/query?query=${query}`)).json()) as {
-      data: { result: { value: [number, string] }[] };
-    };
-    const values = answer.data.result.map((r) => r.value[1]);
-    return values.length === APPS_AGENTS.length && values.every((v) => v === String(value))
-      ? true
-      : undefined;
-  });
 }
 
 function readyEndpoints(): number {
@@ -110,7 +84,7 @@ function playAppsAgents(run: string): {
     try {
       const now: 0 | 1 = readyEndpoints() > 0 ? 1 : 0;
       if (now !== reported) {
-        await setAgents(run, now);
+        await setAgents(env, run, now);
         reported = now;
         if (now === 0) down = Date.now();
         else if (down !== undefined) up = Date.now();
@@ -203,8 +177,8 @@ afterAll(() => {
 describe('clustermesh-resilience', () => {
   it('scales the apiserver to zero as the operator, sees apps lose infra, restores and measures until apps has it back', async () => {
     const run = randomUUID();
-    await setAgents(run, 1);
-    await scraped(run, 1);
+    await setAgents(env, run, 1);
+    await scraped(env, run, 1);
     const apps = playAppsAgents(run);
     const { store } = await tempStore();
     const chat = new RecordingChat();
@@ -295,8 +269,8 @@ describe('clustermesh-resilience', () => {
 
   it('refuses to start while the agents report infra not ready already, do not know it, or cannot be read', async () => {
     const run = randomUUID();
-    await setAgents(run, 0);
-    await scraped(run, 0);
+    await setAgents(env, run, 0);
+    await scraped(env, run, 0);
     const { store } = await tempStore();
     const engine = newEngine(store, new RecordingChat(), withAppsMetrics(run));
     const refused = await engine.start({
@@ -336,8 +310,8 @@ describe('clustermesh-resilience', () => {
     // The agents keep reporting infra ready (no stand-in follows the endpoints): the drill waits
     // for them to notice until the time limit.
     const run = randomUUID();
-    await setAgents(run, 1);
-    await scraped(run, 1);
+    await setAgents(env, run, 1);
+    await scraped(env, run, 1);
     const { store } = await tempStore();
     const chat = new RecordingChat();
     const engine = newEngine(store, chat, withAppsMetrics(run), { timeLimit: 5000 });
@@ -358,8 +332,8 @@ describe('clustermesh-resilience', () => {
 
   it('a restart while the apiserver is down: a new engine on the same store scales it back', async () => {
     const run = randomUUID();
-    await setAgents(run, 1);
-    await scraped(run, 1);
+    await setAgents(env, run, 1);
+    await scraped(env, run, 1);
     const { store, path } = await tempStore();
     const chat = new RecordingChat();
     const first = newEngine(store, chat, withAppsMetrics(run));
