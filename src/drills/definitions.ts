@@ -14,6 +14,7 @@ export const DRILL_KINDS = [
   'mesh-gateway',
   'backup-restore',
   'volsync-restore',
+  'app-failover',
 ] as const;
 export type DrillKind = (typeof DRILL_KINDS)[number];
 

@@ -27,6 +27,7 @@ import {
   type Recovery,
   type StepContext,
 } from './kind.js';
+import { appFailover } from './kinds/app-failover.js';
 import { backupRestore } from './kinds/backup-restore.js';
 import { cnpgFailover } from './kinds/cnpg-failover.js';
 import { meshGateway } from './kinds/mesh-gateway.js';
@@ -42,6 +43,7 @@ export const DRILL_HANDLERS: Record<DrillKind, DrillKindHandler> = {
   'mesh-gateway': meshGateway,
   'backup-restore': backupRestore,
   'volsync-restore': volsyncRestore,
+  'app-failover': appFailover,
 };
 
 /** Firing critical alerts for a cluster (Alertmanager); names of the alerts. */

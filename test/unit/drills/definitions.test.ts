@@ -3,7 +3,7 @@ import { expectedAlertMatchers, loadDrills, parseDrills } from '../../../src/dri
 import { DRILL_HANDLERS } from '../../../src/drills/engine.js';
 
 describe('drills.yaml', () => {
-  it('ships the six drills with the DR plan objectives: pod < 1 min, node < 5 min', () => {
+  it('ships the seven drills with the DR plan objectives: pod < 1 min, node < 5 min', () => {
     const drills = loadDrills();
     expect(drills.map((d) => d.name)).toEqual([
       'pod-kill',
@@ -12,6 +12,7 @@ describe('drills.yaml', () => {
       'mesh-gateway',
       'backup-restore',
       'volsync-restore',
+      'app-failover',
     ]);
     expect(drills.find((d) => d.name === 'pod-kill')?.objective).toBe(60_000);
     expect(drills.find((d) => d.name === 'node-drain')?.objective).toBe(300_000);
@@ -32,10 +33,13 @@ describe('drills.yaml', () => {
     expect(row('mesh-gateway')).toEqual([60_000, 'monthly', ['objective', 'tier']]);
     // A PVC is Tier 1 (weekly); the plan gives no recovery time for one.
     expect(row('volsync-restore')).toEqual([30 * 60_000, 'weekly', ['objective']]);
+    // An application lost on one cluster is Tier 2 (cluster); the plan's < 4 h is a restore, not a failover.
+    expect(row('app-failover')).toEqual([60_000, 'monthly', ['objective']]);
   });
 
   it('every kind has code that runs it', () => {
     expect(Object.keys(DRILL_HANDLERS).sort()).toEqual([
+      'app-failover',
       'backup-restore',
       'cnpg-failover',
       'mesh-gateway',
