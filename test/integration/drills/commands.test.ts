@@ -74,6 +74,8 @@ describe('/ops drill', () => {
     expect(text).toMatch(/^\| backup-restore \| .* \| 4h \| monthly \|$/m);
     // A PVC is the plan's Tier 1 (weekly); its recovery time is not in the plan.
     expect(text).toMatch(/^\| volsync-restore \| .* \| 30m \(chosen\) \| weekly \|$/m);
+    // An application lost on one cluster is the plan's Tier 2 (monthly); its failover time is not in the plan.
+    expect(text).toMatch(/^\| app-failover \| .* \| 1m \(chosen\) \| monthly \|$/m);
   });
 
   it('plans the volsync-restore drill from the live ReplicationSource; a missing source volume refuses', async () => {
