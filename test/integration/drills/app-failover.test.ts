@@ -311,6 +311,24 @@ describe('app-failover', () => {
     const engine = newEngine(store, chat);
     const controller = playFailoverController();
     try {
+      // The plan names what the run will do, from the live objects.
+      const planned = await engine.start({
+        drill: 'app-failover',
+        namespace: NS,
+        workload: APP,
+        actor: 'alice',
+        isAdmin: true,
+        dryRun: true,
+        open: async () => undefined,
+      });
+      expect(planned.ok && planned.plan).toEqual(
+        expect.arrayContaining([
+          'scale the Deployment mattermost/mattermost on apps from 2 to 0 replicas (scale subresource)',
+          expect.stringContaining(
+            'TrafficSplits `mattermost/mattermost` (primary `mattermost`, fallbacks `mattermost-infra`) give the primary weight 0',
+          ),
+        ]),
+      );
       const { run, root } = await start(engine, chat);
       const done = await engine.settled(run.id);
       const data = done?.data as DrillData;
