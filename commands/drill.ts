@@ -26,7 +26,8 @@ const drillOptions: Record<string, OptionSpec> = {
   },
   workload: {
     type: 'string',
-    description: 'the target Deployment or StatefulSet (mesh-gateway: the gateway Deployment)',
+    description:
+      'the target Deployment or StatefulSet (mesh-gateway: the gateway; app-failover: the primary side)',
     placeholder: 'W',
     pattern: DNS1123_SUBDOMAIN,
   },

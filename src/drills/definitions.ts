@@ -15,6 +15,7 @@ export const DRILL_KINDS = [
   'backup-restore',
   'volsync-restore',
   'clustermesh-resilience',
+  'app-failover',
 ] as const;
 export type DrillKind = (typeof DRILL_KINDS)[number];
 

@@ -27,6 +27,7 @@ import {
   type Recovery,
   type StepContext,
 } from './kind.js';
+import { appFailover } from './kinds/app-failover.js';
 import { backupRestore } from './kinds/backup-restore.js';
 import { clustermeshResilience } from './kinds/clustermesh-resilience.js';
 import { cnpgFailover } from './kinds/cnpg-failover.js';
@@ -44,6 +45,7 @@ export const DRILL_HANDLERS: Record<DrillKind, DrillKindHandler> = {
   'backup-restore': backupRestore,
   'volsync-restore': volsyncRestore,
   'clustermesh-resilience': clustermeshResilience,
+  'app-failover': appFailover,
 };
 
 /** Firing critical alerts for a cluster (Alertmanager); names of the alerts. */

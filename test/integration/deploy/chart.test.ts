@@ -345,6 +345,7 @@ describe('delegation RBAC', () => {
       'ceph.rook.io/cephclusters',
       'postgresql.cnpg.io/clusters',
       'multicluster.linkerd.io/links',
+      'split.smi-spec.io/trafficsplits',
       'velero.io/schedules',
       'velero.io/backups',
       'volsync.backube/replicationsources',

@@ -76,6 +76,8 @@ describe('/ops drill', () => {
     expect(text).toMatch(/^\| volsync-restore \| .* \| 30m \(chosen\) \| weekly \|$/m);
     // The plan's ClusterMesh test gives neither a recovery time nor a tier.
     expect(text).toMatch(/^\| clustermesh-resilience \| .* \| 2m \(chosen\) \| monthly \(chosen\) \|$/m);
+    // An application lost on one cluster is the plan's Tier 2 (monthly); its failover time is not in the plan.
+    expect(text).toMatch(/^\| app-failover \| .* \| 1m \(chosen\) \| monthly \|$/m);
   });
 
   it('plans the clustermesh-resilience drill from the live cluster, saying what it cannot watch', async () => {

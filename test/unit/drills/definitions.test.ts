@@ -13,6 +13,7 @@ describe('drills.yaml', () => {
       'backup-restore',
       'volsync-restore',
       'clustermesh-resilience',
+      'app-failover',
     ]);
     expect(drills.find((d) => d.name === 'pod-kill')?.objective).toBe(60_000);
     expect(drills.find((d) => d.name === 'node-drain')?.objective).toBe(300_000);
@@ -35,10 +36,13 @@ describe('drills.yaml', () => {
     expect(row('volsync-restore')).toEqual([30 * 60_000, 'weekly', ['objective']]);
     // The plan's week-10 "Test 3: ClusterMesh resilience" has neither a recovery time nor a tier.
     expect(row('clustermesh-resilience')).toEqual([2 * 60_000, 'monthly', ['objective', 'tier']]);
+    // An application lost on one cluster is Tier 2 (cluster); the plan's < 4 h is a restore, not a failover.
+    expect(row('app-failover')).toEqual([60_000, 'monthly', ['objective']]);
   });
 
   it('every kind has code that runs it', () => {
     expect(Object.keys(DRILL_HANDLERS).sort()).toEqual([
+      'app-failover',
       'backup-restore',
       'clustermesh-resilience',
       'cnpg-failover',
