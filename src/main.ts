@@ -108,8 +108,10 @@ async function assemble(base: FeatureBase): Promise<Assembly> {
     { alertmanagers, isLeader },
   );
   return {
-    // The leader first, so every later feature's background work asks an elector that runs.
-    features: [leader, alerts, incidents, health, operations],
+    // The leader first, so every later feature's background work asks an elector that runs;
+    // incidents before alerts, so delivery (which mentions who is on call and updates incident
+    // rooms) starts with the overrides loaded, and stops first.
+    features: [leader, incidents, alerts, health, operations],
     engines: {
       alertmanagers,
       incidents: incidents.engine,
