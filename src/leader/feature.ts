@@ -42,12 +42,12 @@ export function leaderFeature(base: FeatureBase, wiring: LeaderWiring): LeaderFe
   };
 }
 
-function electorFor(ctx: FeatureBase, wiring: LeaderWiring): LeaderElector {
-  const { config, log } = ctx;
+function electorFor(base: FeatureBase, wiring: LeaderWiring): LeaderElector {
+  const { config, log } = base;
   const election = config.leaderElection;
   const identity = replicaIdentity(config);
   // The shell and a single replica lead themselves: there is nobody to agree with.
-  if (election.replicas <= 1 || ctx.chat.platform === 'shell') return new SelfLeader(identity);
+  if (election.replicas <= 1 || base.chat.platform === 'shell') return new SelfLeader(identity);
   const clusterName = election.cluster ?? config.clusters.find((c) => c.inCluster)?.name;
   const cluster = config.clusters.find((c) => c.name === clusterName);
   if (!cluster) {
