@@ -17,7 +17,7 @@ export const amOption = {
 /** The Alertmanagers a read asks: the one `--am` names, or all; a string is the answer to give. */
 export function alertmanagersFor(ctx: CommandContext): AlertmanagerApi[] | string {
   const directory = ctx.services.alertmanagers;
-  if (!directory || directory.names.length === 0)
+  if (directory.names.length === 0)
     return 'No Alertmanager is configured: add one under `alertmanagers:` in the config (name and url).';
   if (ctx.args.am === undefined) return directory.all();
   const picked = directory.pick(String(ctx.args.am));

@@ -15,7 +15,7 @@ const NO_CLUSTERS =
 /** The caches of the cluster `--cluster` names, or of every cluster; a string is the answer to give. */
 export function cachesFor(ctx: CommandContext): { cluster: string; cache: CacheReader }[] | string {
   const caches = ctx.services.caches;
-  if (!caches || caches.size === 0) return NO_CLUSTERS;
+  if (caches.size === 0) return NO_CLUSTERS;
   const picked = clusterArg(ctx, [...caches.keys()]);
   if ('error' in picked) return picked.error;
   return [...caches.entries()]

@@ -96,7 +96,7 @@ export async function fluxAct(ctx: CommandContext, action: FluxAction): Promise<
   const { kind } = FLUX_WRITABLE[word];
   const what = `${kind} ${namespace}/${name} on ${ops.cluster}`;
   // Look before writing: a typo is answered from the cache, and nothing is sent to the cluster.
-  const cache = ctx.services.caches?.get(ops.cluster);
+  const cache = ctx.services.caches.get(ops.cluster);
   if (cache) {
     const spec = word === 'ks' ? KINDS.kustomizations : KINDS.helmreleases;
     const state = (await cache.read([spec], { timeoutMs: READ_TIMEOUT_MS })).get(spec.id);

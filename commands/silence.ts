@@ -24,12 +24,7 @@ function silencesEverything(args: Args): boolean {
 
 /** The Alertmanager a command names with --am, or answers why there is none. */
 async function alertmanagerFor(ctx: CommandContext): Promise<AlertmanagerApi | undefined> {
-  const directory = ctx.services.alertmanagers;
-  const picked = directory
-    ? directory.pick(ctx.args.am === undefined ? undefined : String(ctx.args.am))
-    : {
-        error: 'No Alertmanager is configured: add one under `alertmanagers:` in the config (name and url).',
-      };
+  const picked = ctx.services.alertmanagers.pick(ctx.args.am === undefined ? undefined : String(ctx.args.am));
   if ('error' in picked) {
     await ctx.reply(picked.error);
     return undefined;

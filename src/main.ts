@@ -10,14 +10,14 @@ import { ShellAdapter } from '../adapters/chat/shell/shell-adapter.js';
 import { allGroups } from '../commands/index.js';
 import { registerAlertWebhook } from '../handlers/alertmanager-webhook.js';
 import { Inbound } from '../handlers/inbound.js';
-import { alertsFeature } from './alerts/feature.js';
+import { alertmanagerDirectory, alertsFeature } from './alerts/feature.js';
 import type { Role } from './auth/config-schema.js';
 import { BindingRoleResolver, FixedRoleResolver } from './auth/roles.js';
 import { loadConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { operationsFeature } from './drills/feature.js';
 import { parseDuration } from './duration.js';
-import type { Feature, FeatureContext } from './feature.js';
+import type { Feature, FeatureBase, FeatureHooks } from './feature.js';
 import { healthFeature } from './health/feature.js';
 import { createHttpServer } from './http/server.js';
 import { incidentsFeature } from './incidents/feature.js';
@@ -62,12 +62,21 @@ export interface Bot {
 
 export class StartError extends Error {}
 
+/** The features in start order, and the engines they built for the command handlers. */
+interface Assembly {
+  features: Feature[];
+  engines: Omit<Services, 'config' | 'store' | 'groups' | 'now' | 'dialogs' | 'upload'>;
+}
+
 /**
- * The features, in start order. Each issue's feature is added here and nowhere else. The
- * Kubernetes adapters load @kubernetes/client-node (about 85 MiB and 0.7 s to import), so they are
- * imported only when the config names clusters; without clusters no feature calls them.
+ * The features, each built from the engines of those it depends on (passed as arguments, so none
+ * waits for another to start), then listed in start order. Each issue's feature is added here and
+ * nowhere else. The Kubernetes adapters load @kubernetes/client-node (about 85 MiB and 0.7 s to
+ * import), so they are imported only when the config names clusters; without clusters no feature
+ * calls them.
  */
-async function features(config: Config): Promise<Feature[]> {
+async function assemble(base: FeatureBase): Promise<Assembly> {
+  const { config } = base;
   const kube =
     config.clusters.length > 0
       ? {
@@ -79,18 +88,41 @@ async function features(config: Config): Promise<Feature[]> {
   const noClusters = (): never => {
     throw new Error('no clusters are configured');
   };
-  return [
-    // First, so every later feature's background work finds services.isLeader set.
-    leaderFeature(kube?.leader ?? { leaseElector: noClusters }),
-    alertsFeature({
-      createAlertmanager: (am) =>
-        new AlertmanagerClient({ name: am.name, url: am.url, timeoutMs: am.timeoutMs, retries: am.retries }),
-      registerWebhook: registerAlertWebhook,
-    }),
-    incidentsFeature(),
-    healthFeature(kube?.health ?? { reader: noClusters }),
-    operationsFeature({ createClusters: kube?.createClusters ?? noClusters }),
-  ];
+  const leader = leaderFeature(base, kube?.leader ?? { leaseElector: noClusters });
+  const { isLeader } = leader;
+  const alertmanagers = alertmanagerDirectory(
+    config.alertmanagers,
+    (am) =>
+      new AlertmanagerClient({ name: am.name, url: am.url, timeoutMs: am.timeoutMs, retries: am.retries }),
+  );
+  const health = healthFeature(base, kube?.health ?? { reader: noClusters }, { isLeader, alertmanagers });
+  const incidents = incidentsFeature(base, { health: health.engine, isLeader });
+  const alerts = alertsFeature(
+    base,
+    { registerWebhook: registerAlertWebhook },
+    { alertmanagers, oncall: incidents.roster, incidents: incidents.engine },
+  );
+  const operations = operationsFeature(
+    base,
+    { createClusters: kube?.createClusters ?? noClusters },
+    { alertmanagers, isLeader },
+  );
+  return {
+    // The leader first, so every later feature's background work asks an elector that runs;
+    // incidents before alerts, so delivery (which mentions who is on call and updates incident
+    // rooms) starts with the overrides loaded, and stops first.
+    features: [leader, incidents, alerts, health, operations],
+    engines: {
+      alertmanagers,
+      incidents: incidents.engine,
+      oncall: incidents.roster,
+      health: health.engine,
+      caches: health.caches,
+      clusters: operations.engines?.clusters ?? null,
+      phases: operations.engines?.phases ?? null,
+      drills: operations.engines?.drills ?? null,
+    },
+  };
 }
 
 interface ChatChoice {
@@ -196,10 +228,17 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
   const roles = useShell
     ? new FixedRoleResolver(options.role ?? 'viewer')
     : new BindingRoleResolver(config.auth.bindings);
-  const services: Services = { config, store, now: Date.now, groups: allGroups };
-  if (chat.dialogs) services.dialogs = chat.dialogs;
   const { rooms } = chat;
-  if (rooms) services.upload = (destination, file, message) => rooms.attach(destination, file, message);
+  const { features, engines } = await assemble({ config, store, log, metrics, chat, now: Date.now });
+  const services: Services = {
+    config,
+    store,
+    now: Date.now,
+    groups: allGroups,
+    dialogs: chat.dialogs ?? null,
+    upload: rooms ? (destination, file, message) => rooms.attach(destination, file, message) : null,
+    ...engines,
+  };
   const router = new Router({
     trigger: config.command,
     groups: allGroups(),
@@ -227,22 +266,15 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
           details: [{ name: `chat:${chat.platform}`, check: () => chat.isReady() }],
         });
 
-  const featureContext: FeatureContext = {
-    config,
-    store,
-    log,
-    metrics,
-    chat,
-    signer,
-    services,
+  const hooks: FeatureHooks = {
     registerAction: (spec) => router.actions.action(spec),
     registerDialog: (spec) => router.actions.dialog(spec),
   };
-  if (http) featureContext.http = http;
+  if (http) hooks.http = http;
   if (http && chatRoutes) chatRoutes(http);
   const started: Feature[] = [];
-  for (const feature of await features(config)) {
-    await feature.start(featureContext);
+  for (const feature of features) {
+    await feature.start(hooks);
     started.push(feature);
   }
 

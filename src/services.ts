@@ -1,6 +1,8 @@
 /**
- * What command handlers may use. Engines that later features add (health, alerting, drills,
- * incidents) appear here as optional members; a command whose engine is absent is not offered.
+ * What command handlers may use. The composition root (main.ts) builds it once, after every
+ * feature has built its engines, so nothing in it is filled in later. An engine the config does
+ * not call for is `null` (health, clusters, phases and drills without `clusters:`), and the
+ * commands that need it answer that it is not configured.
  */
 import type { AlertmanagerDirectory } from './alerts/alertmanager-api.js';
 import type { Config } from './config/schema.js';
@@ -12,6 +14,8 @@ import type { OncallRoster } from './incidents/oncall-roster.js';
 import type { ClusterDirectory } from './kube/cluster-ops.js';
 import type { PhaseEngine } from './phases/engine.js';
 import type { Destination, DialogCapability, Message, PostRef } from './ports.js';
+import type { CommandGroup } from './router/spec.js';
+import type { Store } from './store/store.js';
 
 export interface UploadFile {
   name: string;
@@ -19,8 +23,8 @@ export interface UploadFile {
   mimeType: string;
 }
 
-import type { CommandGroup } from './router/spec.js';
-import type { Store } from './store/store.js';
+/** The chat port's file upload into a channel, with a message beside it. */
+export type Upload = (destination: Destination, file: UploadFile, message: Message) => Promise<PostRef>;
 
 export interface Services {
   config: Config;
@@ -28,34 +32,29 @@ export interface Services {
   /** All registered groups, for help. */
   groups: () => readonly CommandGroup[];
   now: () => number;
-  /** The chat platform's forms, where it has them (commands that ask for input with a dialog). */
-  dialogs?: DialogCapability;
+  /** The chat platform's forms; null where it has none (commands then ask in words). */
+  dialogs: DialogCapability | null;
+  /** File upload (long command output: logs, big lists); null where the platform cannot. */
+  upload: Upload | null;
+  /** The configured Alertmanagers (the alerts feature); empty when none is configured. */
+  alertmanagers: AlertmanagerDirectory;
   /**
-   * The chat port's file upload into a channel, with a message beside it, where the platform can
-   * (long command output: logs, big lists).
+   * Incident rooms and who is on call, overrides and swaps applied (the incidents feature).
+   * The bot always builds them; null only where a bot is assembled without that feature (tests
+   * of other commands), and the incident and on-call commands say so.
    */
-  upload?: (destination: Destination, file: UploadFile, message: Message) => Promise<PostRef>;
-  /** The configured Alertmanagers (set by the alerts feature). */
-  alertmanagers?: AlertmanagerDirectory;
-  /** Incident rooms and the on-call rota (set by the incidents feature). */
-  incidents?: IncidentEngine;
-  /** Who is on call, overrides and swaps applied (set by the incidents feature). */
-  oncall?: OncallRoster;
-  /** Cluster and mesh health (set by the health feature when clusters are configured). */
-  health?: HealthEngine;
+  incidents: IncidentEngine | null;
+  oncall: OncallRoster | null;
+  /** Cluster and mesh health (the health feature); null when no cluster is configured. */
+  health: HealthEngine | null;
   /**
-   * Each configured cluster's watch-fed caches under the bot's read-only account (set by the
-   * health feature), for commands that list objects without a list request per call.
+   * Each configured cluster's watch-fed caches under the bot's read-only account (the health
+   * feature), for commands that list objects without a list request per call; empty without clusters.
    */
-  caches?: ReadonlyMap<string, CacheReader>;
-  /** Each cluster's reads as the bot and writes as the operator account (set by the operations feature). */
-  clusters?: ClusterDirectory;
-  /** Rollout phases and failover drills (set by the operations feature when clusters are configured). */
-  phases?: PhaseEngine;
-  drills?: DrillEngine;
-  /**
-   * Whether this replica runs scheduled jobs (set by whoever runs leader election); absent means
-   * it does, as a single replica or the shell should.
-   */
-  isLeader?: () => boolean;
+  caches: ReadonlyMap<string, CacheReader>;
+  /** Each cluster's reads as the bot and writes as the operator account (the operations feature). */
+  clusters: ClusterDirectory | null;
+  /** Rollout phases and failover drills (the operations feature); null when no cluster is configured. */
+  phases: PhaseEngine | null;
+  drills: DrillEngine | null;
 }

@@ -4,7 +4,7 @@
  * specs the router's action chain runs as the person, who needs the incident:write permission
  * like the command; the chain refuses and audits, these only open the room.
  */
-import type { FeatureContext } from '../feature.js';
+import type { FeatureBase } from '../feature.js';
 import type { MessageButton } from '../message.js';
 import type { ActionEvent, DialogSubmission } from '../ports.js';
 import type { ActionResult, ActionSpec, DialogResult, DialogSpec } from '../router/action-spec.js';
@@ -36,7 +36,7 @@ export function openIncidentButton(alert: AlertButtonInput): MessageButton {
 }
 
 export function incidentActions(
-  ctx: Pick<FeatureContext, 'store' | 'config'>,
+  ctx: Pick<FeatureBase, 'store' | 'config'>,
   engine: IncidentEngine,
 ): { actions: ActionSpec[]; dialogs: DialogSpec[] } {
   return {
@@ -61,7 +61,7 @@ export function incidentActions(
 
 /** The button on an alert post: opens a room for the alert, or points to the one already open. */
 async function openFromButton(
-  ctx: Pick<FeatureContext, 'store'>,
+  ctx: Pick<FeatureBase, 'store'>,
   engine: IncidentEngine,
   event: ActionEvent,
 ): Promise<ActionResult> {
@@ -118,7 +118,7 @@ async function openFromButton(
 
 /** The form's submission: the room opens as `incident open <title>` opens it. */
 async function openFromDialog(
-  ctx: Pick<FeatureContext, 'config'>,
+  ctx: Pick<FeatureBase, 'config'>,
   engine: IncidentEngine,
   submission: DialogSubmission,
 ): Promise<DialogResult> {

@@ -1,9 +1,9 @@
 /**
  * Leader election as a feature of its own, started first: every later feature's background work
- * (health summaries, on-call reminders, scheduled drills, the drill and phase sweeps) asks
- * `services.isLeader`, so one elector serves them all and none of them owns it.
+ * (health summaries, on-call reminders, scheduled drills, the drill and phase sweeps) asks its
+ * `isLeader`, handed to each as an argument, so one elector serves them all and none of them owns it.
  */
-import type { Feature, FeatureContext } from '../feature.js';
+import type { Feature, FeatureBase } from '../feature.js';
 import type { ClusterConfig } from '../kube/config-schema.js';
 import type { Logger } from '../log.js';
 import type { LeaderElectionConfig } from './config-schema.js';
@@ -20,31 +20,34 @@ export interface LeaderWiring {
   ): LeaderElector;
 }
 
-export function leaderFeature(wiring: LeaderWiring): Feature {
-  let elector: LeaderElector | undefined;
+export interface LeaderFeature extends Feature {
+  /** Whether this replica runs scheduled jobs: the shell and a single replica always do. */
+  isLeader: () => boolean;
+}
+
+export function leaderFeature(base: FeatureBase, wiring: LeaderWiring): LeaderFeature {
+  const elector = electorFor(base, wiring);
   return {
     name: 'leader',
-    async start(ctx: FeatureContext) {
-      const elected = electorFor(ctx, wiring);
-      elector = elected;
-      observeLeadership(elected, ctx.metrics.registry, ctx.log);
-      await elected.start();
-      ctx.services.isLeader = () => elected.isLeader();
+    isLeader: () => elector.isLeader(),
+    async start() {
+      observeLeadership(elector, base.metrics.registry, base.log);
+      await elector.start();
     },
     async stop() {
       // Stopped last (features stop in reverse): a leader hands the Lease over only after its
       // scheduled jobs have stopped.
-      await elector?.stop();
+      await elector.stop();
     },
   };
 }
 
-function electorFor(ctx: FeatureContext, wiring: LeaderWiring): LeaderElector {
-  const { config, log } = ctx;
+function electorFor(base: FeatureBase, wiring: LeaderWiring): LeaderElector {
+  const { config, log } = base;
   const election = config.leaderElection;
   const identity = replicaIdentity(config);
   // The shell and a single replica lead themselves: there is nobody to agree with.
-  if (election.replicas <= 1 || ctx.chat.platform === 'shell') return new SelfLeader(identity);
+  if (election.replicas <= 1 || base.chat.platform === 'shell') return new SelfLeader(identity);
   const clusterName = election.cluster ?? config.clusters.find((c) => c.inCluster)?.name;
   const cluster = config.clusters.find((c) => c.name === clusterName);
   if (!cluster) {

@@ -20,7 +20,7 @@ export interface RouterOptions {
   groups: CommandGroup[];
   roles: RoleResolver;
   store: Store;
-  /** Shared with features, which add their engines to it after the router is built. */
+  /** What command handlers may use, the features' engines among them (built before the router). */
   services: Services;
   metrics: Metrics;
   log: Logger;

@@ -25,10 +25,10 @@ import { loadPhases } from '../../src/phases/definitions.js';
 import { PhaseEngine } from '../../src/phases/engine.js';
 import type { Destination, Invocation, PostRef } from '../../src/ports.js';
 import { Router } from '../../src/router/router.js';
-import type { Services } from '../../src/services.js';
 import { SqlStore } from '../../src/store/sql-store.js';
 import { SqliteDriver } from '../../src/store/sqlite-driver.js';
 import { RecordingResponder } from '../support/router-harness.js';
+import { testServices } from '../support/services.js';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 200);
 const SEED = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
@@ -105,14 +105,7 @@ beforeAll(async () => {
   const log = createLogger({ level: 'silent' });
   drills = new DrillEngine({ store, clusters: directory, chat, drills: loadDrills(), log });
   phases = new PhaseEngine({ store, clusters: directory, chat, phases: loadPhases(), log });
-  const services: Services = {
-    config: configSchema.parse({}),
-    store,
-    now: Date.now,
-    groups: allGroups,
-    drills,
-    phases,
-  };
+  const services = testServices({ config: configSchema.parse({}), store, drills, phases });
   // Wired as main.ts wires it, as an admin: every command is allowed, so only validation stops one.
   router = new Router({
     trigger: '/ops',

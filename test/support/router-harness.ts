@@ -15,6 +15,7 @@ import type { CommandGroup } from '../../src/router/spec.js';
 import type { Services } from '../../src/services.js';
 import { SqlStore } from '../../src/store/sql-store.js';
 import { SqliteDriver } from '../../src/store/sqlite-driver.js';
+import { testServices } from './services.js';
 
 export interface Answer {
   message: Message;
@@ -91,13 +92,13 @@ export async function createHarness(
     groups: options.groups ?? allGroups(),
     roles: options.roles ?? new BindingRoleResolver(config.auth.bindings),
     store,
-    services: {
+    services: testServices({
       config,
       store,
       now: () => clock.now,
       groups: () => options.groups ?? allGroups(),
       ...options.services?.(store, () => clock.now),
-    },
+    }),
     metrics,
     log: pino({ level: 'silent' }),
     confirmExpiryMs: 120_000,

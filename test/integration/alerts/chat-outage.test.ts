@@ -9,9 +9,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AlertmanagerClient } from '../../../adapters/alertmanager/client.js';
 import { ShellAdapter } from '../../../adapters/chat/shell/shell-adapter.js';
-import { allGroups } from '../../../commands/index.js';
 import { registerAlertWebhook } from '../../../handlers/alertmanager-webhook.js';
-import { alertsFeature } from '../../../src/alerts/feature.js';
+import { alertmanagerDirectory, alertsFeature } from '../../../src/alerts/feature.js';
 import { loadConfig } from '../../../src/config/load.js';
 import type { Feature } from '../../../src/feature.js';
 import { createHttpServer } from '../../../src/http/server.js';
@@ -86,23 +85,17 @@ beforeAll(async () => {
     }),
   );
   http = createHttpServer({ log, metrics, readiness: [] });
-  feature = alertsFeature({
-    createAlertmanager: (am) =>
-      new AlertmanagerClient({ name: am.name, url: am.url, timeoutMs: am.timeoutMs }),
-    registerWebhook: registerAlertWebhook,
-  });
-  await feature.start({
-    config,
-    store,
-    log,
-    metrics,
-    chat,
-    signer,
-    http,
-    services: { config, store, now: Date.now, groups: allGroups },
-    registerAction: () => undefined,
-    registerDialog: () => undefined,
-  });
+  const alertmanagers = alertmanagerDirectory(
+    config.alertmanagers,
+    (am) => new AlertmanagerClient({ name: am.name, url: am.url, timeoutMs: am.timeoutMs }),
+  );
+  feature = alertsFeature(
+    { config, store, log, metrics, chat, now: Date.now },
+    { registerWebhook: registerAlertWebhook },
+    // No on-call rota and no incident rooms: this test is about delivery through an outage.
+    { alertmanagers, oncall: { mentionFor: () => undefined }, incidents: { alertChanged: async () => 0 } },
+  );
+  await feature.start({ http, registerAction: () => undefined, registerDialog: () => undefined });
   await http.listen({ host: '127.0.0.1', port: Number(env.BOT_PORT) });
 });
 

@@ -17,6 +17,7 @@ import type { Store } from '../../../src/store/store.js';
 import { escapeChat } from '../../../src/text/escape.js';
 import { loadStackEnv } from '../../stack/env.js';
 import { RecordingResponder } from '../../support/router-harness.js';
+import { testServices } from '../../support/services.js';
 import { botDirectory } from '../rbac/identities.js';
 import { quietLog, RecordingChat, tempStore } from './helpers.js';
 
@@ -28,9 +29,12 @@ beforeAll(async () => {
   const clusters = botDirectory(env, ['infra', 'apps']);
   store = (await tempStore()).store;
   const chat = new RecordingChat();
-  services = { config: configSchema.parse({}), store, now: Date.now, groups: allGroups };
-  services.drills = new DrillEngine({ store, clusters, chat, drills: loadDrills(), log: quietLog });
-  services.phases = new PhaseEngine({ store, clusters, chat, phases: loadPhases(), log: quietLog });
+  services = testServices({
+    config: configSchema.parse({}),
+    store,
+    drills: new DrillEngine({ store, clusters, chat, drills: loadDrills(), log: quietLog }),
+    phases: new PhaseEngine({ store, clusters, chat, phases: loadPhases(), log: quietLog }),
+  });
 });
 
 afterAll(async () => {

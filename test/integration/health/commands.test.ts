@@ -9,10 +9,10 @@ import type { ClusterReader } from '../../../src/health/types.js';
 import { createMetrics } from '../../../src/metrics.js';
 import type { Invocation } from '../../../src/ports.js';
 import { Router } from '../../../src/router/router.js';
-import type { Services } from '../../../src/services.js';
 import { SqlStore } from '../../../src/store/sql-store.js';
 import { SqliteDriver } from '../../../src/store/sqlite-driver.js';
 import { RecordingResponder } from '../../support/router-harness.js';
+import { testServices } from '../../support/services.js';
 import { engine, reader } from './support.js';
 
 let store: SqlStore;
@@ -29,8 +29,7 @@ afterAll(async () => {
 
 function router(health: HealthEngine | undefined): Router {
   const config = configSchema.parse({});
-  const services: Services = { config, store, now: Date.now, groups: allGroups };
-  if (health) services.health = health;
+  const services = testServices({ config, store, health: health ?? null });
   return new Router({
     trigger: '/ops',
     groups: allGroups(),

@@ -3,35 +3,11 @@
  * degradation shows with its reason (and is restored after); an unreachable cluster is reported
  * as such without hiding the other.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HealthEngine } from '../../../src/health/engine.js';
+import { describe, expect, it } from 'vitest';
 import { renderHealth, renderMesh } from '../../../src/health/render.js';
-import type { ClusterReader } from '../../../src/health/types.js';
-import { component, engine, eventually, getJson, k, patchStatus, problems, reader } from './support.js';
+import { component, eventually, getJson, k, patchStatus, problems, seededHealth } from './support.js';
 
-let readers: ClusterReader[];
-let health: HealthEngine;
-const restore: (() => void)[] = [];
-
-const healthy = async () => {
-  const reports = await health.check({});
-  return reports.every((r) => r.components.every((c) => c.status === 'ok' || c.status === 'absent'));
-};
-
-beforeAll(async () => {
-  readers = [reader('infra'), reader('apps')];
-  health = engine(readers);
-  // A stack that another suite just disturbed settles first (DaemonSets, pods on deleted nodes).
-  await eventually('a settled stack', healthy, 90_000).catch(() => undefined);
-}, 120_000);
-afterAll(() => {
-  for (const r of readers) r.stop();
-});
-afterEach(async () => {
-  for (const undo of restore.splice(0).reverse()) undo();
-  // Every test starts from the healthy seed: wait until the caches saw the restore.
-  await eventually('the healthy seed again', healthy, 90_000);
-});
+const { health, restore } = seededHealth();
 
 interface Condition {
   type: string;

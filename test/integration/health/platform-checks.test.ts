@@ -5,33 +5,11 @@
  * patching status as its controller would report it (Cilium's BGP control plane and LB-IPAM,
  * source-controller, the CNPG operator do not run here), then restored.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { HealthEngine } from '../../../src/health/engine.js';
-import type { ClusterReader } from '../../../src/health/types.js';
-import { component, engine, eventually, getJson, patchStatus, problems, reader } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { component, eventually, getJson, patchStatus, problems, seededHealth } from './support.js';
 
-let readers: ClusterReader[];
-let health: HealthEngine;
-const restore: (() => void)[] = [];
-
-const healthy = async () => {
-  const reports = await health.check({ components: ['cilium', 'flux', 'cnpg'] });
-  return reports.every((r) => r.components.every((c) => c.status === 'ok' || c.status === 'absent'));
-};
+const { health, restore } = seededHealth(['cilium', 'flux', 'cnpg']);
 const at = (msAgo: number) => new Date(Date.now() - msAgo).toISOString().replace(/\.\d+Z/, 'Z');
-
-beforeAll(async () => {
-  readers = [reader('infra'), reader('apps')];
-  health = engine(readers);
-  await eventually('a settled stack', healthy, 90_000).catch(() => undefined);
-}, 120_000);
-afterAll(() => {
-  for (const r of readers) r.stop();
-});
-afterEach(async () => {
-  for (const undo of restore.splice(0).reverse()) undo();
-  await eventually('the healthy seed again', healthy, 90_000);
-});
 
 describe('the new checks on the healthy seed', () => {
   it('list every BGP session, LB-IPAM pool, the ClusterMesh address, the Flux sources and the backups ok', async () => {

@@ -1,8 +1,10 @@
 /** Health engine and readers wired to the test stack's two real API servers, with request counting. */
+
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { KubeClusterReader, loadKubeConfig } from '../../../adapters/kube/cluster-reader.js';
 import type { RequestInfo } from '../../../adapters/kube/http.js';
 import { HealthEngine } from '../../../src/health/engine.js';
-import type { ClusterReader, ClusterReport, ComponentResult } from '../../../src/health/types.js';
+import type { ClusterReader, ClusterReport, Component, ComponentResult } from '../../../src/health/types.js';
 import type { ClusterMetrics } from '../../../src/prometheus/query.js';
 import { loadStackEnv, type StackCluster, type StackEnv } from '../../stack/env.js';
 import { kubectl } from '../../stack/kubectl.js';
@@ -112,4 +114,32 @@ export async function eventually<T>(
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * What a suite that degrades the healthy seed shares: one engine over both API servers, a settled
+ * stack before its first test, and after each test its `restore` steps run (newest first) and the
+ * healthy seed awaited again, so every test starts from it. Call it at the top of the file: it
+ * registers the hooks.
+ */
+export function seededHealth(components?: Component[]): { health: HealthEngine; restore: (() => void)[] } {
+  const readers = [reader('infra'), reader('apps')];
+  const health = engine(readers);
+  const restore: (() => void)[] = [];
+  const healthy = async () => {
+    const reports = await health.check(components ? { components } : {});
+    return reports.every((r) => r.components.every((c) => c.status === 'ok' || c.status === 'absent'));
+  };
+  beforeAll(async () => {
+    // A stack that another suite just disturbed settles first (DaemonSets, pods on deleted nodes).
+    await eventually('a settled stack', healthy, 90_000).catch(() => undefined);
+  }, 120_000);
+  afterAll(() => {
+    for (const r of readers) r.stop();
+  });
+  afterEach(async () => {
+    for (const undo of restore.splice(0).reverse()) undo();
+    await eventually('the healthy seed again', healthy, 90_000);
+  });
+  return { health, restore };
 }

@@ -15,6 +15,8 @@ import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { setup as stackSetup, teardown as stackTeardown } from '../../stack/global-setup.js';
 import { Api } from '../../stack/mattermost/server.js';
 import {
+  allText,
+  botPosts as botPostsIn,
   clickButton,
   runCommand,
   startMattermostBot,
@@ -46,18 +48,7 @@ let env: StackEnv;
 let bot: Bot;
 let dir: string;
 
-const allText = (post: Post) =>
-  [post.message, ...(post.props?.attachments ?? []).map((a) => `${a.title ?? ''} ${a.text ?? ''}`)].join(
-    '\n',
-  );
-
-async function botPosts(): Promise<Post[]> {
-  const list = await api.call<{ order: string[]; posts: Record<string, Post> }>(
-    'GET',
-    `/channels/${mm.channelId}/posts?per_page=200`,
-  );
-  return list.order.map((id) => list.posts[id] as Post).filter((p) => p.user_id === mm.bot.id);
-}
+const botPosts = () => botPostsIn<Post>(api, mm);
 
 const execute = (user: { token: string }, command: string) => runCommand(api, mm, user, command);
 const click = (user: { token: string }, post: Post, label: string) => clickButton(api, user, post, label);

@@ -25,7 +25,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Bot } from '../../../src/main.js';
 import { ActionSigner } from '../../../src/security/signing.js';
 import { Api, freePort } from '../../stack/mattermost/server.js';
-import { clickButton, startMattermostBot, UserSocket, waitFor } from '../../support/mattermost/bot.js';
+import {
+  allText,
+  botPosts as botPostsIn,
+  clickButton,
+  startMattermostBot,
+  UserSocket,
+  waitFor,
+} from '../../support/mattermost/bot.js';
 
 const SIGNING_KEY = 's'.repeat(40);
 const WEBHOOK_TOKEN = 'dialog-test-webhook-token';
@@ -69,18 +76,7 @@ let amUrl: string;
 
 const click = (user: { token: string }, post: Post, label: string) => clickButton(api, user, post, label);
 
-async function botPosts(): Promise<Post[]> {
-  const list = await api.call<{ order: string[]; posts: Record<string, Post> }>(
-    'GET',
-    `/channels/${mm.channelId}/posts?per_page=200`,
-  );
-  return list.order.map((id) => list.posts[id] as Post).filter((p) => p.user_id === mm.bot.id);
-}
-
-const allText = (post: Post) =>
-  [post.message, ...(post.props?.attachments ?? []).map((a) => `${a.title ?? ''} ${a.text ?? ''}`)].join(
-    '\n',
-  );
+const botPosts = () => botPostsIn<Post>(api, mm);
 
 async function alertPost(): Promise<Post> {
   return waitFor(

@@ -27,6 +27,28 @@ export async function waitFor<T>(
   }
 }
 
+/** What the helpers below read of a Mattermost post. */
+export interface PostText {
+  user_id: string;
+  message: string;
+  props?: { attachments?: { text?: string; title?: string }[] };
+}
+
+/** A post's message and its attachments' titles and texts, as one string to search. */
+export const allText = (post: PostText) =>
+  [post.message, ...(post.props?.attachments ?? []).map((a) => `${a.title ?? ''} ${a.text ?? ''}`)].join(
+    '\n',
+  );
+
+/** The bot's posts in the test channel, newest first (the last 200, as the admin sees them). */
+export async function botPosts<P extends PostText>(api: Api, mm: MattermostStack): Promise<P[]> {
+  const list = await api.call<{ order: string[]; posts: Record<string, P> }>(
+    'GET',
+    `/channels/${mm.channelId}/posts?per_page=200`,
+  );
+  return list.order.map((id) => list.posts[id] as P).filter((p) => p.user_id === mm.bot.id);
+}
+
 export interface MattermostBot {
   bot: Bot;
   /** The temp dir holding the config and the SQLite store; the caller removes it. */

@@ -28,11 +28,11 @@ import { createMetrics } from '../../../src/metrics.js';
 import type { ActionEvent, ChatPort, Dialog, DialogSubmission, DialogTrigger } from '../../../src/ports.js';
 import { ActionRouter } from '../../../src/router/actions.js';
 import { Router } from '../../../src/router/router.js';
-import type { Services } from '../../../src/services.js';
 import { SqlStore } from '../../../src/store/sql-store.js';
 import { SqliteDriver } from '../../../src/store/sqlite-driver.js';
 import { RecordingChat } from '../../support/recording-chat.js';
 import { RecordingResponder } from '../../support/router-harness.js';
+import { testServices } from '../../support/services.js';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 const AM_URL = 'http://alertmanager.infra:9093';
@@ -158,13 +158,12 @@ describe('the command offered where there are no dialogs', () => {
     await store.migrate();
     am = new RecordingAlertmanager('infra', AM_URL);
     const config = configSchema.parse({ auth: { bindings: [{ role: 'operator', users: ['olivia'] }] } });
-    const services: Services = {
+    const services = testServices({
       config,
       store,
       now: () => NOW,
-      groups: allGroups,
       alertmanagers: new AlertmanagerDirectory([am]),
-    };
+    });
     router = new Router({
       trigger: config.command,
       groups: allGroups(),

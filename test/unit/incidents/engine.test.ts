@@ -12,6 +12,7 @@ import type { ClusterReader, KindSpec, KindState } from '../../../src/health/typ
 import { IncidentEngine, IncidentError } from '../../../src/incidents/engine.js';
 import { postReminder } from '../../../src/incidents/feature.js';
 import { isHealthSource, renderSnapshot } from '../../../src/incidents/health-snapshot.js';
+import { SelfLeader } from '../../../src/leader/election.js';
 import type { Message } from '../../../src/message.js';
 import {
   type ChatPort,
@@ -21,7 +22,6 @@ import {
   RoomExistsError,
   type RoomsCapability,
 } from '../../../src/ports.js';
-import type { Services } from '../../../src/services.js';
 import { SqlStore } from '../../../src/store/sql-store.js';
 import { SqliteDriver } from '../../../src/store/sqlite-driver.js';
 
@@ -341,11 +341,11 @@ describe('handover reminders', () => {
 
   it('are posted by the leader only, for the teams they name', async () => {
     const e = engine(config);
-    const services = { isLeader: () => false } as Partial<Services> as Services;
-    const ctx = { chat, log: pino({ level: 'silent' }), services };
+    let leads = false;
+    const ctx = { chat, log: pino({ level: 'silent' }), isLeader: () => leads };
     expect(await postReminder(ctx, e, reminder)).toBe(false);
     expect(chat.posts).toEqual([]);
-    services.isLeader = () => true;
+    leads = true;
     expect(await postReminder(ctx, e, reminder)).toBe(true);
     // 2026-11-23 10:00Z: day 22 of the rota, so ann (even days) hands over to ben at 09:00 UTC tomorrow.
     expect(chat.posts).toEqual([
@@ -357,8 +357,9 @@ describe('handover reminders', () => {
         },
       },
     ]);
-    // Without leader election (one replica, the shell) the replica reminds by itself.
-    services.isLeader = undefined;
-    expect(await postReminder(ctx, e, reminder)).toBe(true);
+    // Without leader election (one replica, the shell) the replica leads itself and reminds.
+    const self = new SelfLeader('only');
+    self.start();
+    expect(await postReminder({ ...ctx, isLeader: () => self.isLeader() }, e, reminder)).toBe(true);
   });
 });

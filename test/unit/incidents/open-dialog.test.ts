@@ -32,6 +32,7 @@ import type { Services } from '../../../src/services.js';
 import { SqlStore } from '../../../src/store/sql-store.js';
 import { SqliteDriver } from '../../../src/store/sqlite-driver.js';
 import { RecordingResponder } from '../../support/router-harness.js';
+import { testServices } from '../../support/services.js';
 
 const NOW = Date.UTC(2026, 10, 23, 12, 0, 0);
 
@@ -151,14 +152,13 @@ describe('incident open without a title, and the form’s submission', () => {
       log,
       now: () => NOW,
     });
-    services = {
+    services = testServices({
       config,
       store,
       now: () => NOW,
-      groups: allGroups,
       incidents: engine,
       dialogs: chat.dialogs,
-    };
+    });
     router = new Router({
       trigger: config.command,
       groups: allGroups(),
