@@ -5,17 +5,18 @@
  * impersonation extra. client-node's kubeconfig `as` field sets only the user, not extras, so
  * the headers are passed per call with setHeaderOptions (see docs/test-stack-notes.md).
  */
-import {
-  type ConfigurationOptions,
+import type {
+  ConfigurationOptions,
   CoreV1Api,
   CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Node,
-  type V1PersistentVolumeClaim,
-  type V1Pod,
+  KubeConfig,
+  V1Node,
+  V1PersistentVolumeClaim,
+  V1Pod,
 } from '@kubernetes/client-node';
+// From their own modules: the package index loads every generated API (see client-node-slim.ts).
+import { setHeaderOptions } from '@kubernetes/client-node/dist/middleware.js';
+import { PatchStrategy } from '@kubernetes/client-node/dist/patch.js';
 import type { Config } from '../../src/config/schema.js';
 import {
   type ClusterDirectory,
@@ -119,56 +120,75 @@ function nodeInfo(node: V1Node): NodeInfo {
   };
 }
 
-class Reader implements ClusterReader {
-  private readonly core: CoreV1Api;
-  private readonly custom: CustomObjectsApi;
+/** The generated CoreV1Api and CustomObjectsApi of one cluster. */
+interface GeneratedClients {
+  core: CoreV1Api;
+  custom: CustomObjectsApi;
+}
 
+let generatedApis: Promise<typeof import('@kubernetes/client-node')> | undefined;
+
+/**
+ * One cluster's generated API clients, made on the first call that needs them: the package index
+ * that holds the classes costs about 45 MiB RSS to import (client-node-slim.ts), which a bot that
+ * runs no drill, phase or describe never pays. One module load per process, one pair per cluster.
+ */
+function lazyClients(kc: KubeConfig): () => Promise<GeneratedClients> {
+  let clients: Promise<GeneratedClients> | undefined;
+  return () => {
+    generatedApis ??= import('@kubernetes/client-node');
+    clients ??= generatedApis.then(({ CoreV1Api, CustomObjectsApi }) => ({
+      core: kc.makeApiClient(CoreV1Api),
+      custom: kc.makeApiClient(CustomObjectsApi),
+    }));
+    return clients;
+  };
+}
+
+class Reader implements ClusterReader {
   constructor(
     private readonly cluster: string,
-    kc: KubeConfig,
-  ) {
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.custom = kc.makeApiClient(CustomObjectsApi);
-  }
+    private readonly clients: () => Promise<GeneratedClients>,
+  ) {}
 
   async get(ref: ResourceRef): Promise<KubeObject | undefined> {
     try {
+      const { core, custom } = await this.clients();
       if (ref.group === '') {
         if (ref.plural === 'pods' && ref.namespace)
-          return (await this.core.readNamespacedPod({
+          return (await core.readNamespacedPod({
             name: ref.name,
             namespace: ref.namespace,
           })) as unknown as KubeObject;
-        if (ref.plural === 'nodes')
-          return (await this.core.readNode({ name: ref.name })) as unknown as KubeObject;
+        if (ref.plural === 'nodes') return (await core.readNode({ name: ref.name })) as unknown as KubeObject;
         if (ref.plural === 'namespaces')
-          return (await this.core.readNamespace({ name: ref.name })) as unknown as KubeObject;
+          return (await core.readNamespace({ name: ref.name })) as unknown as KubeObject;
         if (ref.plural === 'services' && ref.namespace)
-          return (await this.core.readNamespacedService({
+          return (await core.readNamespacedService({
             name: ref.name,
             namespace: ref.namespace,
           })) as unknown as KubeObject;
         if (ref.plural === 'persistentvolumeclaims' && ref.namespace)
-          return (await this.core.readNamespacedPersistentVolumeClaim({
+          return (await core.readNamespacedPersistentVolumeClaim({
             name: ref.name,
             namespace: ref.namespace,
           })) as unknown as KubeObject;
         if (ref.plural === 'endpoints' && ref.namespace)
-          return (await this.core.readNamespacedEndpoints({
+          return (await core.readNamespacedEndpoints({
             name: ref.name,
             namespace: ref.namespace,
           })) as unknown as KubeObject;
         throw new KubeError(`reading core ${ref.plural} is not supported`, undefined);
       }
       const object = ref.namespace
-        ? await this.custom.getNamespacedCustomObject({
+        ? await custom.getNamespacedCustomObject({
             group: ref.group,
             version: ref.version,
             namespace: ref.namespace,
             plural: ref.plural,
             name: ref.name,
           })
-        : await this.custom.getClusterCustomObject({
+        : await custom.getClusterCustomObject({
             group: ref.group,
             version: ref.version,
             plural: ref.plural,
@@ -185,30 +205,31 @@ class Reader implements ClusterReader {
   async list(ref: CollectionRef, labelSelector?: string): Promise<KubeObject[]> {
     const selector = labelSelector ? { labelSelector } : {};
     try {
+      const { core, custom } = await this.clients();
       if (ref.group === '') {
         const { namespace } = ref;
         let list: { items: unknown[] };
         if (ref.plural === 'endpoints')
           list = namespace
-            ? await this.core.listNamespacedEndpoints({ namespace, ...selector })
-            : await this.core.listEndpointsForAllNamespaces(selector);
+            ? await core.listNamespacedEndpoints({ namespace, ...selector })
+            : await core.listEndpointsForAllNamespaces(selector);
         else if (ref.plural === 'services')
           list = namespace
-            ? await this.core.listNamespacedService({ namespace, ...selector })
-            : await this.core.listServiceForAllNamespaces(selector);
+            ? await core.listNamespacedService({ namespace, ...selector })
+            : await core.listServiceForAllNamespaces(selector);
         else throw new KubeError(`listing core ${ref.plural} is not supported`, undefined);
         return list.items as KubeObject[];
       }
       const list = (
         ref.namespace
-          ? await this.custom.listNamespacedCustomObject({
+          ? await custom.listNamespacedCustomObject({
               group: ref.group,
               version: ref.version,
               namespace: ref.namespace,
               plural: ref.plural,
               ...selector,
             })
-          : await this.custom.listClusterCustomObject({
+          : await custom.listClusterCustomObject({
               group: ref.group,
               version: ref.version,
               plural: ref.plural,
@@ -231,9 +252,10 @@ class Reader implements ClusterReader {
     if (query.labelSelector) selectors.labelSelector = query.labelSelector;
     if (query.nodeName) selectors.fieldSelector = `spec.nodeName=${query.nodeName}`;
     try {
+      const { core } = await this.clients();
       const list = query.namespace
-        ? await this.core.listNamespacedPod({ namespace: query.namespace, ...selectors })
-        : await this.core.listPodForAllNamespaces(selectors);
+        ? await core.listNamespacedPod({ namespace: query.namespace, ...selectors })
+        : await core.listPodForAllNamespaces(selectors);
       return list.items.map(podInfo);
     } catch (error) {
       throw wrap(this.cluster, 'listing pods', error);
@@ -242,7 +264,8 @@ class Reader implements ClusterReader {
 
   async getNode(name: string): Promise<NodeInfo | undefined> {
     try {
-      return nodeInfo(await this.core.readNode({ name }));
+      const { core } = await this.clients();
+      return nodeInfo(await core.readNode({ name }));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw wrap(this.cluster, `reading node ${name}`, error);
@@ -251,7 +274,8 @@ class Reader implements ClusterReader {
 
   async listNodes(): Promise<NodeInfo[]> {
     try {
-      return (await this.core.listNode()).items.map(nodeInfo);
+      const { core } = await this.clients();
+      return (await core.listNode()).items.map(nodeInfo);
     } catch (error) {
       throw wrap(this.cluster, 'listing nodes', error);
     }
@@ -259,7 +283,8 @@ class Reader implements ClusterReader {
 
   async podLog(namespace: string, name: string, options: PodLogOptions): Promise<string> {
     try {
-      return await this.core.readNamespacedPodLog({ name, namespace, ...options });
+      const { core } = await this.clients();
+      return await core.readNamespacedPodLog({ name, namespace, ...options });
     } catch (error) {
       throw wrap(this.cluster, `reading the log of pod ${namespace}/${name}`, error);
     }
@@ -267,18 +292,14 @@ class Reader implements ClusterReader {
 }
 
 class Writer implements OperatorWriter {
-  private readonly core: CoreV1Api;
-  private readonly custom: CustomObjectsApi;
   private readonly options: ConfigurationOptions;
 
   constructor(
     private readonly cluster: string,
-    kc: KubeConfig,
+    private readonly clients: () => Promise<GeneratedClients>,
     identity: OperatorIdentity,
     actor: string,
   ) {
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.custom = kc.makeApiClient(CustomObjectsApi);
     this.options = impersonation(identity, actor);
   }
 
@@ -288,7 +309,8 @@ class Writer implements OperatorWriter {
 
   async deletePod(namespace: string, name: string): Promise<'deleted' | 'gone'> {
     try {
-      await this.core.deleteNamespacedPod({ name, namespace }, this.options);
+      const { core } = await this.clients();
+      await core.deleteNamespacedPod({ name, namespace }, this.options);
       return 'deleted';
     } catch (error) {
       if (statusOf(error) === 404) return 'gone';
@@ -298,7 +320,8 @@ class Writer implements OperatorWriter {
 
   async evictPod(namespace: string, name: string): Promise<EvictionResult> {
     try {
-      await this.core.createNamespacedPodEviction(
+      const { core } = await this.clients();
+      await core.createNamespacedPodEviction(
         {
           name,
           namespace,
@@ -317,7 +340,8 @@ class Writer implements OperatorWriter {
 
   async setUnschedulable(node: string, unschedulable: boolean): Promise<void> {
     try {
-      await this.core.patchNode(
+      const { core } = await this.clients();
+      await core.patchNode(
         { name: node, body: { spec: { unschedulable: unschedulable ? true : null } } },
         this.merge(),
       );
@@ -329,8 +353,9 @@ class Writer implements OperatorWriter {
   async mergePatch(ref: ResourceRef, patch: Record<string, unknown>): Promise<KubeObject> {
     if (ref.group === '') throw new KubeError(`patching core ${ref.plural} is not supported`, undefined);
     try {
+      const { custom } = await this.clients();
       const result = ref.namespace
-        ? await this.custom.patchNamespacedCustomObject(
+        ? await custom.patchNamespacedCustomObject(
             {
               group: ref.group,
               version: ref.version,
@@ -341,7 +366,7 @@ class Writer implements OperatorWriter {
             },
             this.merge(),
           )
-        : await this.custom.patchClusterCustomObject(
+        : await custom.patchClusterCustomObject(
             { group: ref.group, version: ref.version, plural: ref.plural, name: ref.name, body: patch },
             this.merge(),
           );
@@ -355,7 +380,8 @@ class Writer implements OperatorWriter {
     if (!ref.namespace)
       throw new KubeError(`scaling needs a namespace (${ref.plural}/${ref.name})`, undefined);
     try {
-      await this.custom.patchNamespacedCustomObjectScale(
+      const { custom } = await this.clients();
+      await custom.patchNamespacedCustomObjectScale(
         {
           group: ref.group,
           version: ref.version,
@@ -377,13 +403,14 @@ class Writer implements OperatorWriter {
     if (ref.group === '' && !corePvc)
       throw new KubeError(`creating core ${ref.plural} is not supported`, undefined);
     try {
+      const { core, custom } = await this.clients();
       if (corePvc)
-        await this.core.createNamespacedPersistentVolumeClaim(
+        await core.createNamespacedPersistentVolumeClaim(
           { namespace: ref.namespace as string, body: object as V1PersistentVolumeClaim },
           this.options,
         );
       else if (ref.namespace)
-        await this.custom.createNamespacedCustomObject(
+        await custom.createNamespacedCustomObject(
           {
             group: ref.group,
             version: ref.version,
@@ -394,7 +421,7 @@ class Writer implements OperatorWriter {
           this.options,
         );
       else
-        await this.custom.createClusterCustomObject(
+        await custom.createClusterCustomObject(
           { group: ref.group, version: ref.version, plural: ref.plural, body: object },
           this.options,
         );
@@ -407,17 +434,17 @@ class Writer implements OperatorWriter {
 
   async remove(ref: ResourceRef): Promise<'deleted' | 'gone'> {
     try {
+      const { core, custom } = await this.clients();
       if (ref.group === '') {
         if (ref.plural === 'persistentvolumeclaims' && ref.namespace)
-          await this.core.deleteNamespacedPersistentVolumeClaim(
+          await core.deleteNamespacedPersistentVolumeClaim(
             { name: ref.name, namespace: ref.namespace },
             this.options,
           );
-        else if (ref.plural === 'namespaces')
-          await this.core.deleteNamespace({ name: ref.name }, this.options);
+        else if (ref.plural === 'namespaces') await core.deleteNamespace({ name: ref.name }, this.options);
         else throw new KubeError(`deleting core ${ref.plural} is not supported`, undefined);
       } else if (ref.namespace)
-        await this.custom.deleteNamespacedCustomObject(
+        await custom.deleteNamespacedCustomObject(
           {
             group: ref.group,
             version: ref.version,
@@ -428,7 +455,7 @@ class Writer implements OperatorWriter {
           this.options,
         );
       else
-        await this.custom.deleteClusterCustomObject(
+        await custom.deleteClusterCustomObject(
           { group: ref.group, version: ref.version, plural: ref.plural, name: ref.name },
           this.options,
         );
@@ -447,8 +474,9 @@ export function createClusterOps(
   kc: KubeConfig,
   identity: OperatorIdentity = DEFAULT_OPERATOR,
 ): ClusterOps {
-  const reader = new Reader(cluster, kc);
-  return { cluster, reader, writer: (actor) => new Writer(cluster, kc, identity, actor) };
+  const clients = lazyClients(kc);
+  const reader = new Reader(cluster, clients);
+  return { cluster, reader, writer: (actor) => new Writer(cluster, clients, identity, actor) };
 }
 
 export function createClusterDirectory(
