@@ -21,9 +21,22 @@ export class KubeHttpError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    /** The API server's own words (its Status message), when it gave them. */
+    readonly reason = '',
   ) {
     super(message);
   }
+}
+
+/** The `message` of a Kubernetes Status body, or the start of whatever the body was. */
+function reasonOf(body: string): string {
+  try {
+    const message = (JSON.parse(body) as { message?: unknown }).message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // not JSON: the body as it is
+  }
+  return body.slice(0, 200);
 }
 
 export interface ListPage<T = Record<string, unknown>> {
@@ -84,6 +97,7 @@ export class KubeHttp {
       throw new KubeHttpError(
         `${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`,
         response.status,
+        reasonOf(text),
       );
     return JSON.parse(text) as Record<string, unknown>;
   }

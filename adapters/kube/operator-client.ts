@@ -34,6 +34,7 @@ import {
 } from '../../src/kube/cluster-ops.js';
 import { withCallTimeout } from './call-timeout.js';
 import { loadKubeConfig } from './cluster-reader.js';
+import { KubeHttp, KubeHttpError } from './http.js';
 
 const OPERATOR_CALL_TIMEOUT_MS = 30_000;
 
@@ -81,6 +82,11 @@ export function statusOf(error: unknown): number | undefined {
 }
 
 function wrap(cluster: string, what: string, error: unknown): KubeError {
+  if (error instanceof KubeHttpError)
+    return new KubeError(
+      `${what} on cluster ${cluster} failed (HTTP ${error.status}): ${error.reason || error.message}`,
+      error.status,
+    );
   const status = statusOf(error);
   const body = (error as { body?: unknown }).body;
   let reason = '';
@@ -145,59 +151,40 @@ function lazyClients(kc: KubeConfig): () => Promise<GeneratedClients> {
   };
 }
 
+/** The core kinds `get` reads; the namespaced ones need a namespace. */
+const NAMESPACED_CORE_READS = new Set(['pods', 'services', 'persistentvolumeclaims', 'endpoints']);
+const CORE_READS = new Set([...NAMESPACED_CORE_READS, 'nodes', 'namespaces']);
+
+/** The API path of one object: core kinds under /api/v1, the others under their group. */
+export function objectPath(ref: ResourceRef): string {
+  const base = ref.group === '' ? '/api/v1' : `/apis/${ref.group}/${ref.version}`;
+  // Nodes and namespaces have none, whatever the ref says (as the generated readNode did).
+  const scoped = ref.namespace && (ref.group !== '' || NAMESPACED_CORE_READS.has(ref.plural));
+  const namespace = scoped ? `/namespaces/${encodeURIComponent(ref.namespace as string)}` : '';
+  return `${base}${namespace}/${ref.plural}/${encodeURIComponent(ref.name)}`;
+}
+
 class Reader implements ClusterReader {
   constructor(
     private readonly cluster: string,
     private readonly clients: () => Promise<GeneratedClients>,
+    private readonly http: KubeHttp,
   ) {}
 
+  /**
+   * One object, as the API server sends it (JSON, timestamps as strings), through a plain GET:
+   * `/ops describe` reads here, and a generated client would load the generated API classes
+   * (client-node-slim.ts) for one request.
+   */
   async get(ref: ResourceRef): Promise<KubeObject | undefined> {
+    if (ref.group === '' && !CORE_READS.has(ref.plural))
+      throw new KubeError(`reading core ${ref.plural} is not supported`, undefined);
+    if (ref.group === '' && NAMESPACED_CORE_READS.has(ref.plural) && !ref.namespace)
+      throw new KubeError(`reading core ${ref.plural} is not supported`, undefined);
     try {
-      const { core, custom } = await this.clients();
-      if (ref.group === '') {
-        if (ref.plural === 'pods' && ref.namespace)
-          return (await core.readNamespacedPod({
-            name: ref.name,
-            namespace: ref.namespace,
-          })) as unknown as KubeObject;
-        if (ref.plural === 'nodes') return (await core.readNode({ name: ref.name })) as unknown as KubeObject;
-        if (ref.plural === 'namespaces')
-          return (await core.readNamespace({ name: ref.name })) as unknown as KubeObject;
-        if (ref.plural === 'services' && ref.namespace)
-          return (await core.readNamespacedService({
-            name: ref.name,
-            namespace: ref.namespace,
-          })) as unknown as KubeObject;
-        if (ref.plural === 'persistentvolumeclaims' && ref.namespace)
-          return (await core.readNamespacedPersistentVolumeClaim({
-            name: ref.name,
-            namespace: ref.namespace,
-          })) as unknown as KubeObject;
-        if (ref.plural === 'endpoints' && ref.namespace)
-          return (await core.readNamespacedEndpoints({
-            name: ref.name,
-            namespace: ref.namespace,
-          })) as unknown as KubeObject;
-        throw new KubeError(`reading core ${ref.plural} is not supported`, undefined);
-      }
-      const object = ref.namespace
-        ? await custom.getNamespacedCustomObject({
-            group: ref.group,
-            version: ref.version,
-            namespace: ref.namespace,
-            plural: ref.plural,
-            name: ref.name,
-          })
-        : await custom.getClusterCustomObject({
-            group: ref.group,
-            version: ref.version,
-            plural: ref.plural,
-            name: ref.name,
-          });
-      return object as KubeObject;
+      return (await this.http.request('GET', objectPath(ref))) as unknown as KubeObject;
     } catch (error) {
-      if (error instanceof KubeError) throw error;
-      if (statusOf(error) === 404) return undefined;
+      if (error instanceof KubeHttpError && error.status === 404) return undefined;
       throw wrap(this.cluster, `reading ${ref.plural}/${ref.name}`, error);
     }
   }
@@ -475,7 +462,8 @@ export function createClusterOps(
   identity: OperatorIdentity = DEFAULT_OPERATOR,
 ): ClusterOps {
   const clients = lazyClients(kc);
-  const reader = new Reader(cluster, clients);
+  const http = new KubeHttp(cluster, kc, { userAgent: 'coxswain', timeoutMs: OPERATOR_CALL_TIMEOUT_MS });
+  const reader = new Reader(cluster, clients, http);
   return { cluster, reader, writer: (actor) => new Writer(cluster, clients, identity, actor) };
 }
 
