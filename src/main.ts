@@ -71,12 +71,14 @@ interface Assembly {
 /**
  * The features, each built from the engines of those it depends on (passed as arguments, so none
  * waits for another to start), then listed in start order. Each issue's feature is added here and
- * nowhere else. The Kubernetes adapters load @kubernetes/client-node (about 85 MiB and 0.7 s to
- * import), so they are imported only when the config names clusters; without clusters no feature
- * calls them.
+ * nowhere else. The Kubernetes adapters load @kubernetes/client-node (KubeConfig alone: about
+ * 35 MiB; its generated APIs another 45 MiB, loaded on first use), so they are imported only when
+ * the config names clusters; without clusters no feature calls them.
  */
 async function assemble(base: FeatureBase): Promise<Assembly> {
   const { config } = base;
+  // Before any module that imports the package is even resolved: see client-node-slim.ts.
+  if (config.clusters.length > 0) await import('../adapters/kube/client-node-slim.js');
   const kube =
     config.clusters.length > 0
       ? {

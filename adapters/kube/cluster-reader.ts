@@ -2,7 +2,8 @@
  * One cluster's read side: a KubeConfig (file + context, or in-cluster), the bot's own read-only
  * identity, and one informer per kind, started lazily and shared by every command.
  */
-import { KubeConfig } from '@kubernetes/client-node';
+// KubeConfig from its own module, not the package index (see client-node-slim.ts).
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { ClusterReader, CredentialExpiry, KindSpec, KindState } from '../../src/health/types.js';
 import { credentialExpiry } from './credential-expiry.js';
 import { KubeHttp, type RequestInfo } from './http.js';

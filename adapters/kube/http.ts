@@ -5,8 +5,11 @@
  */
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { HttpMethod, type KubeConfig, RequestContext } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+// From its own module: the package index loads every generated API (see client-node-slim.ts).
+import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { fetch } from 'undici';
+import { ListItemsParser } from './list-items.js';
 
 export interface RequestInfo {
   cluster: string;
@@ -18,13 +21,26 @@ export class KubeHttpError extends Error {
   constructor(
     message: string,
     readonly status: number,
+    /** The API server's own words (its Status message), when it gave them. */
+    readonly reason = '',
   ) {
     super(message);
   }
 }
 
-export interface ListPage {
-  items: Record<string, unknown>[];
+/** The `message` of a Kubernetes Status body, or the start of whatever the body was. */
+function reasonOf(body: string): string {
+  try {
+    const message = (JSON.parse(body) as { message?: unknown }).message;
+    if (typeof message === 'string') return message;
+  } catch {
+    // not JSON: the body as it is
+  }
+  return body.slice(0, 200);
+}
+
+export interface ListPage<T = Record<string, unknown>> {
+  items: T[];
   resourceVersion: string;
   continueToken?: string;
 }
@@ -81,12 +97,21 @@ export class KubeHttp {
       throw new KubeHttpError(
         `${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`,
         response.status,
+        reasonOf(text),
       );
     return JSON.parse(text) as Record<string, unknown>;
   }
 
-  /** One page of a list. Throws KubeHttpError with the status on a non-2xx answer. */
-  async listPage(path: string, query: Record<string, string>): Promise<ListPage> {
+  /**
+   * One page of a list, each item passed through `each` as soon as it has arrived (the informer
+   * trims it there), so the raw objects of a large page are never all alive at once
+   * (list-items.ts). Throws KubeHttpError with the status on a non-2xx answer.
+   */
+  async listPage<T = Record<string, unknown>>(
+    path: string,
+    query: Record<string, string>,
+    each: (item: Record<string, unknown>) => T = (item) => item as T,
+  ): Promise<ListPage<T>> {
     const url = new URL(this.server.replace(/\/$/, '') + path);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     const ctx = await this.context(url);
@@ -97,15 +122,15 @@ export class KubeHttp {
       dispatcher: ctx.getDispatcher(),
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
-    if (!response.ok) {
+    if (!response.ok || !response.body) {
       const body = await response.text().catch(() => '');
       throw new KubeHttpError(`GET ${path}: HTTP ${response.status} ${body.slice(0, 200)}`, response.status);
     }
-    const list = (await response.json()) as {
-      items?: Record<string, unknown>[];
-      metadata?: { resourceVersion?: string; continue?: string };
-    };
-    const page: ListPage = { items: list.items ?? [], resourceVersion: list.metadata?.resourceVersion ?? '' };
+    const items: T[] = [];
+    const parser = new ListItemsParser((item) => items.push(each(item)));
+    for await (const chunk of response.body) parser.write(chunk);
+    const list = parser.end() as { metadata?: { resourceVersion?: string; continue?: string } };
+    const page: ListPage<T> = { items, resourceVersion: list.metadata?.resourceVersion ?? '' };
     if (list.metadata?.continue) page.continueToken = list.metadata.continue;
     return page;
   }

@@ -143,11 +143,11 @@ export class Informer {
       };
       if (continueToken) query.continue = continueToken;
       else query.resourceVersion = '0';
-      const page = await this.http.listPage(path, query);
-      for (const item of page.items) {
-        const object = this.kind.trim(item as unknown as KubeObject);
-        fresh.set(keyOf(object), object);
-      }
+      // Trimmed as each item arrives: the raw page is never held whole.
+      const page = await this.http.listPage(path, query, (item) =>
+        this.kind.trim(item as unknown as KubeObject),
+      );
+      for (const object of page.items) fresh.set(keyOf(object), object);
       resourceVersion = page.resourceVersion;
       continueToken = page.continueToken;
     } while (continueToken);

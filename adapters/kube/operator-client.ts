@@ -5,17 +5,18 @@
  * impersonation extra. client-node's kubeconfig `as` field sets only the user, not extras, so
  * the headers are passed per call with setHeaderOptions (see docs/test-stack-notes.md).
  */
-import {
-  type ConfigurationOptions,
+import type {
+  ConfigurationOptions,
   CoreV1Api,
   CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Node,
-  type V1PersistentVolumeClaim,
-  type V1Pod,
+  KubeConfig,
+  V1Node,
+  V1PersistentVolumeClaim,
+  V1Pod,
 } from '@kubernetes/client-node';
+// From their own modules: the package index loads every generated API (see client-node-slim.ts).
+import { setHeaderOptions } from '@kubernetes/client-node/dist/middleware.js';
+import { PatchStrategy } from '@kubernetes/client-node/dist/patch.js';
 import type { Config } from '../../src/config/schema.js';
 import {
   type ClusterDirectory,
@@ -35,6 +36,7 @@ import type { ClusterMetrics } from '../../src/prometheus/query.js';
 import { clusterMetrics } from '../prometheus/client.js';
 import { withCallTimeout } from './call-timeout.js';
 import { loadKubeConfig } from './cluster-reader.js';
+import { KubeHttp, KubeHttpError } from './http.js';
 
 const OPERATOR_CALL_TIMEOUT_MS = 30_000;
 
@@ -82,6 +84,11 @@ export function statusOf(error: unknown): number | undefined {
 }
 
 function wrap(cluster: string, what: string, error: unknown): KubeError {
+  if (error instanceof KubeHttpError)
+    return new KubeError(
+      `${what} on cluster ${cluster} failed (HTTP ${error.status}): ${error.reason || error.message}`,
+      error.status,
+    );
   const status = statusOf(error);
   const body = (error as { body?: unknown }).body;
   let reason = '';
@@ -121,65 +128,65 @@ function nodeInfo(node: V1Node): NodeInfo {
   };
 }
 
-class Reader implements ClusterReader {
-  private readonly core: CoreV1Api;
-  private readonly custom: CustomObjectsApi;
+/** The generated CoreV1Api and CustomObjectsApi of one cluster. */
+interface GeneratedClients {
+  core: CoreV1Api;
+  custom: CustomObjectsApi;
+}
 
+let generatedApis: Promise<typeof import('@kubernetes/client-node')> | undefined;
+
+/**
+ * One cluster's generated API clients, made on the first call that needs them: the package index
+ * that holds the classes costs about 45 MiB RSS to import (client-node-slim.ts), which a bot that
+ * runs no drill, phase or describe never pays. One module load per process, one pair per cluster.
+ */
+function lazyClients(kc: KubeConfig): () => Promise<GeneratedClients> {
+  let clients: Promise<GeneratedClients> | undefined;
+  return () => {
+    generatedApis ??= import('@kubernetes/client-node');
+    clients ??= generatedApis.then(({ CoreV1Api, CustomObjectsApi }) => ({
+      core: kc.makeApiClient(CoreV1Api),
+      custom: kc.makeApiClient(CustomObjectsApi),
+    }));
+    return clients;
+  };
+}
+
+/** The core kinds `get` reads; the namespaced ones need a namespace. */
+const NAMESPACED_CORE_READS = new Set(['pods', 'services', 'persistentvolumeclaims', 'endpoints']);
+const CORE_READS = new Set([...NAMESPACED_CORE_READS, 'nodes', 'namespaces']);
+
+/** The API path of one object: core kinds under /api/v1, the others under their group. */
+export function objectPath(ref: ResourceRef): string {
+  const base = ref.group === '' ? '/api/v1' : `/apis/${ref.group}/${ref.version}`;
+  // Nodes and namespaces have none, whatever the ref says (as the generated readNode did).
+  const scoped = ref.namespace && (ref.group !== '' || NAMESPACED_CORE_READS.has(ref.plural));
+  const namespace = scoped ? `/namespaces/${encodeURIComponent(ref.namespace as string)}` : '';
+  return `${base}${namespace}/${ref.plural}/${encodeURIComponent(ref.name)}`;
+}
+
+class Reader implements ClusterReader {
   constructor(
     private readonly cluster: string,
-    kc: KubeConfig,
-  ) {
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.custom = kc.makeApiClient(CustomObjectsApi);
-  }
+    private readonly clients: () => Promise<GeneratedClients>,
+    private readonly http: KubeHttp,
+  ) {}
 
+  /**
+   * One object, as the API server sends it (JSON, timestamps as strings), through a plain GET:
+   * `/ops describe` reads here, and a generated client would load the generated API classes
+   * (client-node-slim.ts) for one request.
+   */
   async get(ref: ResourceRef): Promise<KubeObject | undefined> {
+    if (ref.group === '' && !CORE_READS.has(ref.plural))
+      throw new KubeError(`reading core ${ref.plural} is not supported`, undefined);
+    if (ref.group === '' && NAMESPACED_CORE_READS.has(ref.plural) && !ref.namespace)
+      throw new KubeError(`reading core ${ref.plural} is not supported`, undefined);
     try {
-      if (ref.group === '') {
-        if (ref.plural === 'pods' && ref.namespace)
-          return (await this.core.readNamespacedPod({
-            name: ref.name,
-            namespace: ref.namespace,
-          })) as unknown as KubeObject;
-        if (ref.plural === 'nodes')
-          return (await this.core.readNode({ name: ref.name })) as unknown as KubeObject;
-        if (ref.plural === 'namespaces')
-          return (await this.core.readNamespace({ name: ref.name })) as unknown as KubeObject;
-        if (ref.plural === 'services' && ref.namespace)
-          return (await this.core.readNamespacedService({
-            name: ref.name,
-            namespace: ref.namespace,
-          })) as unknown as KubeObject;
-        if (ref.plural === 'persistentvolumeclaims' && ref.namespace)
-          return (await this.core.readNamespacedPersistentVolumeClaim({
-            name: ref.name,
-            namespace: ref.namespace,
-          })) as unknown as KubeObject;
-        if (ref.plural === 'endpoints' && ref.namespace)
-          return (await this.core.readNamespacedEndpoints({
-            name: ref.name,
-            namespace: ref.namespace,
-          })) as unknown as KubeObject;
-        throw new KubeError(`reading core ${ref.plural} is not supported`, undefined);
-      }
-      const object = ref.namespace
-        ? await this.custom.getNamespacedCustomObject({
-            group: ref.group,
-            version: ref.version,
-            namespace: ref.namespace,
-            plural: ref.plural,
-            name: ref.name,
-          })
-        : await this.custom.getClusterCustomObject({
-            group: ref.group,
-            version: ref.version,
-            plural: ref.plural,
-            name: ref.name,
-          });
-      return object as KubeObject;
+      return (await this.http.request('GET', objectPath(ref))) as unknown as KubeObject;
     } catch (error) {
-      if (error instanceof KubeError) throw error;
-      if (statusOf(error) === 404) return undefined;
+      if (error instanceof KubeHttpError && error.status === 404) return undefined;
       throw wrap(this.cluster, `reading ${ref.plural}/${ref.name}`, error);
     }
   }
@@ -187,30 +194,31 @@ class Reader implements ClusterReader {
   async list(ref: CollectionRef, labelSelector?: string): Promise<KubeObject[]> {
     const selector = labelSelector ? { labelSelector } : {};
     try {
+      const { core, custom } = await this.clients();
       if (ref.group === '') {
         const { namespace } = ref;
         let list: { items: unknown[] };
         if (ref.plural === 'endpoints')
           list = namespace
-            ? await this.core.listNamespacedEndpoints({ namespace, ...selector })
-            : await this.core.listEndpointsForAllNamespaces(selector);
+            ? await core.listNamespacedEndpoints({ namespace, ...selector })
+            : await core.listEndpointsForAllNamespaces(selector);
         else if (ref.plural === 'services')
           list = namespace
-            ? await this.core.listNamespacedService({ namespace, ...selector })
-            : await this.core.listServiceForAllNamespaces(selector);
+            ? await core.listNamespacedService({ namespace, ...selector })
+            : await core.listServiceForAllNamespaces(selector);
         else throw new KubeError(`listing core ${ref.plural} is not supported`, undefined);
         return list.items as KubeObject[];
       }
       const list = (
         ref.namespace
-          ? await this.custom.listNamespacedCustomObject({
+          ? await custom.listNamespacedCustomObject({
               group: ref.group,
               version: ref.version,
               namespace: ref.namespace,
               plural: ref.plural,
               ...selector,
             })
-          : await this.custom.listClusterCustomObject({
+          : await custom.listClusterCustomObject({
               group: ref.group,
               version: ref.version,
               plural: ref.plural,
@@ -233,9 +241,10 @@ class Reader implements ClusterReader {
     if (query.labelSelector) selectors.labelSelector = query.labelSelector;
     if (query.nodeName) selectors.fieldSelector = `spec.nodeName=${query.nodeName}`;
     try {
+      const { core } = await this.clients();
       const list = query.namespace
-        ? await this.core.listNamespacedPod({ namespace: query.namespace, ...selectors })
-        : await this.core.listPodForAllNamespaces(selectors);
+        ? await core.listNamespacedPod({ namespace: query.namespace, ...selectors })
+        : await core.listPodForAllNamespaces(selectors);
       return list.items.map(podInfo);
     } catch (error) {
       throw wrap(this.cluster, 'listing pods', error);
@@ -244,7 +253,8 @@ class Reader implements ClusterReader {
 
   async getNode(name: string): Promise<NodeInfo | undefined> {
     try {
-      return nodeInfo(await this.core.readNode({ name }));
+      const { core } = await this.clients();
+      return nodeInfo(await core.readNode({ name }));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw wrap(this.cluster, `reading node ${name}`, error);
@@ -253,7 +263,8 @@ class Reader implements ClusterReader {
 
   async listNodes(): Promise<NodeInfo[]> {
     try {
-      return (await this.core.listNode()).items.map(nodeInfo);
+      const { core } = await this.clients();
+      return (await core.listNode()).items.map(nodeInfo);
     } catch (error) {
       throw wrap(this.cluster, 'listing nodes', error);
     }
@@ -261,7 +272,8 @@ class Reader implements ClusterReader {
 
   async podLog(namespace: string, name: string, options: PodLogOptions): Promise<string> {
     try {
-      return await this.core.readNamespacedPodLog({ name, namespace, ...options });
+      const { core } = await this.clients();
+      return await core.readNamespacedPodLog({ name, namespace, ...options });
     } catch (error) {
       throw wrap(this.cluster, `reading the log of pod ${namespace}/${name}`, error);
     }
@@ -269,18 +281,14 @@ class Reader implements ClusterReader {
 }
 
 class Writer implements OperatorWriter {
-  private readonly core: CoreV1Api;
-  private readonly custom: CustomObjectsApi;
   private readonly options: ConfigurationOptions;
 
   constructor(
     private readonly cluster: string,
-    kc: KubeConfig,
+    private readonly clients: () => Promise<GeneratedClients>,
     identity: OperatorIdentity,
     actor: string,
   ) {
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.custom = kc.makeApiClient(CustomObjectsApi);
     this.options = impersonation(identity, actor);
   }
 
@@ -290,7 +298,8 @@ class Writer implements OperatorWriter {
 
   async deletePod(namespace: string, name: string): Promise<'deleted' | 'gone'> {
     try {
-      await this.core.deleteNamespacedPod({ name, namespace }, this.options);
+      const { core } = await this.clients();
+      await core.deleteNamespacedPod({ name, namespace }, this.options);
       return 'deleted';
     } catch (error) {
       if (statusOf(error) === 404) return 'gone';
@@ -300,7 +309,8 @@ class Writer implements OperatorWriter {
 
   async evictPod(namespace: string, name: string): Promise<EvictionResult> {
     try {
-      await this.core.createNamespacedPodEviction(
+      const { core } = await this.clients();
+      await core.createNamespacedPodEviction(
         {
           name,
           namespace,
@@ -319,7 +329,8 @@ class Writer implements OperatorWriter {
 
   async setUnschedulable(node: string, unschedulable: boolean): Promise<void> {
     try {
-      await this.core.patchNode(
+      const { core } = await this.clients();
+      await core.patchNode(
         { name: node, body: { spec: { unschedulable: unschedulable ? true : null } } },
         this.merge(),
       );
@@ -331,8 +342,9 @@ class Writer implements OperatorWriter {
   async mergePatch(ref: ResourceRef, patch: Record<string, unknown>): Promise<KubeObject> {
     if (ref.group === '') throw new KubeError(`patching core ${ref.plural} is not supported`, undefined);
     try {
+      const { custom } = await this.clients();
       const result = ref.namespace
-        ? await this.custom.patchNamespacedCustomObject(
+        ? await custom.patchNamespacedCustomObject(
             {
               group: ref.group,
               version: ref.version,
@@ -343,7 +355,7 @@ class Writer implements OperatorWriter {
             },
             this.merge(),
           )
-        : await this.custom.patchClusterCustomObject(
+        : await custom.patchClusterCustomObject(
             { group: ref.group, version: ref.version, plural: ref.plural, name: ref.name, body: patch },
             this.merge(),
           );
@@ -357,7 +369,8 @@ class Writer implements OperatorWriter {
     if (!ref.namespace)
       throw new KubeError(`scaling needs a namespace (${ref.plural}/${ref.name})`, undefined);
     try {
-      await this.custom.patchNamespacedCustomObjectScale(
+      const { custom } = await this.clients();
+      await custom.patchNamespacedCustomObjectScale(
         {
           group: ref.group,
           version: ref.version,
@@ -379,13 +392,14 @@ class Writer implements OperatorWriter {
     if (ref.group === '' && !corePvc)
       throw new KubeError(`creating core ${ref.plural} is not supported`, undefined);
     try {
+      const { core, custom } = await this.clients();
       if (corePvc)
-        await this.core.createNamespacedPersistentVolumeClaim(
+        await core.createNamespacedPersistentVolumeClaim(
           { namespace: ref.namespace as string, body: object as V1PersistentVolumeClaim },
           this.options,
         );
       else if (ref.namespace)
-        await this.custom.createNamespacedCustomObject(
+        await custom.createNamespacedCustomObject(
           {
             group: ref.group,
             version: ref.version,
@@ -396,7 +410,7 @@ class Writer implements OperatorWriter {
           this.options,
         );
       else
-        await this.custom.createClusterCustomObject(
+        await custom.createClusterCustomObject(
           { group: ref.group, version: ref.version, plural: ref.plural, body: object },
           this.options,
         );
@@ -409,17 +423,17 @@ class Writer implements OperatorWriter {
 
   async remove(ref: ResourceRef): Promise<'deleted' | 'gone'> {
     try {
+      const { core, custom } = await this.clients();
       if (ref.group === '') {
         if (ref.plural === 'persistentvolumeclaims' && ref.namespace)
-          await this.core.deleteNamespacedPersistentVolumeClaim(
+          await core.deleteNamespacedPersistentVolumeClaim(
             { name: ref.name, namespace: ref.namespace },
             this.options,
           );
-        else if (ref.plural === 'namespaces')
-          await this.core.deleteNamespace({ name: ref.name }, this.options);
+        else if (ref.plural === 'namespaces') await core.deleteNamespace({ name: ref.name }, this.options);
         else throw new KubeError(`deleting core ${ref.plural} is not supported`, undefined);
       } else if (ref.namespace)
-        await this.custom.deleteNamespacedCustomObject(
+        await custom.deleteNamespacedCustomObject(
           {
             group: ref.group,
             version: ref.version,
@@ -430,7 +444,7 @@ class Writer implements OperatorWriter {
           this.options,
         );
       else
-        await this.custom.deleteClusterCustomObject(
+        await custom.deleteClusterCustomObject(
           { group: ref.group, version: ref.version, plural: ref.plural, name: ref.name },
           this.options,
         );
@@ -450,8 +464,10 @@ export function createClusterOps(
   identity: OperatorIdentity = DEFAULT_OPERATOR,
   metrics?: ClusterMetrics,
 ): ClusterOps {
-  const reader = new Reader(cluster, kc);
-  return { cluster, reader, writer: (actor) => new Writer(cluster, kc, identity, actor), metrics };
+  const clients = lazyClients(kc);
+  const http = new KubeHttp(cluster, kc, { userAgent: 'coxswain', timeoutMs: OPERATOR_CALL_TIMEOUT_MS });
+  const reader = new Reader(cluster, clients, http);
+  return { cluster, reader, writer: (actor) => new Writer(cluster, clients, identity, actor), metrics };
 }
 
 export function createClusterDirectory(

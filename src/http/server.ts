@@ -5,6 +5,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
+import { lazyChildLogger } from './lazy-child-logger.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -34,6 +35,9 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
       { component: 'http' },
       { level: options.log.levelVal > 40 ? options.log.level : 'warn' },
     ) as FastifyBaseLogger,
+    // A request's child logger is made only when it writes a line (lazy-child-logger.ts).
+    childLoggerFactory: (logger, bindings, childOptions) =>
+      lazyChildLogger(logger as unknown as Logger, bindings, childOptions) as unknown as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
   });
 
