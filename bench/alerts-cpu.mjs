@@ -96,6 +96,7 @@ export async function measureCpu({ rate = 2000, alertsPerRound = 10_000, rounds 
       for (const target of round % 2 === 0 ? ['bot', 'relay'] : ['relay', 'bot']) {
         const pid = target === 'bot' ? bot.pid : relay.pid;
         const before = cpuSeconds(pid);
+        const chatBefore = double.requests.length;
         const { seconds, refused } = await send(target === 'bot' ? bot.webhookUrl : relay.url, bodies, rate);
         if (target === 'bot') {
           // Delivery is part of the bot's cost: wait until the outbox is empty (a scrape every
@@ -104,12 +105,17 @@ export async function measureCpu({ rate = 2000, alertsPerRound = 10_000, rounds 
           while ((await bot.metrics()).coxswain_outbox_pending !== 0 && performance.now() < deadline)
             await sleep(200);
         } else await sleep(300); // the relay's last posts
-        result[target] = { cpu: cpuSeconds(pid) - before, seconds, refused };
+        result[target] = {
+          cpu: cpuSeconds(pid) - before,
+          seconds,
+          refused,
+          chatRequests: double.requests.length - chatBefore,
+        };
       }
       result.botUs = (result.bot.cpu / alerts) * 1e6;
       result.relayUs = (result.relay.cpu / alerts) * 1e6;
       process.stderr.write(
-        `  round ${result.round}: ${alerts} alerts in ${result.webhooks} webhooks at ${rate}/s: bot ${result.botUs.toFixed(1)} µs/alert (${result.bot.seconds.toFixed(1)} s${result.bot.refused ? `, ${result.bot.refused} refused` : ''}), relay ${result.relayUs.toFixed(1)} µs/alert, ratio ${(result.botUs / result.relayUs).toFixed(2)}×\n`,
+        `  round ${result.round}: ${alerts} alerts in ${result.webhooks} webhooks at ${rate}/s: bot ${result.botUs.toFixed(1)} µs/alert (${result.bot.seconds.toFixed(1)} s${result.bot.refused ? `, ${result.bot.refused} refused` : ''}), ${result.bot.chatRequests} chat requests; relay ${result.relayUs.toFixed(1)} µs/alert, ratio ${(result.botUs / result.relayUs).toFixed(2)}×\n`,
       );
       results.push(result);
     }
@@ -133,7 +139,13 @@ export async function run() {
   ]);
   const botUs = median(results.map((r) => r.botUs));
   const relayUs = median(results.map((r) => r.relayUs));
-  rows.push(['median', '', `${botUs.toFixed(1)} µs`, `${relayUs.toFixed(1)} µs`, `${(botUs / relayUs).toFixed(2)}×`]);
+  rows.push([
+    'median',
+    '',
+    `${botUs.toFixed(1)} µs`,
+    `${relayUs.toFixed(1)} µs`,
+    `${(botUs / relayUs).toFixed(2)}×`,
+  ]);
   return {
     title: 'Alerts: CPU time per alert in the bot process, against the relay',
     header: ['round', 'alerts', 'coxswain CPU per alert', 'floor: raw relay CPU per alert', 'ratio'],
