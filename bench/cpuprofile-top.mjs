@@ -19,6 +19,9 @@ for (const [id, us] of hits) {
   total += us;
 }
 const idle = [...self].filter(([k]) => k.startsWith('(idle)')).reduce((s, [, v]) => s + v, 0);
-process.stdout.write(`total ${(total / 1e6).toFixed(2)} s sampled, ${(idle / 1e6).toFixed(2)} s idle\n`);
-for (const [key, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(count)))
+process.stdout.write(
+  `total ${(total / 1e6).toFixed(2)} s sampled, ${(idle / 1e6).toFixed(2)} s idle; self time, % of the busy time:\n`,
+);
+const busy = [...self].filter(([k]) => !k.startsWith('(idle)'));
+for (const [key, us] of busy.sort((a, b) => b[1] - a[1]).slice(0, Number(count)))
   process.stdout.write(`${((100 * us) / (total - idle)).toFixed(1).padStart(5)}%  ${key}\n`);
