@@ -21,6 +21,7 @@ const benches = [
   ['router', () => import('./router.mjs')],
   ['alerts', () => import('./alerts.mjs')],
   ['alerts-overhead', () => import('./alerts-overhead.mjs')],
+  ['alerts-cpu', () => import('./alerts-cpu.mjs')],
   ['alerts-ramp', () => import('./alerts-ramp.mjs')],
   ['alerts-hour', () => import('./alerts-hour.mjs')],
   ['health', () => import('./health.mjs')],

@@ -33,7 +33,7 @@ import { backoffMs } from '../backoff.js';
 import { humanDuration, parseDuration } from '../duration.js';
 import type { Logger } from '../log.js';
 import type { ChatPort, Destination, PostRef } from '../ports.js';
-import type { AlertPost, GroupClaim, OutboxItem, Store } from '../store/store.js';
+import type { AlertGroupRecord, AlertPost, GroupClaim, OutboxItem, Store } from '../store/store.js';
 import type { AlertsConfig } from './config-schema.js';
 import {
   type GroupSilence,
@@ -82,6 +82,8 @@ interface Claimed {
   claim: GroupClaim;
   /** Set by work that failed part way: the claim is left for the next claimant to treat as recovered. */
   unsettled?: boolean;
+  /** Set when the work released the claim itself (in the transaction that ended the delivery). */
+  released?: boolean;
   /** The oldest row's arrival: a post a dead replica made for them is newer than this. */
   since: number;
 }
@@ -200,8 +202,15 @@ export class AlertDelivery {
     if (items.length === 0) return 0; // delivered by another replica since the batch was read
     const since = Math.min(...items.map((item) => item.receivedAt));
     try {
-      await this.deliverGroup(groupKey, items, { claim: claimed.claim, since });
-      await store.markOutboxDeliveredMany(items.map((item) => item.id));
+      const group = await this.deliverGroup(groupKey, items, { claim: claimed.claim, since });
+      // The state, the delivered marks and the claim's release in one commit: per group this was
+      // three (a commit is most of a lazy write's cost).
+      await store.completeAlertGroup(
+        this.record(group),
+        items.map((item) => item.id),
+        this.owner,
+      );
+      claimed.released = true;
       await this.tellDelivered(items);
       return items.length;
     } catch (error) {
@@ -320,7 +329,8 @@ export class AlertDelivery {
     return Math.round(backoffMs(attempts, { baseMs: 1000, maxMs: this.maxBackoffMs, jitter: [0.75, 1] }));
   }
 
-  private async deliverGroup(groupKey: string, items: OutboxItem[], claimed: Claimed): Promise<void> {
+  /** Posts or updates the group's posts; returns its new state, for the caller to save. */
+  private async deliverGroup(groupKey: string, items: OutboxItem[], claimed: Claimed): Promise<GroupState> {
     const { chat, store, router, metrics } = this.options;
     const rows = items.map((item) => item.payload as unknown as OutboxAlert);
     const group = (await this.load(groupKey)) ?? newGroup(rows[0] as OutboxAlert);
@@ -369,7 +379,7 @@ export class AlertDelivery {
       }
     }
     group.announced = status;
-    await this.save(group);
+    return group;
   }
 
   /**
@@ -532,7 +542,7 @@ export class AlertDelivery {
     }
   }
 
-  /** One post (then one update per pass) per stormy channel: the coalesced summary. */
+  /** One post (then an update at most once a second) per stormy channel: the coalesced summary. */
   private async flushStorms(): Promise<void> {
     const { chat, alerts, log } = this.options;
     for (const summary of this.storms.due()) {
@@ -604,11 +614,15 @@ export class AlertDelivery {
         throw error;
       } finally {
         clearInterval(renew);
-        await store
-          .releaseAlertGroup(groupKey, this.owner, claimed.unsettled === true)
-          .catch((error: unknown) =>
-            log.warn({ err: error, groupKey }, 'releasing an alert group claim failed; it expires by itself'),
-          );
+        if (!claimed.released)
+          await store
+            .releaseAlertGroup(groupKey, this.owner, claimed.unsettled === true)
+            .catch((error: unknown) =>
+              log.warn(
+                { err: error, groupKey },
+                'releasing an alert group claim failed; it expires by itself',
+              ),
+            );
       }
     });
   }
@@ -645,12 +659,16 @@ export class AlertDelivery {
   }
 
   private async save(group: GroupState): Promise<void> {
-    await this.options.store.saveAlertGroup({
+    await this.options.store.saveAlertGroup(this.record(group));
+  }
+
+  private record(group: GroupState): AlertGroupRecord {
+    return {
       groupKey: group.groupKey,
       data: group as unknown as Record<string, unknown>,
       updatedAt: this.now(),
       ...(group.staleSince === undefined ? {} : { staleSince: group.staleSince }),
-    });
+    };
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Storm folding, per channel: past `alerts.storm.threshold` new groups within `alerts.storm.window`
- * a channel is in a storm, and new groups are folded into one summary post (updated once per
- * delivery pass) instead of a post each. A storm lasts until a whole window passes without a new
+ * a channel is in a storm, and new groups are folded into one summary post (updated at most once
+ * per SUMMARY_UPDATE_GAP_MS) instead of a post each. A storm lasts until a whole window passes without a new
  * group folded into it. Also here: marking a group's post as held back (stale) in a storm, so its
  * update is sent once, later, with the latest state (delivery.ts does the sending under the
  * group's claim). The state is this replica's memory: after a restart a storm starts afresh,
@@ -10,12 +10,22 @@
 import type { GroupState } from './group.js';
 import type { StormStats } from './render.js';
 
+/**
+ * The least time between two updates of one summary. It is a count that changes with every folded
+ * group: updated on every delivery pass, it took a chat request (and its rendering) per pass, most
+ * of the bot's CPU per alert at a few thousand alerts a second, for figures no one reads faster.
+ * A change held back is sent by a later pass (one runs every delivery interval).
+ */
+export const SUMMARY_UPDATE_GAP_MS = 1000;
+
 interface Storm<Ref> {
   stats: StormStats;
   /** The summary post, once made. */
   postRef?: Ref;
   dirty: boolean;
   lastNewAt?: number;
+  /** When the summary was last posted or updated. */
+  sentAt?: number;
 }
 
 /** A summary due to be posted or updated: `ref` is the post made for it before, if any. */
@@ -83,11 +93,16 @@ export class StormFolder<Ref> {
     storm.dirty = true;
   }
 
-  /** The summaries that changed since they were last sent (one post, then one update per pass). */
+  /**
+   * The summaries that changed since they were last sent: the post at once, then an update when
+   * the last was at least SUMMARY_UPDATE_GAP_MS ago.
+   */
   due(): DueSummary<Ref>[] {
     const due: DueSummary<Ref>[] = [];
+    const now = this.now();
     for (const [channelId, storm] of this.storms) {
       if (!storm.dirty || storm.stats.groups === 0) continue;
+      if (storm.sentAt !== undefined && now - storm.sentAt < SUMMARY_UPDATE_GAP_MS) continue;
       due.push({
         channelId,
         stats: storm.stats,
@@ -95,6 +110,7 @@ export class StormFolder<Ref> {
         sent: (ref) => {
           storm.postRef = ref;
           storm.dirty = false;
+          storm.sentAt = this.now();
         },
       });
     }

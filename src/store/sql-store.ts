@@ -129,6 +129,10 @@ export class SqlStore implements Store {
     return this.outbox.enqueueOutboxBatch(items, onWritten);
   }
 
+  completeAlertGroup(group: AlertGroupRecord, deliveredIds: number[], owner: string): Promise<void> {
+    return this.outbox.completeAlertGroup(group, deliveredIds, owner);
+  }
+
   markOutboxDeliveredMany(ids: number[]): Promise<void> {
     return this.outbox.markOutboxDeliveredMany(ids);
   }

@@ -16,6 +16,11 @@ export class SqliteDriver implements SqlDriver {
   private queue: Promise<unknown> = Promise.resolve();
   /** The WAL file, opened on the first flush; undefined for an in-memory database. */
   private wal: Promise<FileHandle> | undefined;
+  /**
+   * The connection's synchronous level now. Switched only when a statement needs the other one:
+   * on the alert path (lazy writes and reads) it stays NORMAL instead of two PRAGMAs per write.
+   */
+  private level: 'FULL' | 'NORMAL' = 'FULL';
 
   constructor(private readonly path: string) {
     this.db = new Database(path);
@@ -28,11 +33,21 @@ export class SqliteDriver implements SqlDriver {
   }
 
   async run(sql: string, params: Param[] = []): Promise<number> {
-    return this.statement(sql).run(...params).changes;
+    return this.durably(this.statement(sql)).run(...params).changes;
   }
 
   async all(sql: string, params: Param[] = []): Promise<Row[]> {
-    return this.statement(sql).all(...params) as Row[];
+    return this.durably(this.statement(sql)).all(...params) as Row[];
+  }
+
+  /**
+   * A statement that writes commits with synchronous=FULL (fsynced before it returns). A read
+   * commits nothing, so it runs at whatever level the connection is at; inside a transaction
+   * the level was set before BEGIN (and may not change).
+   */
+  private durably(statement: Database.Statement): Database.Statement {
+    if (!statement.readonly && !this.db.inTransaction) this.setSynchronous('FULL');
+    return statement;
   }
 
   transaction<T>(work: (tx: SqlDriver) => Promise<T>): Promise<T> {
@@ -42,35 +57,28 @@ export class SqliteDriver implements SqlDriver {
   /**
    * Runs one statement with synchronous=NORMAL, outside any transaction of ours: in WAL mode
    * its commit is written to the WAL (the OS has it, so a killed process loses nothing) but not
-   * fsynced; the next FULL commit's fsync carries it to the disk too. better-sqlite3 is
-   * synchronous, so nothing else runs between the two pragmas. Inside an open transaction the
-   * safety level may not change, and needs not: that transaction's commit decides.
+   * fsynced; the next FULL commit's fsync (or flush) carries it to the disk too. The level is
+   * left at NORMAL: the next statement that needs FULL sets it again (see durably). Inside an
+   * open transaction the safety level may not change, and needs not: that transaction's commit
+   * decides.
    */
   runLazily<T>(statement: () => T): T {
-    if (this.db.inTransaction) return statement();
-    this.setSynchronous('NORMAL');
-    try {
-      return statement();
-    } finally {
-      this.setSynchronous('FULL');
-    }
+    if (!this.db.inTransaction) this.setSynchronous('NORMAL');
+    return statement();
   }
 
   transact<T>(work: (tx: SqlDriver) => Promise<T>, lazy: boolean): Promise<T> {
     const next = this.queue.then(async () => {
-      if (lazy) this.setSynchronous('NORMAL');
+      // Set before BEGIN: the commit's level is the one in force when the transaction began.
+      this.setSynchronous(lazy ? 'NORMAL' : 'FULL');
+      this.db.exec('BEGIN IMMEDIATE');
       try {
-        this.db.exec('BEGIN IMMEDIATE');
-        try {
-          const result = await work(this);
-          this.db.exec('COMMIT');
-          return result;
-        } catch (error) {
-          this.db.exec('ROLLBACK');
-          throw error;
-        }
-      } finally {
-        if (lazy) this.setSynchronous('FULL');
+        const result = await work(this);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        this.db.exec('ROLLBACK');
+        throw error;
       }
     });
     this.queue = next.catch(() => undefined);
@@ -82,7 +90,9 @@ export class SqliteDriver implements SqlDriver {
    * set its level once, at prepare time, and never again.
    */
   private setSynchronous(level: 'FULL' | 'NORMAL'): void {
+    if (this.level === level) return;
     this.db.exec(`PRAGMA synchronous = ${level}`);
+    this.level = level;
   }
 
   statement(sql: string): Database.Statement {

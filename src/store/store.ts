@@ -263,6 +263,12 @@ export interface Store {
   findAlertPostById(postId: string): Promise<AlertPost | undefined>;
   getAlertGroup(groupKey: string): Promise<AlertGroupRecord | undefined>;
   saveAlertGroup(group: AlertGroupRecord): Promise<void>;
+  /**
+   * The end of a group's delivery, in one transaction: its state saved, its rows marked delivered
+   * and the owner's claim released (as saveAlertGroup, markOutboxDeliveredMany and
+   * releaseAlertGroup would, but one commit instead of three, and all or none).
+   */
+  completeAlertGroup(group: AlertGroupRecord, deliveredIds: number[], owner: string): Promise<void>;
   /** Keys of the groups with posts behind their state, the longest behind first. */
   staleAlertGroups(limit: number): Promise<string[]>;
 

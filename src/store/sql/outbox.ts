@@ -28,6 +28,7 @@ export class OutboxSql
       | 'getAlertGroup'
       | 'saveAlertGroup'
       | 'staleAlertGroups'
+      | 'completeAlertGroup'
     >
 {
   constructor(private readonly db: SqlDriver) {}
@@ -68,12 +69,16 @@ export class OutboxSql
 
   async markOutboxDeliveredMany(ids: number[]): Promise<void> {
     if (ids.length === 0) return;
+    await this.db.lazy.transaction((tx) => markDelivered(tx, ids));
+  }
+
+  async completeAlertGroup(group: AlertGroupRecord, deliveredIds: number[], owner: string): Promise<void> {
+    // Lazy, as each of the three was on its own: a power cut may lose it, and then the rows are
+    // delivered again under a recovered claim, which looks before it posts.
     await this.db.lazy.transaction(async (tx) => {
-      for (const id of ids) {
-        await tx.run(`UPDATE alert_outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?`, [
-          id,
-        ]);
-      }
+      await saveGroup(tx, group);
+      await markDelivered(tx, deliveredIds);
+      await tx.run('DELETE FROM alert_claims WHERE group_key = ? AND owner = ?', [group.groupKey, owner]);
     });
   }
 
@@ -208,12 +213,7 @@ export class OutboxSql
   }
 
   async saveAlertGroup(group: AlertGroupRecord): Promise<void> {
-    await this.db.lazy.run(
-      `INSERT INTO alert_groups (group_key, data, updated_at, stale_since) VALUES (?, ?, ?, ?)
-       ON CONFLICT (group_key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at,
-         stale_since = excluded.stale_since`,
-      [group.groupKey, JSON.stringify(group.data), group.updatedAt, group.staleSince ?? null],
-    );
+    await saveGroup(this.db.lazy, group);
   }
 
   async staleAlertGroups(limit: number): Promise<string[]> {
@@ -222,6 +222,21 @@ export class OutboxSql
       [limit],
     );
     return rows.map((row) => str(row.group_key));
+  }
+}
+
+async function saveGroup(db: SqlDriver, group: AlertGroupRecord): Promise<void> {
+  await db.run(
+    `INSERT INTO alert_groups (group_key, data, updated_at, stale_since) VALUES (?, ?, ?, ?)
+     ON CONFLICT (group_key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at,
+       stale_since = excluded.stale_since`,
+    [group.groupKey, JSON.stringify(group.data), group.updatedAt, group.staleSince ?? null],
+  );
+}
+
+async function markDelivered(db: SqlDriver, ids: number[]): Promise<void> {
+  for (const id of ids) {
+    await db.run(`UPDATE alert_outbox SET state = 'delivered', attempts = attempts + 1 WHERE id = ?`, [id]);
   }
 }
 

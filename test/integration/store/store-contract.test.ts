@@ -192,6 +192,36 @@ describe.each(backends)('Store contract: %s', (_name, open) => {
     expect((await store.dueOutbox(10, 10)).map((d) => d.dedupeKey)).toEqual(['z']);
   });
 
+  it("ends a group's delivery in one go: state saved, rows delivered, only the owner's claim released", async () => {
+    const item = (key: string, groupKey: string) => ({
+      dedupeKey: key,
+      groupKey,
+      payload: { k: key },
+      nextAttemptAt: 1,
+      receivedAt: 1,
+    });
+    await store.enqueueOutboxBatch([item('a', 'g'), item('b', 'g'), item('c', 'other')]);
+    const due = await store.dueOutbox(10, 10);
+    expect(await store.claimAlertGroup('g', 'me', 100, 1000)).toBe('fresh');
+    expect(await store.claimAlertGroup('other', 'you', 100, 1000)).toBe('fresh');
+    const ids = due.filter((d) => d.groupKey === 'g').map((d) => d.id);
+    await store.completeAlertGroup({ groupKey: 'g', data: { n: 2 }, updatedAt: 7, staleSince: 5 }, ids, 'me');
+    expect(await store.getAlertGroup('g')).toEqual({
+      groupKey: 'g',
+      data: { n: 2 },
+      updatedAt: 7,
+      staleSince: 5,
+    });
+    expect((await store.dueOutbox(10, 10)).map((d) => d.dedupeKey)).toEqual(['c']);
+    expect(await store.pendingOutboxAttempts(ids)).toEqual(new Map());
+    // Released (and fresh again for anyone), while another owner's claim stays.
+    expect(await store.claimAlertGroup('g', 'someone', 200, 1000)).toBe('fresh');
+    expect(await store.claimAlertGroup('other', 'someone', 200, 1000)).toBe(false);
+    // Another owner's completion does not release a claim it does not hold.
+    await store.completeAlertGroup({ groupKey: 'other', data: {}, updatedAt: 8 }, [], 'me');
+    expect(await store.claimAlertGroup('other', 'someone', 200, 1000)).toBe(false);
+  });
+
   it('tells of new outbox rows once they are readable, before the batch resolves; not of a retry', async () => {
     const item = (key: string) => ({
       dedupeKey: key,

@@ -179,6 +179,34 @@ describe('alert delivery', () => {
     expect(chat.posts.at(-1)?.message.title).toBe('FIRING: Calm');
   });
 
+  it('updates a storm summary at most once a second, however many passes change it', async () => {
+    const d = delivery({ storm: { threshold: 2, window: '1m' }, delivery: { ratePerSecond: 1000 } });
+    let n = 0;
+    const newGroup = () =>
+      receive(payload([alert({ labels: { alertname: `S${n}` } })], { groupKey: `s${n++}` }));
+    const summaries = () => chat.calls.filter((c) => c.message.title === 'Alert storm');
+    // Two posts reach the threshold; the third group is folded and the summary posted.
+    for (let i = 0; i < 3; i++) await newGroup();
+    await d.runOnce();
+    expect(summaries()).toHaveLength(1);
+    // Five passes within 500 ms each fold one more group: the summary is not touched.
+    for (let pass = 0; pass < 5; pass++) {
+      clock.now += 100;
+      await newGroup();
+      await d.runOnce();
+    }
+    expect(summaries()).toHaveLength(1);
+    // The next pass a second after the post (a timer's, with nothing new) sends the latest count.
+    clock.now += 600;
+    await d.runOnce();
+    expect(summaries().map((c) => c.kind)).toEqual(['post', 'update']);
+    expect(summaries().at(-1)?.message.text).toMatch(/^6 alerts in 6 groups/);
+    // Nothing changed since: no more updates.
+    clock.now += 2000;
+    await d.runOnce();
+    expect(summaries()).toHaveLength(2);
+  });
+
   it('gives a group folded into a storm its own post when it changes after the storm, not when it resolves', async () => {
     const d = delivery({ storm: { threshold: 3, window: '1m' }, delivery: { ratePerSecond: 1000 } });
     const alerts = Array.from({ length: 6 }, (_, i) => alert({ labels: { alertname: `A${i}` } }));

@@ -1,7 +1,8 @@
 /**
  * The SQLite driver's lazy view (commits that need not wait for the disk) on a real database file:
- * what goes through it is committed and readable, and every other commit keeps
- * synchronous=FULL (the outbox row behind a webhook's 200 must survive a power cut).
+ * what goes through it is committed and readable, and every other commit is made with
+ * synchronous=FULL (the outbox row behind a webhook's 200 must survive a power cut). The level is
+ * switched only when a statement needs the other one: on the alert path it stays NORMAL.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,32 +29,47 @@ afterEach(async () => {
 });
 
 describe('the SQLite driver', () => {
-  it('commits a lazy statement with synchronous=NORMAL and is back at FULL after it', async () => {
+  it('commits a lazy statement with synchronous=NORMAL and the next durable write with FULL', async () => {
     // A prepared `PRAGMA synchronous = …` takes effect when prepared, not when run: this failed
     // while the driver kept the two levels as prepared statements (the last prepared won).
     expect(await synchronous()).toBe(FULL);
     await driver.lazy.run('INSERT INTO t (k, v) VALUES (?, ?)', ['a', 1]);
-    // Read the level from inside a lazy statement's window: a lazy SELECT of the pragma.
     const during = Number((await driver.lazy.all('PRAGMA synchronous'))[0]?.synchronous);
     expect(during).toBe(NORMAL);
-    expect(await synchronous()).toBe(FULL);
+    // A read commits nothing: it leaves the level where the lazy write put it.
     expect(await driver.all('SELECT v FROM t WHERE k = ?', ['a'])).toEqual([{ v: 1 }]);
+    expect(await synchronous()).toBe(NORMAL);
+    // A write that is not lazy is made at FULL.
+    await driver.run('INSERT INTO t (k, v) VALUES (?, ?)', ['a2', 2]);
+    expect(await synchronous()).toBe(FULL);
+    // Lazy again, twice: NORMAL both times (set once, not around each statement).
+    await driver.lazy.run('INSERT INTO t (k, v) VALUES (?, ?)', ['a3', 3]);
+    await driver.lazy.run('INSERT INTO t (k, v) VALUES (?, ?)', ['a4', 4]);
+    expect(await synchronous()).toBe(NORMAL);
+    // A durable write that RETURNs rows (through all) is a write too.
+    expect(await driver.all('INSERT INTO t (k, v) VALUES (?, ?) RETURNING v', ['a5', 5])).toEqual([{ v: 5 }]);
+    expect(await synchronous()).toBe(FULL);
   });
 
-  it('commits a lazy transaction whole, and a failed one not at all, back at FULL either way', async () => {
+  it('commits a lazy transaction whole at NORMAL, a failed one not at all, and a durable one at FULL', async () => {
     await driver.lazy.transaction(async (tx) => {
       await tx.run('INSERT INTO t (k, v) VALUES (?, ?)', ['b', 2]);
+      expect(await synchronous()).toBe(NORMAL);
       await tx.run('INSERT INTO t (k, v) VALUES (?, ?)', ['c', 3]);
     });
-    expect(await synchronous()).toBe(FULL);
     await expect(
       driver.lazy.transaction(async (tx) => {
         await tx.run('INSERT INTO t (k, v) VALUES (?, ?)', ['d', 4]);
         await tx.run('INSERT INTO t (k, v) VALUES (?, ?)', ['b', 5]); // primary key taken
       }),
     ).rejects.toThrow(/UNIQUE/);
-    expect(await synchronous()).toBe(FULL);
     expect(await driver.all('SELECT k FROM t ORDER BY k')).toEqual([{ k: 'b' }, { k: 'c' }]);
+    // After lazy ones, a durable transaction is at FULL from its BEGIN (the level cannot change inside).
+    await driver.transaction(async (tx) => {
+      expect(await synchronous()).toBe(FULL);
+      await tx.run('INSERT INTO t (k, v) VALUES (?, ?)', ['e', 5]);
+    });
+    expect(await synchronous()).toBe(FULL);
   });
 
   it('runs a lazy statement inside an open transaction at that transaction’s level', async () => {
