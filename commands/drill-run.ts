@@ -1,5 +1,5 @@
 /** The handlers of `drill`: thin calls into the drill engine. */
-import type { DrillData } from '../src/drills/engine.js';
+import type { DrillData } from '../src/drills/run-data.js';
 import { formatDuration } from '../src/duration.js';
 import type { CommandContext } from '../src/router/spec.js';
 import { escapeChat } from '../src/text/escape.js';
