@@ -5,6 +5,7 @@
  * phase's way back, as rollback is a drill's.
  */
 import type { Run } from '../store/store.js';
+import type { PhaseDefinition } from './definitions.js';
 import { refOf } from './flux-objects.js';
 import type { PhaseData, PhaseStep } from './run-data.js';
 import { newRun, type PhaseRuntime } from './runtime.js';
@@ -12,7 +13,7 @@ import { closeSilences } from './silences.js';
 
 /** Suspends the phase's Kustomizations again (last first) and stops a run of it. */
 export async function pausePhase(rt: PhaseRuntime, phase: string, actor: string): Promise<Run | string> {
-  const { store, phases, clusters } = rt.options;
+  const { store, phases } = rt.options;
   const def = phases.phases.find((p) => p.name === phase);
   if (!def)
     return `There is no phase ${phase}; the phases are ${phases.phases.map((p) => p.name).join(', ')}.`;
@@ -26,6 +27,24 @@ export async function pausePhase(rt: PhaseRuntime, phase: string, actor: string)
     await closeSilences(rt, active);
     await store.saveRun(active);
   }
+  const steps = await suspendAll(rt, def, actor);
+  const data: PhaseData = {
+    phase,
+    action: 'pause',
+    steps,
+    current: steps.length,
+    dependencyChecks: [],
+    timeoutMs: 0,
+  };
+  const run = newRun(phase, actor, now, data, 'paused');
+  run.finishedAt = rt.now();
+  await store.saveRun(run);
+  return run;
+}
+
+/** Suspends each Kustomization of the phase, last first; a step per object says how it went. */
+async function suspendAll(rt: PhaseRuntime, def: PhaseDefinition, actor: string): Promise<PhaseStep[]> {
+  const { clusters } = rt.options;
   const steps: PhaseStep[] = [];
   for (const spec of [...def.flux].reverse()) {
     if (spec.kind !== 'Kustomization') continue;
@@ -51,16 +70,5 @@ export async function pausePhase(rt: PhaseRuntime, phase: string, actor: string)
       steps.push(step);
     }
   }
-  const data: PhaseData = {
-    phase,
-    action: 'pause',
-    steps,
-    current: steps.length,
-    dependencyChecks: [],
-    timeoutMs: 0,
-  };
-  const run = newRun(phase, actor, now, data, 'paused');
-  run.finishedAt = rt.now();
-  await store.saveRun(run);
-  return run;
+  return steps;
 }

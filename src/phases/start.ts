@@ -76,6 +76,17 @@ export async function dependencyChecks(rt: PhaseRuntime, def: PhaseDefinition): 
   return runChecks(checks, clusters, rt.now());
 }
 
+/** What a run would do, step by step, as a dry run shows it. */
+function planLines(def: PhaseDefinition, steps: PhaseStep[]): string[] {
+  return [
+    ...steps.map(
+      (s, i) =>
+        `${i + 1}. ${label(s)}: ${s.kind === 'Kustomization' ? 'resume if suspended, request a reconcile, wait for Ready' : 'wait for Ready (resume it if suspended)'}`,
+    ),
+    `then ${def.checks.length} success checks: ${def.checks.map((c) => c.name).join('; ') || 'none'}`,
+  ];
+}
+
 export async function startPhase(
   rt: PhaseRuntime,
   runs: Pick<RunLoop, 'leads' | 'drive'>,
@@ -102,13 +113,7 @@ export async function startPhase(
   } catch (error) {
     return { ok: false, reason: error instanceof Error ? error.message : String(error) };
   }
-  const plan = [
-    ...steps.map(
-      (s, i) =>
-        `${i + 1}. ${label(s)}: ${s.kind === 'Kustomization' ? 'resume if suspended, request a reconcile, wait for Ready' : 'wait for Ready (resume it if suspended)'}`,
-    ),
-    `then ${def.checks.length} success checks: ${def.checks.map((c) => c.name).join('; ') || 'none'}`,
-  ];
+  const plan = planLines(def, steps);
   const now = rt.now();
   const data: PhaseData = {
     phase: def.name,
