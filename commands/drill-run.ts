@@ -1,5 +1,6 @@
 /** The handlers of `drill`: thin calls into the drill engine. */
-import type { DrillData } from '../src/drills/engine.js';
+import type { DrillData } from '../src/drills/run-data.js';
+import type { DrillTarget } from '../src/drills/start.js';
 import { formatDuration } from '../src/duration.js';
 import type { CommandContext } from '../src/router/spec.js';
 import { escapeChat } from '../src/text/escape.js';
@@ -9,16 +10,8 @@ import { clusterArg, replyListing } from './options.js';
 const NO_CLUSTERS =
   'Drills need the clusters they run on: add `clusters:` (name, kubeconfig and context, or inCluster) to the config.';
 
-function target(ctx: CommandContext) {
-  const request: {
-    drill: string;
-    cluster?: string;
-    namespace?: string;
-    workload?: string;
-    node?: string;
-    backup?: string;
-    source?: string;
-  } = { drill: ctx.args.drill as string };
+function target(ctx: CommandContext): DrillTarget {
+  const request: DrillTarget = { drill: ctx.args.drill as string };
   for (const key of ['cluster', 'namespace', 'workload', 'node', 'backup', 'source'] as const) {
     const value = ctx.args[key];
     if (typeof value === 'string') request[key] = value;

@@ -1,6 +1,6 @@
 import { alertsOfPost } from '../src/alerts/post-alerts.js';
 import { postIdOfLink } from '../src/incidents/alert-reference.js';
-import { IncidentError } from '../src/incidents/engine.js';
+import { IncidentError } from '../src/incidents/context.js';
 import { type IncidentFormInput, incidentDialog } from '../src/incidents/open-dialog.js';
 import { DNS1123_LABEL } from '../src/kube/names.js';
 import type { CommandContext, CommandGroup, OptionSpec } from '../src/router/spec.js';

@@ -1,7 +1,7 @@
 /** The handlers of `phase`: thin calls into the phase engine. */
 import { formatDuration } from '../src/duration.js';
 import type { PhaseDefinition } from '../src/phases/definitions.js';
-import type { PhaseData } from '../src/phases/engine.js';
+import type { PhaseData } from '../src/phases/run-data.js';
 import type { CommandContext } from '../src/router/spec.js';
 import type { Run } from '../src/store/store.js';
 import { escapeChat } from '../src/text/escape.js';

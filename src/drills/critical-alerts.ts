@@ -1,6 +1,6 @@
 /** The "critical alert is firing" guard rail, read from the configured Alertmanagers. */
 import type { AlertmanagerApi } from '../alerts/alertmanager-api.js';
-import type { CriticalAlerts } from './engine.js';
+import type { CriticalAlerts } from './runtime.js';
 
 /**
  * Active (not silenced, not inhibited) alerts with `severity="critical"` whose `cluster` label

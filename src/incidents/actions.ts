@@ -9,8 +9,10 @@ import type { MessageButton } from '../message.js';
 import type { ActionEvent, DialogSubmission } from '../ports.js';
 import type { ActionResult, ActionSpec, DialogResult, DialogSpec } from '../router/action-spec.js';
 import { inlineCode } from '../text/escape.js';
-import { type IncidentEngine, IncidentError, type OpenRequest } from './engine.js';
+import { IncidentError } from './context.js';
+import type { IncidentEngine } from './engine.js';
 import { INCIDENT_DIALOG_ACTION, readIncidentForm } from './open-dialog.js';
+import type { OpenRequest } from './open-room.js';
 
 export const INCIDENT_ACTIONS = { open: 'incident.open' } as const;
 

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { REQUESTED_AT } from '../../src/phases/engine.js';
+import { REQUESTED_AT } from '../../src/phases/flux-objects.js';
 import { FluxControllerPlay, type Kustomization } from '../integration/phases/flux-play.js';
 import { applyRbac } from '../integration/rbac/identities.js';
 import { loadStackEnv, type StackCluster } from '../stack/env.js';

@@ -15,8 +15,9 @@
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadDrills } from '../../../src/drills/definitions.js';
-import { type DrillData, DrillEngine } from '../../../src/drills/engine.js';
+import { DrillEngine } from '../../../src/drills/engine.js';
 import { RESTORE_NAMESPACE } from '../../../src/drills/kinds/backup-restore.js';
+import type { DrillData } from '../../../src/drills/run-data.js';
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { deleteNamespaceAndWait, kubectl, kubectlJson, kubectlRun } from '../../stack/kubectl.js';

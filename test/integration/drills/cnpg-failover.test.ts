@@ -19,7 +19,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statusOf } from '../../../adapters/kube/operator-client.js';
 import { loadDrills } from '../../../src/drills/definitions.js';
-import { type DrillData, DrillEngine } from '../../../src/drills/engine.js';
+import { DrillEngine } from '../../../src/drills/engine.js';
+import type { DrillData } from '../../../src/drills/run-data.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { kubectl, kubectlJson, kubectlRun } from '../../stack/kubectl.js';
 import { auditEvents, botDirectory } from '../rbac/identities.js';

@@ -17,7 +17,8 @@
 import { CoreV1Api, KubeConfig, type V1EndpointSubset } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadDrills } from '../../../src/drills/definitions.js';
-import { type DrillData, DrillEngine } from '../../../src/drills/engine.js';
+import { DrillEngine } from '../../../src/drills/engine.js';
+import type { DrillData } from '../../../src/drills/run-data.js';
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { kubectlJson, kubectlRun } from '../../stack/kubectl.js';

@@ -6,7 +6,9 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { scheduleName } from '../../../src/drills/config-schema.js';
 import { loadDrills } from '../../../src/drills/definitions.js';
-import { type DrillData, DrillEngine, type DrillEngineOptions } from '../../../src/drills/engine.js';
+import { DrillEngine } from '../../../src/drills/engine.js';
+import type { DrillData } from '../../../src/drills/run-data.js';
+import type { DrillEngineOptions } from '../../../src/drills/runtime.js';
 import { DrillSchedules } from '../../../src/drills/schedules.js';
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
 import type { Store } from '../../../src/store/store.js';

@@ -8,7 +8,7 @@
  * API servers.
  */
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { REQUESTED_AT } from '../../../src/phases/engine.js';
+import { REQUESTED_AT } from '../../../src/phases/flux-objects.js';
 import { kubeconfigFor, type StackCluster, type StackEnv } from '../../stack/env.js';
 import { kubectl } from '../../stack/kubectl.js';
 

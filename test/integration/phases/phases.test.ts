@@ -12,7 +12,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
 import { loadPhases } from '../../../src/phases/definitions.js';
-import { type PhaseData, PhaseEngine, REQUESTED_AT } from '../../../src/phases/engine.js';
+import { PhaseEngine } from '../../../src/phases/engine.js';
+import { REQUESTED_AT } from '../../../src/phases/flux-objects.js';
+import type { PhaseData } from '../../../src/phases/run-data.js';
 import { openStore } from '../../../src/store/open-store.js';
 import type { Store } from '../../../src/store/store.js';
 import { loadStackEnv, type StackCluster, type StackEnv } from '../../stack/env.js';

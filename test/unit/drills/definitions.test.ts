@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { expectedAlertMatchers, loadDrills, parseDrills } from '../../../src/drills/definitions.js';
-import { DRILL_HANDLERS } from '../../../src/drills/engine.js';
+import { DRILL_HANDLERS } from '../../../src/drills/handlers.js';
 
 describe('drills.yaml', () => {
   it('ships the seven drills with the DR plan objectives: pod < 1 min, node < 5 min', () => {
