@@ -7,12 +7,8 @@ import {
   restoreObject,
 } from '../../../src/drills/kinds/backup-restore.js';
 import { peerView } from '../../../src/drills/kinds/clustermesh-resilience.js';
-import {
-  endpointAddresses,
-  goDurationMs,
-  mirrorSelector,
-  noticeWindowMs,
-} from '../../../src/drills/kinds/mesh-gateway.js';
+import { goDurationMs, mirrorSelector, noticeWindowMs } from '../../../src/drills/kinds/mesh-gateway.js';
+import { endpointAddresses } from '../../../src/drills/kinds/scaled-deployment.js';
 import {
   replicationDestination,
   SCRATCH_NAMESPACE,
