@@ -20,15 +20,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clusterMetrics } from '../../../adapters/prometheus/client.js';
-import { loadDrills } from '../../../src/drills/definitions.js';
-import { type DrillData, DrillEngine } from '../../../src/drills/engine.js';
+import type { DrillData, DrillEngine } from '../../../src/drills/engine.js';
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
 import type { ClusterMetrics } from '../../../src/prometheus/query.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { kubectlJson, kubectlRun } from '../../stack/kubectl.js';
 import { auditEvents, botDirectory } from '../rbac/identities.js';
 import { scraped, setAgents } from './clustermesh-agents.js';
-import { quietLog, RecordingChat, tempStore, waitFor } from './helpers.js';
+import { RecordingChat, startDrill, tempStore, testEngine, waitFor } from './helpers.js';
 
 const NS = 'kube-system';
 const APISERVER = 'clustermesh-apiserver';
@@ -117,34 +116,13 @@ function newEngine(
   clusters: ClusterDirectory,
   opts: { timeLimit?: number; staleAfterMs?: number } = {},
 ): DrillEngine {
-  const drills = loadDrills().map((d) =>
-    d.name === 'clustermesh-resilience' && opts.timeLimit !== undefined
-      ? { ...d, timeLimit: opts.timeLimit }
-      : d,
-  );
-  const engine = new DrillEngine({
-    store,
-    clusters,
-    chat,
-    drills,
-    log: quietLog,
-    tickMs: 200,
-    ...(opts.staleAfterMs === undefined ? {} : { staleAfterMs: opts.staleAfterMs }),
-  });
+  const engine = testEngine(store, chat, clusters, { drill: 'clustermesh-resilience', ...opts });
   engines.push(engine);
   return engine;
 }
 
-async function start(engine: DrillEngine, chat: RecordingChat) {
-  const started = await engine.start({
-    drill: 'clustermesh-resilience',
-    actor: 'alice',
-    isAdmin: true,
-    open: (m) => chat.post({ channelId: 'ops' }, m),
-  });
-  if (!started.ok || !started.run) throw new Error(started.ok ? 'dry run' : started.reason);
-  return { run: started.run, root: (started.run.data as DrillData).post?.postId as string };
-}
+const start = (engine: DrillEngine, chat: RecordingChat) =>
+  startDrill(engine, chat, { drill: 'clustermesh-resilience' });
 
 /** A local port nobody listens on (taken free, then closed). */
 let closedUrl: string;

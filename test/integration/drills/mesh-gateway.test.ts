@@ -16,13 +16,12 @@
  */
 import { CoreV1Api, KubeConfig, type V1EndpointSubset } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadDrills } from '../../../src/drills/definitions.js';
-import { type DrillData, DrillEngine } from '../../../src/drills/engine.js';
+import type { DrillData, DrillEngine } from '../../../src/drills/engine.js';
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { kubectlJson, kubectlRun } from '../../stack/kubectl.js';
 import { auditEvents, botDirectory } from '../rbac/identities.js';
-import { quietLog, RecordingChat, tempStore, waitFor } from './helpers.js';
+import { RecordingChat, tempStore, testEngine, waitFor } from './helpers.js';
 
 const GW_NS = 'linkerd-multicluster';
 const GW = 'linkerd-gateway';
@@ -105,15 +104,7 @@ function newEngine(
   chat: RecordingChat,
   staleAfterMs?: number,
 ): DrillEngine {
-  const engine = new DrillEngine({
-    store,
-    clusters,
-    chat,
-    drills: loadDrills(),
-    log: quietLog,
-    tickMs: 200,
-    ...(staleAfterMs === undefined ? {} : { staleAfterMs }),
-  });
+  const engine = testEngine(store, chat, clusters, staleAfterMs === undefined ? {} : { staleAfterMs });
   engines.push(engine);
   return engine;
 }

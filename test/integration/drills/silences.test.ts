@@ -13,15 +13,14 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AlertmanagerClient } from '../../../adapters/alertmanager/client.js';
 import { alertmanagerRunSilencer, RUN_SILENCE_MARK } from '../../../src/alerts/run-silences.js';
-import { loadDrills } from '../../../src/drills/definitions.js';
-import { type DrillData, DrillEngine } from '../../../src/drills/engine.js';
+import type { DrillData, DrillEngine } from '../../../src/drills/engine.js';
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
 import type { Message } from '../../../src/message.js';
 import type { Destination, PostRef } from '../../../src/ports.js';
 import { openStore } from '../../../src/store/open-store.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { botDirectory } from '../rbac/identities.js';
-import { quietLog, RecordingChat, tempStore, waitFor } from './helpers.js';
+import { RecordingChat, tempStore, testEngine, waitFor } from './helpers.js';
 
 const ALERT = 'CoxswainStackAlwaysFiring';
 
@@ -75,22 +74,15 @@ function newEngine(
   chat: RecordingChat,
   staleAfterMs?: number,
 ): DrillEngine {
-  const drills = loadDrills().map((d) =>
-    d.name === 'pod-kill'
-      ? {
-          ...d,
-          defaults: { cluster: 'infra', namespace: 'monitoring', workload: 'jaeger-collector' },
-          expectedAlerts: [`alertname="${ALERT}"`],
-        }
-      : d,
-  );
-  const engine = new DrillEngine({
-    store,
-    clusters,
-    chat,
-    drills,
-    log: quietLog,
-    tickMs: 200,
+  const engine = testEngine(store, chat, clusters, {
+    drills: (d) =>
+      d.name === 'pod-kill'
+        ? {
+            ...d,
+            defaults: { cluster: 'infra', namespace: 'monitoring', workload: 'jaeger-collector' },
+            expectedAlerts: [`alertname="${ALERT}"`],
+          }
+        : d,
     silences: alertmanagerRunSilencer(() => [am]),
     ...(staleAfterMs === undefined ? {} : { staleAfterMs }),
   });

@@ -17,15 +17,14 @@
  */
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadDrills } from '../../../src/drills/definitions.js';
-import { type DrillData, DrillEngine } from '../../../src/drills/engine.js';
+import type { DrillData, DrillEngine } from '../../../src/drills/engine.js';
 import { SCRATCH_NAMESPACE, scratchName } from '../../../src/drills/kinds/volsync-restore.js';
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
 import { openStore } from '../../../src/store/open-store.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { kubectl, kubectlRun } from '../../stack/kubectl.js';
 import { auditEvents, botDirectory } from '../rbac/identities.js';
-import { quietLog, RecordingChat, tempStore, waitFor } from './helpers.js';
+import { RecordingChat, startDrill, tempStore, testEngine, waitFor } from './helpers.js';
 
 const DESTINATIONS = {
   group: 'volsync.backube',
@@ -157,33 +156,14 @@ function newEngine(
   store: Awaited<ReturnType<typeof tempStore>>['store'],
   chat: RecordingChat,
   opts: { timeLimit?: number; staleAfterMs?: number } = {},
-) {
-  const drills = loadDrills().map((d) =>
-    d.name === 'volsync-restore' && opts.timeLimit !== undefined ? { ...d, timeLimit: opts.timeLimit } : d,
-  );
-  const engine = new DrillEngine({
-    store,
-    clusters,
-    chat,
-    drills,
-    log: quietLog,
-    tickMs: 200,
-    ...(opts.staleAfterMs === undefined ? {} : { staleAfterMs: opts.staleAfterMs }),
-  });
+): DrillEngine {
+  const engine = testEngine(store, chat, clusters, { drill: 'volsync-restore', ...opts });
   engines.push(engine);
   return engine;
 }
 
-async function start(engine: DrillEngine, chat: RecordingChat) {
-  const started = await engine.start({
-    drill: 'volsync-restore',
-    actor: 'alice',
-    isAdmin: true,
-    open: (m) => chat.post({ channelId: 'ops' }, m),
-  });
-  if (!started.ok || !started.run) throw new Error(started.ok ? 'dry run' : started.reason);
-  return started.run;
-}
+const start = async (engine: DrillEngine, chat: RecordingChat) =>
+  (await startDrill(engine, chat, { drill: 'volsync-restore' })).run;
 
 function cleanedUp(): void {
   expect(exists('pvc', TARGET, SCRATCH_NAMESPACE)).toBe(false);
