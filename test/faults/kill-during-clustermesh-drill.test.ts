@@ -26,8 +26,9 @@ import { stringify } from 'yaml';
 import { scraped, setAgents } from '../integration/drills/clustermesh-agents.js';
 import { waitFor } from '../integration/drills/helpers.js';
 import { applyRbac, auditEvents } from '../integration/rbac/identities.js';
+import { deploymentReplicas, type Replicas, readyEndpoints } from '../stack/deployment-state.js';
 import { loadStackEnv, type StackCluster } from '../stack/env.js';
-import { kubectlJson, kubectlRun } from '../stack/kubectl.js';
+import { kubectlRun } from '../stack/kubectl.js';
 import { BotProcess } from './bot-process.js';
 
 const env = loadStackEnv();
@@ -38,33 +39,19 @@ const run = randomUUID();
 const dir = mkdtempSync(join(tmpdir(), 'coxswain-kill-clustermesh-'));
 const bots: BotProcess[] = [];
 
-function apiserver(): { replicas?: number; readyReplicas?: number } {
-  const d = kubectlJson<{ spec: { replicas?: number }; status: { readyReplicas?: number } }>(env, 'infra', [
-    'get',
-    'deployment',
-    APISERVER,
-    '-n',
-    NS,
-  ]);
-  return { replicas: d.spec.replicas, readyReplicas: d.status.readyReplicas };
+function apiserver(): Replicas {
+  return deploymentReplicas(env, 'infra', NS, APISERVER);
 }
 
-function readyEndpoints(): number {
-  const e = kubectlJson<{ subsets?: { addresses?: unknown[] }[] }>(env, 'infra', [
-    'get',
-    'endpoints',
-    APISERVER,
-    '-n',
-    NS,
-  ]);
-  return (e.subsets ?? []).reduce((n, s) => n + (s.addresses?.length ?? 0), 0);
+function apiserverEndpoints(): number {
+  return readyEndpoints(env, 'infra', NS, APISERVER);
 }
 
 beforeAll(async () => {
   for (const cluster of CLUSTERS) applyRbac(env, cluster);
   // As the seed has it, and as the drill's guard rails want it.
   expect(apiserver()).toEqual({ replicas: 1, readyReplicas: 1 });
-  expect(readyEndpoints()).toBe(1);
+  expect(apiserverEndpoints()).toBe(1);
   await setAgents(env, run, 1);
   await scraped(env, run, 1);
   writeFileSync(
@@ -92,7 +79,7 @@ afterAll(async () => {
   // Whatever happened above, leave the apiserver as the seed had it for the other tests.
   kubectlRun(env, 'infra', ['scale', 'deployment', APISERVER, '-n', NS, '--replicas=1']);
   kubectlRun(env, 'infra', ['rollout', 'status', `deployment/${APISERVER}`, '-n', NS, '--timeout=60s']);
-  await waitFor('the Service endpoints back', () => (readyEndpoints() === 1 ? true : undefined));
+  await waitFor('the Service endpoints back', () => (apiserverEndpoints() === 1 ? true : undefined));
 });
 
 describe('kill -9 during a clustermesh-resilience drill', () => {
@@ -105,7 +92,7 @@ describe('kill -9 during a clustermesh-resilience drill', () => {
     );
     await first.waitFor(/The clustermesh-apiserver has no Ready replicas and its Service no ready endpoints/);
     expect(apiserver().replicas).toBe(0);
-    expect(readyEndpoints()).toBe(0);
+    expect(apiserverEndpoints()).toBe(0);
 
     // The scale-down was written before the note above was printed; any scale write from here on
     // is somebody else's (same clock: the stack runs on this machine).
@@ -123,7 +110,7 @@ describe('kill -9 during a clustermesh-resilience drill', () => {
     );
     expect(apiserver().replicas).toBe(1);
     await waitFor('the apiserver Ready behind its Service again', () =>
-      apiserver().readyReplicas === 1 && readyEndpoints() === 1 ? true : undefined,
+      apiserver().readyReplicas === 1 && apiserverEndpoints() === 1 ? true : undefined,
     );
 
     // The second process wrote the scale-up itself, through the scale subresource, as the operator.

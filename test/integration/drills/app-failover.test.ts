@@ -21,6 +21,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillData, DrillEngine } from '../../../src/drills/engine.js';
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
+import { deploymentReplicas, type Replicas } from '../../stack/deployment-state.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { kubectl, kubectlJson, kubectlRun } from '../../stack/kubectl.js';
 import { auditEvents, botDirectory } from '../rbac/identities.js';
@@ -52,15 +53,8 @@ function weights(): Record<string, number> {
   return Object.fromEntries(split.spec.backends.map((b) => [b.service, b.weight]));
 }
 
-function deployment(cluster: 'apps' | 'infra'): { replicas?: number; readyReplicas?: number } {
-  const d = kubectlJson<{ spec: { replicas?: number }; status: { readyReplicas?: number } }>(env, cluster, [
-    'get',
-    'deployment',
-    APP,
-    '-n',
-    NS,
-  ]);
-  return { replicas: d.spec.replicas, readyReplicas: d.status.readyReplicas };
+function deployment(cluster: 'apps' | 'infra'): Replicas {
+  return deploymentReplicas(env, cluster, NS, APP);
 }
 
 async function hasReadyAddresses(name: string): Promise<boolean> {

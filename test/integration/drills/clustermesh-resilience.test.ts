@@ -23,8 +23,9 @@ import { clusterMetrics } from '../../../adapters/prometheus/client.js';
 import type { DrillData, DrillEngine } from '../../../src/drills/engine.js';
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
 import type { ClusterMetrics } from '../../../src/prometheus/query.js';
+import { deploymentReplicas, type Replicas, readyEndpoints } from '../../stack/deployment-state.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
-import { kubectlJson, kubectlRun } from '../../stack/kubectl.js';
+import { kubectlRun } from '../../stack/kubectl.js';
 import { auditEvents, botDirectory } from '../rbac/identities.js';
 import { scraped, setAgents } from './clustermesh-agents.js';
 import { RecordingChat, startDrill, tempStore, testEngine, waitFor } from './helpers.js';
@@ -53,15 +54,8 @@ function withAppsMetrics(run: string): ClusterDirectory {
   };
 }
 
-function readyEndpoints(): number {
-  const e = kubectlJson<{ subsets?: { addresses?: unknown[] }[] }>(env, 'infra', [
-    'get',
-    'endpoints',
-    APISERVER,
-    '-n',
-    NS,
-  ]);
-  return (e.subsets ?? []).reduce((n, s) => n + (s.addresses?.length ?? 0), 0);
+function apiserverEndpoints(): number {
+  return readyEndpoints(env, 'infra', NS, APISERVER);
 }
 
 /**
@@ -81,7 +75,7 @@ function playAppsAgents(run: string): {
     if (busy) return;
     busy = true;
     try {
-      const now: 0 | 1 = readyEndpoints() > 0 ? 1 : 0;
+      const now: 0 | 1 = apiserverEndpoints() > 0 ? 1 : 0;
       if (now !== reported) {
         await setAgents(env, run, now);
         reported = now;
@@ -99,15 +93,8 @@ function playAppsAgents(run: string): {
   return handle;
 }
 
-function apiserver(): { replicas?: number; readyReplicas?: number } {
-  const d = kubectlJson<{ spec: { replicas?: number }; status: { readyReplicas?: number } }>(env, 'infra', [
-    'get',
-    'deployment',
-    APISERVER,
-    '-n',
-    NS,
-  ]);
-  return { replicas: d.spec.replicas, readyReplicas: d.status.readyReplicas };
+function apiserver(): Replicas {
+  return deploymentReplicas(env, 'infra', NS, APISERVER);
 }
 
 function newEngine(
@@ -136,7 +123,7 @@ beforeAll(async () => {
   env = loadStackEnv();
   plain = botDirectory(env, ['infra', 'apps']);
   expect(apiserver()).toEqual({ replicas: 1, readyReplicas: 1 });
-  expect(readyEndpoints()).toBe(1);
+  expect(apiserverEndpoints()).toBe(1);
 });
 
 afterEach(async () => {
@@ -145,7 +132,7 @@ afterEach(async () => {
   // As the seed had it: one Ready replica behind one ready endpoint.
   kubectlRun(env, 'infra', ['scale', 'deployment', APISERVER, '-n', NS, '--replicas=1']);
   kubectlRun(env, 'infra', ['rollout', 'status', `deployment/${APISERVER}`, '-n', NS, '--timeout=60s']);
-  await waitFor('the Service endpoints back', () => (readyEndpoints() === 1 ? true : undefined));
+  await waitFor('the Service endpoints back', () => (apiserverEndpoints() === 1 ? true : undefined));
 });
 
 afterAll(() => {

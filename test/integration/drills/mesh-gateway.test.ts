@@ -18,8 +18,9 @@ import { CoreV1Api, KubeConfig, type V1EndpointSubset } from '@kubernetes/client
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillData, DrillEngine } from '../../../src/drills/engine.js';
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
+import { deploymentReplicas, type Replicas } from '../../stack/deployment-state.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
-import { kubectlJson, kubectlRun } from '../../stack/kubectl.js';
+import { kubectlRun } from '../../stack/kubectl.js';
 import { auditEvents, botDirectory } from '../rbac/identities.js';
 import { RecordingChat, tempStore, testEngine, waitFor } from './helpers.js';
 
@@ -88,15 +89,8 @@ function playServiceMirror(): { stop(): void; downAt(): number | undefined; upAt
   return { stop: () => clearInterval(timer), downAt: () => down, upAt: () => up };
 }
 
-function gateway(): { replicas?: number; readyReplicas?: number } {
-  const d = kubectlJson<{ spec: { replicas?: number }; status: { readyReplicas?: number } }>(env, 'infra', [
-    'get',
-    'deployment',
-    GW,
-    '-n',
-    GW_NS,
-  ]);
-  return { replicas: d.spec.replicas, readyReplicas: d.status.readyReplicas };
+function gateway(): Replicas {
+  return deploymentReplicas(env, 'infra', GW_NS, GW);
 }
 
 function newEngine(
