@@ -18,18 +18,17 @@
  * and its sweep (every drills interval) finds it: this test takes about a minute by design.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { scraped, setAgents } from '../integration/drills/clustermesh-agents.js';
 import { waitFor } from '../integration/drills/helpers.js';
 import { applyRbac, auditEvents } from '../integration/rbac/identities.js';
 import { deploymentReplicas, type Replicas, readyEndpoints } from '../stack/deployment-state.js';
 import { loadStackEnv, type StackCluster } from '../stack/env.js';
 import { kubectlRun } from '../stack/kubectl.js';
-import { BotProcess } from './bot-process.js';
+import { BotProcess, writeBotConfig } from './bot-process.js';
 
 const env = loadStackEnv();
 const CLUSTERS: StackCluster[] = ['infra', 'apps'];
@@ -38,6 +37,7 @@ const APISERVER = 'clustermesh-apiserver';
 const run = randomUUID();
 const dir = mkdtempSync(join(tmpdir(), 'coxswain-kill-clustermesh-'));
 const bots: BotProcess[] = [];
+let config: string;
 
 function apiserver(): Replicas {
   return deploymentReplicas(env, 'infra', NS, APISERVER);
@@ -54,24 +54,14 @@ beforeAll(async () => {
   expect(apiserverEndpoints()).toBe(1);
   await setAgents(env, run, 1);
   await scraped(env, run, 1);
-  writeFileSync(
-    join(dir, 'coxswain.yaml'),
-    stringify({
-      log: { level: 'warn' },
-      store: { sqlite: { path: join(dir, 'coxswain.db') } },
-      // Reads with the stack's admin kubeconfigs (as test/stack/shell.sh); writes impersonate
-      // coxswain-operator, so only what deploy/ grants it can change the clusters.
-      clusters: [
-        { name: 'infra', kubeconfig: env.KUBECONFIG_INFRA },
-        {
-          name: 'apps',
-          kubeconfig: env.KUBECONFIG_APPS,
-          metrics: { url: env.PROMETHEUS_URL, timeout: '5s', matchers: `run="${run}"` },
-        },
-      ],
-      operations: { drills: { interval: '500ms' } },
-    }),
-  );
+  config = writeBotConfig(dir, [
+    { name: 'infra', kubeconfig: env.KUBECONFIG_INFRA },
+    {
+      name: 'apps',
+      kubeconfig: env.KUBECONFIG_APPS,
+      metrics: { url: env.PROMETHEUS_URL, timeout: '5s', matchers: `run="${run}"` },
+    },
+  ]);
 });
 
 afterAll(async () => {
@@ -84,7 +74,7 @@ afterAll(async () => {
 
 describe('kill -9 during a clustermesh-resilience drill', () => {
   it('the restarted bot rolls the drill back on the same store: the apiserver is back at its replicas, and chat says so', async () => {
-    const first = new BotProcess(join(dir, 'coxswain.yaml'), dir);
+    const first = new BotProcess(config, dir);
     bots.push(first);
     await first.confirm('drill run clustermesh-resilience', 'Confirm');
     await first.waitFor(
@@ -101,7 +91,7 @@ describe('kill -9 during a clustermesh-resilience drill', () => {
     // The bot is gone mid-drill: the apiserver stays at zero until somebody rolls back.
     expect(apiserver().replicas).toBe(0);
 
-    const second = new BotProcess(join(dir, 'coxswain.yaml'), dir);
+    const second = new BotProcess(config, dir);
     bots.push(second);
     await second.waitFor(/coxswain restarted mid-drill; rolling back\./, 90_000);
     await second.waitFor(
