@@ -21,13 +21,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCRATCH_NAMESPACE, scratchName } from '../../src/drills/kinds/volsync-restore.js';
 import { waitFor } from '../integration/drills/helpers.js';
+import {
+  createSourceVolume,
+  deleteSourceVolume,
+  SOURCE_VOLUME,
+} from '../integration/drills/volsync-source-volume.js';
 import { applyRbac, auditEvents } from '../integration/rbac/identities.js';
 import { loadStackEnv } from '../stack/env.js';
-import { kubectl, kubectlRun } from '../stack/kubectl.js';
+import { kubectlRun } from '../stack/kubectl.js';
 import { BotProcess, writeBotConfig } from './bot-process.js';
 
 const env = loadStackEnv();
-const TARGET = scratchName('harbor-registry-data');
+const TARGET = scratchName(SOURCE_VOLUME);
 const DESTINATION = 'replicationdestination.volsync.backube';
 const dir = mkdtempSync(join(tmpdir(), 'coxswain-kill-volsync-'));
 const bots: BotProcess[] = [];
@@ -41,23 +46,8 @@ beforeAll(() => {
   applyRbac(env, 'apps');
   expect(exists('pvc', TARGET)).toBe(false);
   expect(exists(DESTINATION, TARGET)).toBe(false);
-  // The volume the seeded ReplicationSource harbor/harbor-registry-data backs up, as the platform
-  // has it (not in the seed): the drill sizes its scratch PVC by it.
-  kubectl(
-    env,
-    'apps',
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: { name: 'harbor-registry-data', namespace: 'harbor' },
-      spec: {
-        accessModes: ['ReadWriteOnce'],
-        storageClassName: 'ceph-block',
-        resources: { requests: { storage: '20Gi' } },
-      },
-    }),
-  );
+  createSourceVolume(env);
+
   config = writeBotConfig(dir, [{ name: 'apps', kubeconfig: env.KUBECONFIG_APPS }]);
 });
 
@@ -66,7 +56,7 @@ afterAll(async () => {
   // Whatever happened above, leave no scratch objects for the other tests.
   kubectlRun(env, 'apps', ['delete', DESTINATION, TARGET, '-n', SCRATCH_NAMESPACE, '--ignore-not-found']);
   kubectlRun(env, 'apps', ['delete', 'pvc', TARGET, '-n', SCRATCH_NAMESPACE, '--ignore-not-found']);
-  kubectlRun(env, 'apps', ['delete', 'pvc', 'harbor-registry-data', '-n', 'harbor', '--wait=false']);
+  deleteSourceVolume(env);
 });
 
 describe('kill -9 during a volsync-restore drill', () => {

@@ -25,6 +25,7 @@ import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { kubectl, kubectlRun } from '../../stack/kubectl.js';
 import { auditEvents, botDirectory } from '../rbac/identities.js';
 import { RecordingChat, startDrill, tempStore, testEngine, waitFor } from './helpers.js';
+import { createSourceVolume, deleteSourceVolume, SOURCE_VOLUME } from './volsync-source-volume.js';
 
 const DESTINATIONS = {
   group: 'volsync.backube',
@@ -32,7 +33,7 @@ const DESTINATIONS = {
   namespace: SCRATCH_NAMESPACE,
   plural: 'replicationdestinations',
 };
-const TARGET = scratchName('harbor-registry-data');
+const TARGET = scratchName(SOURCE_VOLUME);
 const PV = 'pv-coxswain-drill-volsync-test';
 
 let env: StackEnv;
@@ -176,22 +177,7 @@ beforeAll(() => {
   const kc = new KubeConfig();
   kc.loadFromFile(env.KUBECONFIG_APPS);
   custom = kc.makeApiClient(CustomObjectsApi);
-  // The volume the ReplicationSource backs up, as the platform has it (not in the seed).
-  kubectl(
-    env,
-    'apps',
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: { name: 'harbor-registry-data', namespace: 'harbor' },
-      spec: {
-        accessModes: ['ReadWriteOnce'],
-        storageClassName: 'ceph-block',
-        resources: { requests: { storage: '20Gi' } },
-      },
-    }),
-  );
+  createSourceVolume(env);
 });
 
 afterEach(async () => {
@@ -210,7 +196,7 @@ afterEach(async () => {
 });
 
 afterAll(() => {
-  if (env) kubectlRun(env, 'apps', ['delete', 'pvc', 'harbor-registry-data', '-n', 'harbor', '--wait=false']);
+  if (env) deleteSourceVolume(env);
 });
 
 describe('volsync-restore', () => {
