@@ -23,8 +23,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scraped, setAgents } from '../integration/drills/clustermesh-agents.js';
-import { waitFor } from '../integration/drills/helpers.js';
-import { applyRbac, auditEvents } from '../integration/rbac/identities.js';
+import { scaleWrites, waitFor } from '../integration/drills/helpers.js';
+import { applyRbac } from '../integration/rbac/identities.js';
 import { deploymentReplicas, type Replicas, readyEndpoints } from '../stack/deployment-state.js';
 import { loadStackEnv, type StackCluster } from '../stack/env.js';
 import { kubectlRun } from '../stack/kubectl.js';
@@ -104,15 +104,7 @@ describe('kill -9 during a clustermesh-resilience drill', () => {
     );
 
     // The second process wrote the scale-up itself, through the scale subresource, as the operator.
-    const restores = auditEvents(
-      env.AUDIT_LOG_INFRA,
-      (e) =>
-        e.verb === 'patch' &&
-        e.objectRef?.resource === 'deployments' &&
-        e.objectRef.subresource === 'scale' &&
-        e.objectRef.name === APISERVER &&
-        Date.parse(e.requestReceivedTimestamp ?? '') >= killedAt,
-    );
+    const restores = scaleWrites(env.AUDIT_LOG_INFRA, APISERVER, killedAt);
     expect(restores).toHaveLength(1);
     expect(restores[0]?.impersonatedUser?.username).toBe('system:serviceaccount:coxswain:coxswain-operator');
     expect(restores[0]?.responseStatus?.code).toBe(200);

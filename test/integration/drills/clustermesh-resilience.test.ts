@@ -26,9 +26,9 @@ import type { ClusterMetrics } from '../../../src/prometheus/query.js';
 import { deploymentReplicas, type Replicas, readyEndpoints } from '../../stack/deployment-state.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { kubectlRun } from '../../stack/kubectl.js';
-import { auditEvents, botDirectory } from '../rbac/identities.js';
+import { botDirectory } from '../rbac/identities.js';
 import { scraped, setAgents } from './clustermesh-agents.js';
-import { RecordingChat, startDrill, tempStore, testEngine, waitFor } from './helpers.js';
+import { RecordingChat, scaleWrites, startDrill, tempStore, testEngine, waitFor } from './helpers.js';
 
 const NS = 'kube-system';
 const APISERVER = 'clustermesh-apiserver';
@@ -190,15 +190,7 @@ describe('clustermesh-resilience', () => {
       expect(apiserver()).toEqual({ replicas: 1, readyReplicas: 1 });
 
       // Both scale writes went through the scale subresource as the operator, for alice.
-      const scales = auditEvents(
-        env.AUDIT_LOG_INFRA,
-        (e) =>
-          e.verb === 'patch' &&
-          e.objectRef?.resource === 'deployments' &&
-          e.objectRef.subresource === 'scale' &&
-          e.objectRef.name === APISERVER &&
-          Date.parse(e.requestReceivedTimestamp ?? '') >= (done?.startedAt ?? 0) - 1000,
-      );
+      const scales = scaleWrites(env.AUDIT_LOG_INFRA, APISERVER, (done?.startedAt ?? 0) - 1000);
       expect(scales).toHaveLength(2);
       for (const e of scales) {
         expect(e.user?.username).toBe('system:serviceaccount:coxswain:coxswain');

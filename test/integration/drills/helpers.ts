@@ -15,6 +15,7 @@ import type { Message } from '../../../src/message.js';
 import type { Destination, PostRef } from '../../../src/ports.js';
 import { openStore } from '../../../src/store/open-store.js';
 import type { Run, Store } from '../../../src/store/store.js';
+import { type AuditEvent, auditEvents } from '../rbac/identities.js';
 
 export const quietLog = createLogger({ level: 'silent' });
 
@@ -120,4 +121,20 @@ export async function startDrill(
   });
   if (!started.ok || !started.run) throw new Error(started.ok ? 'dry run' : started.reason);
   return { run: started.run, root: (started.run.data as DrillData).post?.postId as string };
+}
+
+/**
+ * The writes to the scale subresource of the Deployment `name` that an apiserver's audit log shows
+ * from `since` (ms) on, newest first: a scale drill's scale-down and scale-up.
+ */
+export function scaleWrites(auditLog: string, name: string, since: number): AuditEvent[] {
+  return auditEvents(
+    auditLog,
+    (e) =>
+      e.verb === 'patch' &&
+      e.objectRef?.resource === 'deployments' &&
+      e.objectRef.subresource === 'scale' &&
+      e.objectRef.name === name &&
+      Date.parse(e.requestReceivedTimestamp ?? '') >= since,
+  );
 }

@@ -21,8 +21,8 @@ import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
 import { deploymentReplicas, type Replicas } from '../../stack/deployment-state.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { kubectlRun } from '../../stack/kubectl.js';
-import { auditEvents, botDirectory } from '../rbac/identities.js';
-import { RecordingChat, tempStore, testEngine, waitFor } from './helpers.js';
+import { botDirectory } from '../rbac/identities.js';
+import { RecordingChat, scaleWrites, tempStore, testEngine, waitFor } from './helpers.js';
 
 const GW_NS = 'linkerd-multicluster';
 const GW = 'linkerd-gateway';
@@ -180,15 +180,7 @@ describe('mesh-gateway', () => {
       expect(gateway().replicas).toBe(1);
 
       // Both scale writes went through the scale subresource as the operator, for alice.
-      const scales = auditEvents(
-        env.AUDIT_LOG_INFRA,
-        (e) =>
-          e.verb === 'patch' &&
-          e.objectRef?.resource === 'deployments' &&
-          e.objectRef.subresource === 'scale' &&
-          e.objectRef.name === GW &&
-          Date.parse(e.requestReceivedTimestamp ?? '') >= (done?.startedAt ?? 0) - 1000,
-      );
+      const scales = scaleWrites(env.AUDIT_LOG_INFRA, GW, (done?.startedAt ?? 0) - 1000);
       expect(scales).toHaveLength(2);
       for (const e of scales) {
         expect(e.user?.username).toBe('system:serviceaccount:coxswain:coxswain');
