@@ -20,10 +20,15 @@ import type { DrillKindHandler, DrillParams, StepContext } from '../kind.js';
 import {
   deploymentNow,
   deploymentRef,
+  missingDeployment,
+  replicasProblem,
   type ScaleRecord,
   scaleBack,
   scaleToZero,
 } from './scaled-deployment.js';
+
+/** What the drill scales, as the plan and the errors name it. */
+const APISERVER = 'clustermesh-apiserver';
 
 /** How long the drill waits for the other clusters' agents to report the loss (chosen: etcd keepalives and Cilium's reconnect take well under this). */
 export const NOTICE_MS = 120_000;
@@ -39,7 +44,7 @@ interface ClusterMeshState extends ScaleRecord {
 
 /** The clustermesh-apiserver as it is now; a Service without an Endpoints object has no ready endpoints. */
 async function apiserverNow(ops: ClusterOps, params: DrillParams) {
-  const now = await deploymentNow({ ops, params }, 'clustermesh-apiserver');
+  const now = await deploymentNow({ ops, params }, APISERVER);
   return { ...now, endpoints: now.endpoints ?? 0 };
 }
 
@@ -95,24 +100,11 @@ export const clustermeshResilience: DrillKindHandler = {
   async inspect(params, ops, definition, peers) {
     const ref = deploymentRef(params);
     const target = `${ref.namespace}/${ref.name}`;
-    const deployment = await ops.reader.get(ref);
-    if (!deployment)
-      return {
-        lines: [],
-        problems: [
-          `There is no clustermesh-apiserver Deployment ${target} on ${params.cluster}; name it with --namespace and --workload.`,
-        ],
-      };
+    if (!(await ops.reader.get(ref))) return { lines: [], problems: [missingDeployment(APISERVER, params)] };
     const now = await apiserverNow(ops, params);
     const problems: string[] = [];
-    if (now.desired === 0)
-      problems.push(
-        `The clustermesh-apiserver ${target} is already scaled to zero; scale it up before the drill.`,
-      );
-    else if (now.ready < now.desired)
-      problems.push(
-        `The clustermesh-apiserver ${target} has ${now.ready} of ${now.desired} replicas Ready; a drill on a degraded apiserver measures nothing.`,
-      );
+    const replicas = replicasProblem(now, APISERVER, target);
+    if (replicas) problems.push(replicas);
     else if (now.endpoints === 0)
       problems.push(
         `The Service ${target} has no ready endpoints: the other clusters cannot reach it already.`,

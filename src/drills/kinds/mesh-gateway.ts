@@ -23,6 +23,8 @@ import {
   deploymentNow,
   deploymentRef,
   endpointAddresses,
+  missingDeployment,
+  replicasProblem,
   type ScaleRecord,
   scaleBack,
   scaleToZero,
@@ -159,22 +161,12 @@ export const meshGateway: DrillKindHandler = {
     const ref = deploymentRef(params);
     const target = `${ref.namespace}/${ref.name}`;
     const deployment = await ops.reader.get(ref);
-    if (!deployment)
-      return {
-        lines: [],
-        problems: [
-          `There is no gateway Deployment ${target} on ${params.cluster}; name it with --namespace and --workload.`,
-        ],
-      };
+    if (!deployment) return { lines: [], problems: [missingDeployment('gateway', params)] };
     const replicas = num(fieldAt(deployment, 'spec.replicas'));
     const ready = num(fieldAt(deployment, 'status.readyReplicas'));
     const problems: string[] = [];
-    if (replicas === 0)
-      problems.push(`The gateway ${target} is already scaled to zero; scale it up before the drill.`);
-    else if (ready < replicas)
-      problems.push(
-        `The gateway ${target} has ${ready} of ${replicas} replicas Ready; a drill on a degraded gateway measures nothing.`,
-      );
+    const replicasWrong = replicasProblem({ desired: replicas, ready }, 'gateway', target);
+    if (replicasWrong) problems.push(replicasWrong);
     const view = await viewPeers(peers, params.cluster);
     const down = view.mirrors.filter((m) => m.ready === 0);
     if (down.length)

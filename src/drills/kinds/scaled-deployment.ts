@@ -85,3 +85,21 @@ export async function scaleBack(ctx: StepContext, record: ScaleRecord): Promise<
   await ctx.writer.scale(deploymentRef(ctx.params), record.replicas as number);
   record.restored = true;
 }
+
+/** The plan's problem when the Deployment the drill is to scale is not there. */
+export function missingDeployment(what: string, params: DrillParams): string {
+  return `There is no ${what} Deployment ${params.namespace}/${params.workload} on ${params.cluster}; name it with --namespace and --workload.`;
+}
+
+/** Why the Deployment cannot be scaled down for a drill as it is now (already at zero, or not all Ready); undefined when it can. */
+export function replicasProblem(
+  now: Pick<DeploymentNow, 'desired' | 'ready'>,
+  what: string,
+  target: string,
+): string | undefined {
+  if (now.desired === 0)
+    return `The ${what} ${target} is already scaled to zero; scale it up before the drill.`;
+  if (now.ready < now.desired)
+    return `The ${what} ${target} has ${now.ready} of ${now.desired} replicas Ready; a drill on a degraded ${what} measures nothing.`;
+  return undefined;
+}
