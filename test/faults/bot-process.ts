@@ -6,9 +6,36 @@
  * while other builds run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 
 const root = new URL('../../', import.meta.url).pathname;
+
+/**
+ * Writes `dir`/coxswain.yaml for a BotProcess and returns its path: warnings only, the store on
+ * disk in `dir` (so a second process takes over the first one's runs), the given clusters, and
+ * loops that tick every 500 ms (drills only, unless `operations` says otherwise).
+ * The clusters are read with the stack's admin kubeconfigs (as test/stack/shell.sh); writes
+ * impersonate coxswain-operator, so only what deploy/rbac grants it can change them.
+ */
+export function writeBotConfig(
+  dir: string,
+  clusters: readonly Record<string, unknown>[],
+  operations: Record<string, unknown> = { drills: { interval: '500ms' } },
+): string {
+  const path = join(dir, 'coxswain.yaml');
+  writeFileSync(
+    path,
+    stringify({
+      log: { level: 'warn' },
+      store: { sqlite: { path: join(dir, 'coxswain.db') } },
+      clusters,
+      operations,
+    }),
+  );
+  return path;
+}
 
 export class BotProcess {
   readonly child: ChildProcess;

@@ -18,17 +18,17 @@
  * and its sweep (every drills interval) finds it: this test takes about a minute by design.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { scraped, setAgents } from '../integration/drills/clustermesh-agents.js';
-import { waitFor } from '../integration/drills/helpers.js';
-import { applyRbac, auditEvents } from '../integration/rbac/identities.js';
+import { scaleWrites, waitFor } from '../integration/drills/helpers.js';
+import { applyRbac } from '../integration/rbac/identities.js';
+import { deploymentReplicas, type Replicas, readyEndpoints } from '../stack/deployment-state.js';
 import { loadStackEnv, type StackCluster } from '../stack/env.js';
-import { kubectlJson, kubectlRun } from '../stack/kubectl.js';
-import { BotProcess } from './bot-process.js';
+import { kubectlRun } from '../stack/kubectl.js';
+import { BotProcess, writeBotConfig } from './bot-process.js';
 
 const env = loadStackEnv();
 const CLUSTERS: StackCluster[] = ['infra', 'apps'];
@@ -37,54 +37,31 @@ const APISERVER = 'clustermesh-apiserver';
 const run = randomUUID();
 const dir = mkdtempSync(join(tmpdir(), 'coxswain-kill-clustermesh-'));
 const bots: BotProcess[] = [];
+let config: string;
 
-function apiserver(): { replicas?: number; readyReplicas?: number } {
-  const d = kubectlJson<{ spec: { replicas?: number }; status: { readyReplicas?: number } }>(env, 'infra', [
-    'get',
-    'deployment',
-    APISERVER,
-    '-n',
-    NS,
-  ]);
-  return { replicas: d.spec.replicas, readyReplicas: d.status.readyReplicas };
+function apiserver(): Replicas {
+  return deploymentReplicas(env, 'infra', NS, APISERVER);
 }
 
-function readyEndpoints(): number {
-  const e = kubectlJson<{ subsets?: { addresses?: unknown[] }[] }>(env, 'infra', [
-    'get',
-    'endpoints',
-    APISERVER,
-    '-n',
-    NS,
-  ]);
-  return (e.subsets ?? []).reduce((n, s) => n + (s.addresses?.length ?? 0), 0);
+function apiserverEndpoints(): number {
+  return readyEndpoints(env, 'infra', NS, APISERVER);
 }
 
 beforeAll(async () => {
   for (const cluster of CLUSTERS) applyRbac(env, cluster);
   // As the seed has it, and as the drill's guard rails want it.
   expect(apiserver()).toEqual({ replicas: 1, readyReplicas: 1 });
-  expect(readyEndpoints()).toBe(1);
+  expect(apiserverEndpoints()).toBe(1);
   await setAgents(env, run, 1);
   await scraped(env, run, 1);
-  writeFileSync(
-    join(dir, 'coxswain.yaml'),
-    stringify({
-      log: { level: 'warn' },
-      store: { sqlite: { path: join(dir, 'coxswain.db') } },
-      // Reads with the stack's admin kubeconfigs (as test/stack/shell.sh); writes impersonate
-      // coxswain-operator, so only what deploy/ grants it can change the clusters.
-      clusters: [
-        { name: 'infra', kubeconfig: env.KUBECONFIG_INFRA },
-        {
-          name: 'apps',
-          kubeconfig: env.KUBECONFIG_APPS,
-          metrics: { url: env.PROMETHEUS_URL, timeout: '5s', matchers: `run="${run}"` },
-        },
-      ],
-      operations: { drills: { interval: '500ms' } },
-    }),
-  );
+  config = writeBotConfig(dir, [
+    { name: 'infra', kubeconfig: env.KUBECONFIG_INFRA },
+    {
+      name: 'apps',
+      kubeconfig: env.KUBECONFIG_APPS,
+      metrics: { url: env.PROMETHEUS_URL, timeout: '5s', matchers: `run="${run}"` },
+    },
+  ]);
 });
 
 afterAll(async () => {
@@ -92,12 +69,12 @@ afterAll(async () => {
   // Whatever happened above, leave the apiserver as the seed had it for the other tests.
   kubectlRun(env, 'infra', ['scale', 'deployment', APISERVER, '-n', NS, '--replicas=1']);
   kubectlRun(env, 'infra', ['rollout', 'status', `deployment/${APISERVER}`, '-n', NS, '--timeout=60s']);
-  await waitFor('the Service endpoints back', () => (readyEndpoints() === 1 ? true : undefined));
+  await waitFor('the Service endpoints back', () => (apiserverEndpoints() === 1 ? true : undefined));
 });
 
 describe('kill -9 during a clustermesh-resilience drill', () => {
   it('the restarted bot rolls the drill back on the same store: the apiserver is back at its replicas, and chat says so', async () => {
-    const first = new BotProcess(join(dir, 'coxswain.yaml'), dir);
+    const first = new BotProcess(config, dir);
     bots.push(first);
     await first.confirm('drill run clustermesh-resilience', 'Confirm');
     await first.waitFor(
@@ -105,7 +82,7 @@ describe('kill -9 during a clustermesh-resilience drill', () => {
     );
     await first.waitFor(/The clustermesh-apiserver has no Ready replicas and its Service no ready endpoints/);
     expect(apiserver().replicas).toBe(0);
-    expect(readyEndpoints()).toBe(0);
+    expect(apiserverEndpoints()).toBe(0);
 
     // The scale-down was written before the note above was printed; any scale write from here on
     // is somebody else's (same clock: the stack runs on this machine).
@@ -114,7 +91,7 @@ describe('kill -9 during a clustermesh-resilience drill', () => {
     // The bot is gone mid-drill: the apiserver stays at zero until somebody rolls back.
     expect(apiserver().replicas).toBe(0);
 
-    const second = new BotProcess(join(dir, 'coxswain.yaml'), dir);
+    const second = new BotProcess(config, dir);
     bots.push(second);
     await second.waitFor(/coxswain restarted mid-drill; rolling back\./, 90_000);
     await second.waitFor(
@@ -123,19 +100,11 @@ describe('kill -9 during a clustermesh-resilience drill', () => {
     );
     expect(apiserver().replicas).toBe(1);
     await waitFor('the apiserver Ready behind its Service again', () =>
-      apiserver().readyReplicas === 1 && readyEndpoints() === 1 ? true : undefined,
+      apiserver().readyReplicas === 1 && apiserverEndpoints() === 1 ? true : undefined,
     );
 
     // The second process wrote the scale-up itself, through the scale subresource, as the operator.
-    const restores = auditEvents(
-      env.AUDIT_LOG_INFRA,
-      (e) =>
-        e.verb === 'patch' &&
-        e.objectRef?.resource === 'deployments' &&
-        e.objectRef.subresource === 'scale' &&
-        e.objectRef.name === APISERVER &&
-        Date.parse(e.requestReceivedTimestamp ?? '') >= killedAt,
-    );
+    const restores = scaleWrites(env.AUDIT_LOG_INFRA, APISERVER, killedAt);
     expect(restores).toHaveLength(1);
     expect(restores[0]?.impersonatedUser?.username).toBe('system:serviceaccount:coxswain:coxswain-operator');
     expect(restores[0]?.responseStatus?.code).toBe(200);

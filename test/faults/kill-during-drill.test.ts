@@ -10,21 +10,21 @@
  * takes the run over only once nobody has advanced it for 30 s (DrillEngineOptions.staleAfterMs)
  * and its sweep (every drills interval) finds it: this test takes about a minute by design.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { applyRbac } from '../integration/rbac/identities.js';
 import { loadStackEnv } from '../stack/env.js';
 import { deleteNamespaceAndWait, kubectl, kubectlJson, kubectlRun } from '../stack/kubectl.js';
-import { BotProcess } from './bot-process.js';
+import { BotProcess, writeBotConfig } from './bot-process.js';
 
 const env = loadStackEnv();
 const NS = `coxswain-fault-drill-${Math.random().toString(36).slice(2, 8)}`;
 const NODE = 'apps-03';
 const dir = mkdtempSync(join(tmpdir(), 'coxswain-kill-drill-'));
 const bots: BotProcess[] = [];
+let config: string;
 
 function unschedulable(node: string): boolean {
   return (
@@ -82,17 +82,7 @@ beforeAll(() => {
     '--timeout=90s',
   ]);
   if (rolled.status !== 0) throw new Error(`deployment stuck not ready: ${rolled.stderr}`);
-  writeFileSync(
-    join(dir, 'coxswain.yaml'),
-    stringify({
-      log: { level: 'warn' },
-      store: { sqlite: { path: join(dir, 'coxswain.db') } },
-      // Reads with the stack's admin kubeconfig (as test/stack/shell.sh); writes impersonate
-      // coxswain-operator, so only what deploy/rbac grants it can change the cluster.
-      clusters: [{ name: 'apps', kubeconfig: env.KUBECONFIG_APPS }],
-      operations: { drills: { interval: '500ms' } },
-    }),
-  );
+  config = writeBotConfig(dir, [{ name: 'apps', kubeconfig: env.KUBECONFIG_APPS }]);
 });
 
 afterAll(async () => {
@@ -104,7 +94,7 @@ afterAll(async () => {
 describe('kill -9 during a drill', () => {
   it('the restarted bot rolls the drill back on the same store: the node is uncordoned, and chat says so', async () => {
     expect(unschedulable(NODE)).toBe(false);
-    const first = new BotProcess(join(dir, 'coxswain.yaml'), dir);
+    const first = new BotProcess(config, dir);
     bots.push(first);
     await first.confirm(`drill run node-drain --node ${NODE}`, 'Confirm');
     await first.waitFor(/Cordoned node `apps-03`/);
@@ -115,7 +105,7 @@ describe('kill -9 during a drill', () => {
     // The bot is gone mid-drill: the node stays cordoned until somebody rolls back.
     expect(unschedulable(NODE)).toBe(true);
 
-    const second = new BotProcess(join(dir, 'coxswain.yaml'), dir);
+    const second = new BotProcess(config, dir);
     bots.push(second);
     await second.waitFor(/coxswain restarted mid-drill; rolling back\./, 90_000);
     await second.waitFor(/Uncordoned node `apps-03`/, 30_000);

@@ -13,23 +13,23 @@
  * takes the run over only once nobody has advanced it for 30 s (the phase engine's staleness
  * window) and its sweep finds it: this test takes about a minute by design.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { REQUESTED_AT } from '../../src/phases/flux-objects.js';
 import { FluxControllerPlay, type Kustomization } from '../integration/phases/flux-play.js';
 import { applyRbac } from '../integration/rbac/identities.js';
 import { loadStackEnv, type StackCluster } from '../stack/env.js';
 import { kubectl, kubectlJson } from '../stack/kubectl.js';
-import { BotProcess } from './bot-process.js';
+import { BotProcess, writeBotConfig } from './bot-process.js';
 
 const env = loadStackEnv();
 const CLUSTERS: StackCluster[] = ['infra', 'apps'];
 const STORAGE = ['rook-ceph', 'openebs', 'volsync', 'velero'];
 const dir = mkdtempSync(join(tmpdir(), 'coxswain-kill-phase-'));
 const bots: BotProcess[] = [];
+let config: string;
 let flux: FluxControllerPlay | undefined;
 
 function kustomization(cluster: StackCluster, name: string): Kustomization {
@@ -38,19 +38,13 @@ function kustomization(cluster: StackCluster, name: string): Kustomization {
 
 beforeAll(() => {
   for (const cluster of CLUSTERS) applyRbac(env, cluster);
-  writeFileSync(
-    join(dir, 'coxswain.yaml'),
-    stringify({
-      log: { level: 'warn' },
-      store: { sqlite: { path: join(dir, 'coxswain.db') } },
-      // Reads with the stack's admin kubeconfigs (as test/stack/shell.sh); writes impersonate
-      // coxswain-operator, so only what deploy/rbac grants it can change the clusters.
-      clusters: [
-        { name: 'infra', kubeconfig: env.KUBECONFIG_INFRA },
-        { name: 'apps', kubeconfig: env.KUBECONFIG_APPS },
-      ],
-      operations: { phases: { interval: '500ms' }, drills: { interval: '500ms' } },
-    }),
+  config = writeBotConfig(
+    dir,
+    [
+      { name: 'infra', kubeconfig: env.KUBECONFIG_INFRA },
+      { name: 'apps', kubeconfig: env.KUBECONFIG_APPS },
+    ],
+    { phases: { interval: '500ms' }, drills: { interval: '500ms' } },
   );
 });
 
@@ -79,7 +73,7 @@ describe('kill -9 during a phase run', () => {
     flux.enabled = false;
     flux.start();
 
-    const first = new BotProcess(join(dir, 'coxswain.yaml'), dir);
+    const first = new BotProcess(config, dir);
     bots.push(first);
     // Suspended first, so the run has something to resume.
     await first.confirm('phase pause storage-backup', 'Confirm');
@@ -103,7 +97,7 @@ describe('kill -9 during a phase run', () => {
     expect(firstStep.status?.lastHandledReconcileAt).not.toBe(firstStep.metadata.annotations?.[REQUESTED_AT]);
     expect(kustomization('apps', 'velero').spec.suspend).toBe(true);
 
-    const second = new BotProcess(join(dir, 'coxswain.yaml'), dir);
+    const second = new BotProcess(config, dir);
     bots.push(second);
     flux.enabled = true;
     // The same run, in the same post, to its end.

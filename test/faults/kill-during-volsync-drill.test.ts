@@ -15,23 +15,28 @@
  * takes the run over only once nobody has advanced it for 30 s (DrillEngineOptions.staleAfterMs)
  * and its sweep (every drills interval) finds it: this test takes about a minute by design.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { SCRATCH_NAMESPACE, scratchName } from '../../src/drills/kinds/volsync-restore.js';
 import { waitFor } from '../integration/drills/helpers.js';
+import {
+  createSourceVolume,
+  deleteSourceVolume,
+  SOURCE_VOLUME,
+} from '../integration/drills/volsync-source-volume.js';
 import { applyRbac, auditEvents } from '../integration/rbac/identities.js';
 import { loadStackEnv } from '../stack/env.js';
-import { kubectl, kubectlRun } from '../stack/kubectl.js';
-import { BotProcess } from './bot-process.js';
+import { kubectlRun } from '../stack/kubectl.js';
+import { BotProcess, writeBotConfig } from './bot-process.js';
 
 const env = loadStackEnv();
-const TARGET = scratchName('harbor-registry-data');
+const TARGET = scratchName(SOURCE_VOLUME);
 const DESTINATION = 'replicationdestination.volsync.backube';
 const dir = mkdtempSync(join(tmpdir(), 'coxswain-kill-volsync-'));
 const bots: BotProcess[] = [];
+let config: string;
 
 function exists(kind: string, name: string): boolean {
   return kubectlRun(env, 'apps', ['get', kind, name, '-n', SCRATCH_NAMESPACE]).status === 0;
@@ -41,34 +46,9 @@ beforeAll(() => {
   applyRbac(env, 'apps');
   expect(exists('pvc', TARGET)).toBe(false);
   expect(exists(DESTINATION, TARGET)).toBe(false);
-  // The volume the seeded ReplicationSource harbor/harbor-registry-data backs up, as the platform
-  // has it (not in the seed): the drill sizes its scratch PVC by it.
-  kubectl(
-    env,
-    'apps',
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: { name: 'harbor-registry-data', namespace: 'harbor' },
-      spec: {
-        accessModes: ['ReadWriteOnce'],
-        storageClassName: 'ceph-block',
-        resources: { requests: { storage: '20Gi' } },
-      },
-    }),
-  );
-  writeFileSync(
-    join(dir, 'coxswain.yaml'),
-    stringify({
-      log: { level: 'warn' },
-      store: { sqlite: { path: join(dir, 'coxswain.db') } },
-      // Reads with the stack's admin kubeconfig (as test/stack/shell.sh); writes impersonate
-      // coxswain-operator, so only what deploy/rbac grants it can change the cluster.
-      clusters: [{ name: 'apps', kubeconfig: env.KUBECONFIG_APPS }],
-      operations: { drills: { interval: '500ms' } },
-    }),
-  );
+  createSourceVolume(env);
+
+  config = writeBotConfig(dir, [{ name: 'apps', kubeconfig: env.KUBECONFIG_APPS }]);
 });
 
 afterAll(async () => {
@@ -76,12 +56,12 @@ afterAll(async () => {
   // Whatever happened above, leave no scratch objects for the other tests.
   kubectlRun(env, 'apps', ['delete', DESTINATION, TARGET, '-n', SCRATCH_NAMESPACE, '--ignore-not-found']);
   kubectlRun(env, 'apps', ['delete', 'pvc', TARGET, '-n', SCRATCH_NAMESPACE, '--ignore-not-found']);
-  kubectlRun(env, 'apps', ['delete', 'pvc', 'harbor-registry-data', '-n', 'harbor', '--wait=false']);
+  deleteSourceVolume(env);
 });
 
 describe('kill -9 during a volsync-restore drill', () => {
   it('the restarted bot rolls the drill back on the same store: the ReplicationDestination and the scratch PVC are deleted, and chat says so', async () => {
-    const first = new BotProcess(join(dir, 'coxswain.yaml'), dir);
+    const first = new BotProcess(config, dir);
     bots.push(first);
     await first.confirm('drill run volsync-restore', 'Confirm');
     await first.waitFor(/Created the scratch PVC \(20Gi\) as coxswain-operator/);
@@ -99,7 +79,7 @@ describe('kill -9 during a volsync-restore drill', () => {
     expect(exists('pvc', TARGET)).toBe(true);
     expect(exists(DESTINATION, TARGET)).toBe(true);
 
-    const second = new BotProcess(join(dir, 'coxswain.yaml'), dir);
+    const second = new BotProcess(config, dir);
     bots.push(second);
     await second.waitFor(/coxswain restarted mid-drill; rolling back\./, 90_000);
     await second.waitFor(

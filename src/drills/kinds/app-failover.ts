@@ -12,9 +12,11 @@
  * limit too, or the drill fails.
  */
 import { formatDuration } from '../../duration.js';
-import { type ClusterOps, fieldAt, type KubeObject, type ResourceRef } from '../../kube/cluster-ops.js';
+import { num } from '../../health/objects.js';
+import { type ClusterOps, fieldAt, type KubeObject } from '../../kube/cluster-ops.js';
 import { inlineCode } from '../../text/escape.js';
-import type { DrillKindHandler, DrillParams, StepContext } from '../kind.js';
+import type { DrillKindHandler, StepContext } from '../kind.js';
+import { deploymentRef, type ScaleRecord, scaleBack, scaleToZero } from './scaled-deployment.js';
 import {
   type FailoverSplit,
   failoverSplits,
@@ -34,14 +36,10 @@ interface SplitRef {
   primary: string;
 }
 
-interface AppFailoverState {
+interface AppFailoverState extends ScaleRecord {
   stage?: 'scale-down' | 'fail-over' | 'restore' | 'fail-back' | 'done';
-  replicas?: number;
   splits?: SplitRef[];
-  scaledDown?: boolean;
-  scaledDownAt?: number;
   primaryDownNoted?: boolean;
-  restored?: boolean;
   restoredAt?: number;
 }
 
@@ -63,20 +61,6 @@ interface SplitView {
   primaryWeight: number;
   primaryReady: number;
   fallbacks: BackendView[];
-}
-
-function deploymentRef(params: DrillParams): ResourceRef {
-  return {
-    group: 'apps',
-    version: 'v1',
-    plural: 'deployments',
-    namespace: params.namespace as string,
-    name: params.workload as string,
-  };
-}
-
-function num(value: unknown): number {
-  return typeof value === 'number' ? value : 0;
 }
 
 function splitName(ref: Pick<SplitRef, 'namespace' | 'name'>): string {
@@ -160,8 +144,7 @@ function failedBack(view: SplitView): boolean {
 }
 
 async function restore(ctx: StepContext, state: AppFailoverState): Promise<void> {
-  await ctx.writer.scale(deploymentRef(ctx.params), state.replicas as number);
-  state.restored = true;
+  await scaleBack(ctx, state);
   state.restoredAt = ctx.now();
   ctx.note(
     `Scaled \`${ctx.params.namespace}/${ctx.params.workload}\` back to ${state.replicas} replicas as coxswain-operator.`,
@@ -248,10 +231,7 @@ export const appFailover: DrillKindHandler = {
       return;
     }
     if (state.stage === 'scale-down') {
-      // Marked before the write: a crash right after it must still scale back on rollback.
-      state.scaledDown = true;
-      await ctx.writer.scale(deploymentRef(ctx.params), 0);
-      state.scaledDownAt = ctx.now();
+      await scaleToZero(ctx, state);
       ctx.disrupted();
       state.stage = 'fail-over';
       ctx.note(`Scaled \`${target}\` to 0 replicas as coxswain-operator; watching the traffic fail over.`);

@@ -14,58 +14,38 @@
  */
 import { formatDuration } from '../../duration.js';
 import { type ClusterMeshRemotes, isReady, remoteReadiness } from '../../health/clustermesh-remotes.js';
-import { type ClusterOps, fieldAt, type ResourceRef } from '../../kube/cluster-ops.js';
+import type { ClusterOps } from '../../kube/cluster-ops.js';
 import { escapeChat } from '../../text/escape.js';
 import type { DrillKindHandler, DrillParams, StepContext } from '../kind.js';
-import { endpointAddresses } from './mesh-gateway.js';
+import {
+  deploymentNow,
+  deploymentRef,
+  missingDeployment,
+  replicasProblem,
+  type ScaleRecord,
+  scaleBack,
+  scaleToZero,
+} from './scaled-deployment.js';
+
+/** What the drill scales, as the plan and the errors name it. */
+const APISERVER = 'clustermesh-apiserver';
 
 /** How long the drill waits for the other clusters' agents to report the loss (chosen: etcd keepalives and Cilium's reconnect take well under this). */
 export const NOTICE_MS = 120_000;
 
-interface ClusterMeshState {
+interface ClusterMeshState extends ScaleRecord {
   stage?: 'scale-down' | 'observe-down' | 'restore' | 'recover' | 'done';
-  replicas?: number;
   /** The other clusters whose agents' view is read from their metrics endpoints. */
   watchers?: string[];
-  scaledDownAt?: number;
   apiserverDownNoted?: boolean;
   /** Watchers whose metrics did not answer, noted once each. */
   unreadNoted?: string[];
-  scaledDown?: boolean;
-  restored?: boolean;
 }
 
-function deploymentRef(params: DrillParams): ResourceRef {
-  return {
-    group: 'apps',
-    version: 'v1',
-    plural: 'deployments',
-    namespace: params.namespace as string,
-    name: params.workload as string,
-  };
-}
-
-function num(value: unknown): number {
-  return typeof value === 'number' ? value : 0;
-}
-
-/** The clustermesh-apiserver as it is now: desired and ready replicas, and its Service's ready endpoints. */
+/** The clustermesh-apiserver as it is now; a Service without an Endpoints object has no ready endpoints. */
 async function apiserverNow(ops: ClusterOps, params: DrillParams) {
-  const deployment = await ops.reader.get(deploymentRef(params));
-  if (!deployment)
-    throw new Error(`the clustermesh-apiserver Deployment ${params.namespace}/${params.workload} is gone`);
-  const endpoints = await ops.reader.get({
-    group: '',
-    version: 'v1',
-    plural: 'endpoints',
-    namespace: params.namespace as string,
-    name: params.workload as string,
-  });
-  return {
-    desired: num(fieldAt(deployment, 'spec.replicas')),
-    ready: num(fieldAt(deployment, 'status.readyReplicas')),
-    endpoints: endpoints ? endpointAddresses(endpoints).ready : 0,
-  };
+  const now = await deploymentNow({ ops, params }, APISERVER);
+  return { ...now, endpoints: now.endpoints ?? 0 };
 }
 
 /** What one other cluster's agents say about `cluster`. */
@@ -108,8 +88,7 @@ const metric = (cluster: string) =>
   `cilium_clustermesh_remote_cluster_readiness_status{target_cluster="${cluster}"}`;
 
 async function restore(ctx: StepContext, state: ClusterMeshState): Promise<void> {
-  await ctx.writer.scale(deploymentRef(ctx.params), state.replicas as number);
-  state.restored = true;
+  await scaleBack(ctx, state);
   ctx.note(
     `Scaled clustermesh-apiserver \`${ctx.params.namespace}/${ctx.params.workload}\` back to ${state.replicas} replicas as coxswain-operator.`,
   );
@@ -121,24 +100,11 @@ export const clustermeshResilience: DrillKindHandler = {
   async inspect(params, ops, definition, peers) {
     const ref = deploymentRef(params);
     const target = `${ref.namespace}/${ref.name}`;
-    const deployment = await ops.reader.get(ref);
-    if (!deployment)
-      return {
-        lines: [],
-        problems: [
-          `There is no clustermesh-apiserver Deployment ${target} on ${params.cluster}; name it with --namespace and --workload.`,
-        ],
-      };
+    if (!(await ops.reader.get(ref))) return { lines: [], problems: [missingDeployment(APISERVER, params)] };
     const now = await apiserverNow(ops, params);
     const problems: string[] = [];
-    if (now.desired === 0)
-      problems.push(
-        `The clustermesh-apiserver ${target} is already scaled to zero; scale it up before the drill.`,
-      );
-    else if (now.ready < now.desired)
-      problems.push(
-        `The clustermesh-apiserver ${target} has ${now.ready} of ${now.desired} replicas Ready; a drill on a degraded apiserver measures nothing.`,
-      );
+    const replicas = replicasProblem(now, APISERVER, target);
+    if (replicas) problems.push(replicas);
     else if (now.endpoints === 0)
       problems.push(
         `The Service ${target} has no ready endpoints: the other clusters cannot reach it already.`,
@@ -197,10 +163,7 @@ export const clustermeshResilience: DrillKindHandler = {
       return;
     }
     if (state.stage === 'scale-down') {
-      // Marked before the write: a crash right after it must still scale back on rollback.
-      state.scaledDown = true;
-      await ctx.writer.scale(deploymentRef(ctx.params), 0);
-      state.scaledDownAt = ctx.now();
+      await scaleToZero(ctx, state);
       state.stage = 'observe-down';
       ctx.note(
         `Scaled clustermesh-apiserver \`${target}\` to 0 replicas as coxswain-operator; watching the loss.`,

@@ -10,15 +10,25 @@
  * is the drill's own choice; what the objective bounds is how fast the path comes back.
  */
 import { formatDuration, parseDuration } from '../../duration.js';
+import { num } from '../../health/objects.js';
 import {
   type ClusterOps,
   type ClusterReader,
   fieldAt,
   KubeError,
   type KubeObject,
-  type ResourceRef,
 } from '../../kube/cluster-ops.js';
-import type { DrillKindHandler, DrillParams, StepContext } from '../kind.js';
+import type { DrillKindHandler, StepContext } from '../kind.js';
+import {
+  deploymentNow,
+  deploymentRef,
+  endpointAddresses,
+  missingDeployment,
+  replicasProblem,
+  type ScaleRecord,
+  scaleBack,
+  scaleToZero,
+} from './scaled-deployment.js';
 
 /** How long the drill waits for the peers to notice when no Link says how often it probes. */
 const DEFAULT_NOTICE_MS = 60_000;
@@ -33,43 +43,12 @@ export interface MirrorRef {
   name: string;
 }
 
-interface MeshState {
+interface MeshState extends ScaleRecord {
   stage?: 'scale-down' | 'observe-down' | 'restore' | 'recover' | 'done';
-  replicas?: number;
   mirrors?: MirrorRef[];
   /** How long to wait for the peers to report the path down. */
   noticeMs?: number;
-  scaledDownAt?: number;
   gatewayDownNoted?: boolean;
-  scaledDown?: boolean;
-  restored?: boolean;
-}
-
-function deploymentRef(params: DrillParams): ResourceRef {
-  return {
-    group: 'apps',
-    version: 'v1',
-    plural: 'deployments',
-    namespace: params.namespace as string,
-    name: params.workload as string,
-  };
-}
-
-function num(value: unknown): number {
-  return typeof value === 'number' ? value : 0;
-}
-
-/** Ready and not-ready addresses of an Endpoints object. */
-export function endpointAddresses(endpoints: KubeObject | undefined): { ready: number; notReady: number } {
-  const subsets = (endpoints as { subsets?: { addresses?: unknown[]; notReadyAddresses?: unknown[] }[] })
-    ?.subsets;
-  let ready = 0;
-  let notReady = 0;
-  for (const subset of subsets ?? []) {
-    ready += subset.addresses?.length ?? 0;
-    notReady += subset.notReadyAddresses?.length ?? 0;
-  }
-  return { ready, notReady };
 }
 
 /** The mirror selector for services exported by `cluster` (remote-discovery mirrors have no endpoints by design). */
@@ -163,28 +142,13 @@ function mirrorName(ref: MirrorRef): string {
   return `${ref.cluster}:${ref.namespace}/${ref.name}`;
 }
 
-/** The gateway as it is now: desired and ready replicas, and its Service's ready endpoints. */
-async function gatewayNow(ctx: StepContext) {
-  const deployment = await ctx.ops.reader.get(deploymentRef(ctx.params));
-  if (!deployment)
-    throw new Error(`the gateway Deployment ${ctx.params.namespace}/${ctx.params.workload} is gone`);
-  const endpoints = await ctx.ops.reader.get({
-    group: '',
-    version: 'v1',
-    plural: 'endpoints',
-    namespace: ctx.params.namespace as string,
-    name: ctx.params.workload as string,
-  });
-  return {
-    desired: num(fieldAt(deployment, 'spec.replicas')),
-    ready: num(fieldAt(deployment, 'status.readyReplicas')),
-    endpoints: endpoints ? endpointAddresses(endpoints).ready : undefined,
-  };
+/** The gateway as it is now; `endpoints` is undefined when its Service has no Endpoints object. */
+function gatewayNow(ctx: StepContext) {
+  return deploymentNow(ctx, 'gateway');
 }
 
 async function restore(ctx: StepContext, state: MeshState): Promise<void> {
-  await ctx.writer.scale(deploymentRef(ctx.params), state.replicas as number);
-  state.restored = true;
+  await scaleBack(ctx, state);
   ctx.note(
     `Scaled gateway \`${ctx.params.namespace}/${ctx.params.workload}\` back to ${state.replicas} replicas as coxswain-operator.`,
   );
@@ -197,22 +161,12 @@ export const meshGateway: DrillKindHandler = {
     const ref = deploymentRef(params);
     const target = `${ref.namespace}/${ref.name}`;
     const deployment = await ops.reader.get(ref);
-    if (!deployment)
-      return {
-        lines: [],
-        problems: [
-          `There is no gateway Deployment ${target} on ${params.cluster}; name it with --namespace and --workload.`,
-        ],
-      };
+    if (!deployment) return { lines: [], problems: [missingDeployment('gateway', params)] };
     const replicas = num(fieldAt(deployment, 'spec.replicas'));
     const ready = num(fieldAt(deployment, 'status.readyReplicas'));
     const problems: string[] = [];
-    if (replicas === 0)
-      problems.push(`The gateway ${target} is already scaled to zero; scale it up before the drill.`);
-    else if (ready < replicas)
-      problems.push(
-        `The gateway ${target} has ${ready} of ${replicas} replicas Ready; a drill on a degraded gateway measures nothing.`,
-      );
+    const replicasWrong = replicasProblem({ desired: replicas, ready }, 'gateway', target);
+    if (replicasWrong) problems.push(replicasWrong);
     const view = await viewPeers(peers, params.cluster);
     const down = view.mirrors.filter((m) => m.ready === 0);
     if (down.length)
@@ -249,10 +203,7 @@ export const meshGateway: DrillKindHandler = {
       return;
     }
     if (state.stage === 'scale-down') {
-      // Marked before the write: a crash right after it must still scale back on rollback.
-      state.scaledDown = true;
-      await ctx.writer.scale(deploymentRef(ctx.params), 0);
-      state.scaledDownAt = ctx.now();
+      await scaleToZero(ctx, state);
       state.stage = 'observe-down';
       ctx.note(`Scaled gateway \`${target}\` to 0 replicas as coxswain-operator; watching the path go down.`);
       return;

@@ -7,7 +7,7 @@
  * that has some (linkerd/linkerd-failover, README "Failover logic", controller/src/traffic_split.rs).
  */
 import { type ClusterReader, fieldAt, KubeError, type KubeObject } from '../../kube/cluster-ops.js';
-import { endpointAddresses } from './mesh-gateway.js';
+import { endpointAddresses } from './scaled-deployment.js';
 
 export const PRIMARY_ANNOTATION = 'failover.linkerd.io/primary-service';
 /** linkerd-failover reads and patches v1alpha2; linkerd-smi stores v1alpha1 with the same fields. */

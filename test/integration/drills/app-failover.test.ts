@@ -19,15 +19,15 @@
  */
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type DrillDefinition, loadDrills } from '../../../src/drills/definitions.js';
-import { DrillEngine } from '../../../src/drills/engine.js';
+import type { DrillEngine } from '../../../src/drills/engine.js';
 import type { DrillData } from '../../../src/drills/run-data.js';
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
+import { deploymentReplicas, type Replicas } from '../../stack/deployment-state.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { kubectl, kubectlJson, kubectlRun } from '../../stack/kubectl.js';
 import { auditEvents, botDirectory } from '../rbac/identities.js';
 import { APP, CONSUMER, MIRROR, NS, STANDBY } from './app-failover-fixtures.js';
-import { quietLog, RecordingChat, tempStore, waitFor } from './helpers.js';
+import { RecordingChat, startDrill, tempStore, testEngine, waitFor } from './helpers.js';
 
 const SPLIT = {
   group: 'split.smi-spec.io',
@@ -54,15 +54,8 @@ function weights(): Record<string, number> {
   return Object.fromEntries(split.spec.backends.map((b) => [b.service, b.weight]));
 }
 
-function deployment(cluster: 'apps' | 'infra'): { replicas?: number; readyReplicas?: number } {
-  const d = kubectlJson<{ spec: { replicas?: number }; status: { readyReplicas?: number } }>(env, cluster, [
-    'get',
-    'deployment',
-    APP,
-    '-n',
-    NS,
-  ]);
-  return { replicas: d.spec.replicas, readyReplicas: d.status.readyReplicas };
+function deployment(cluster: 'apps' | 'infra'): Replicas {
+  return deploymentReplicas(env, cluster, NS, APP);
 }
 
 async function hasReadyAddresses(name: string): Promise<boolean> {
@@ -120,34 +113,13 @@ function newEngine(
   chat: RecordingChat,
   opts: { timeLimit?: number; staleAfterMs?: number } = {},
 ): DrillEngine {
-  const drills = loadDrills().map((d: DrillDefinition) =>
-    d.name === 'app-failover' && opts.timeLimit !== undefined ? { ...d, timeLimit: opts.timeLimit } : d,
-  );
-  const engine = new DrillEngine({
-    store,
-    clusters,
-    chat,
-    drills,
-    log: quietLog,
-    tickMs: 200,
-    ...(opts.staleAfterMs === undefined ? {} : { staleAfterMs: opts.staleAfterMs }),
-  });
+  const engine = testEngine(store, chat, clusters, { drill: 'app-failover', ...opts });
   engines.push(engine);
   return engine;
 }
 
-async function start(engine: DrillEngine, chat: RecordingChat) {
-  const started = await engine.start({
-    drill: 'app-failover',
-    namespace: NS,
-    workload: APP,
-    actor: 'alice',
-    isAdmin: true,
-    open: (m) => chat.post({ channelId: 'ops' }, m),
-  });
-  if (!started.ok || !started.run) throw new Error(started.ok ? 'dry run' : started.reason);
-  return { run: started.run, root: (started.run.data as DrillData).post?.postId as string };
-}
+const start = (engine: DrillEngine, chat: RecordingChat) =>
+  startDrill(engine, chat, { drill: 'app-failover', namespace: NS, workload: APP });
 
 /** Back as the seed and beforeAll left it: two primaries Ready, the standby Ready, traffic on the primary. */
 async function settle(): Promise<void> {

@@ -20,16 +20,16 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { clusterMetrics } from '../../../adapters/prometheus/client.js';
-import { loadDrills } from '../../../src/drills/definitions.js';
-import { DrillEngine } from '../../../src/drills/engine.js';
+import type { DrillEngine } from '../../../src/drills/engine.js';
 import type { DrillData } from '../../../src/drills/run-data.js';
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
 import type { ClusterMetrics } from '../../../src/prometheus/query.js';
+import { deploymentReplicas, type Replicas, readyEndpoints } from '../../stack/deployment-state.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
-import { kubectlJson, kubectlRun } from '../../stack/kubectl.js';
-import { auditEvents, botDirectory } from '../rbac/identities.js';
+import { kubectlRun } from '../../stack/kubectl.js';
+import { botDirectory } from '../rbac/identities.js';
 import { scraped, setAgents } from './clustermesh-agents.js';
-import { quietLog, RecordingChat, tempStore, waitFor } from './helpers.js';
+import { RecordingChat, scaleWrites, startDrill, tempStore, testEngine, waitFor } from './helpers.js';
 
 const NS = 'kube-system';
 const APISERVER = 'clustermesh-apiserver';
@@ -55,15 +55,8 @@ function withAppsMetrics(run: string): ClusterDirectory {
   };
 }
 
-function readyEndpoints(): number {
-  const e = kubectlJson<{ subsets?: { addresses?: unknown[] }[] }>(env, 'infra', [
-    'get',
-    'endpoints',
-    APISERVER,
-    '-n',
-    NS,
-  ]);
-  return (e.subsets ?? []).reduce((n, s) => n + (s.addresses?.length ?? 0), 0);
+function apiserverEndpoints(): number {
+  return readyEndpoints(env, 'infra', NS, APISERVER);
 }
 
 /**
@@ -83,7 +76,7 @@ function playAppsAgents(run: string): {
     if (busy) return;
     busy = true;
     try {
-      const now: 0 | 1 = readyEndpoints() > 0 ? 1 : 0;
+      const now: 0 | 1 = apiserverEndpoints() > 0 ? 1 : 0;
       if (now !== reported) {
         await setAgents(env, run, now);
         reported = now;
@@ -101,15 +94,8 @@ function playAppsAgents(run: string): {
   return handle;
 }
 
-function apiserver(): { replicas?: number; readyReplicas?: number } {
-  const d = kubectlJson<{ spec: { replicas?: number }; status: { readyReplicas?: number } }>(env, 'infra', [
-    'get',
-    'deployment',
-    APISERVER,
-    '-n',
-    NS,
-  ]);
-  return { replicas: d.spec.replicas, readyReplicas: d.status.readyReplicas };
+function apiserver(): Replicas {
+  return deploymentReplicas(env, 'infra', NS, APISERVER);
 }
 
 function newEngine(
@@ -118,34 +104,13 @@ function newEngine(
   clusters: ClusterDirectory,
   opts: { timeLimit?: number; staleAfterMs?: number } = {},
 ): DrillEngine {
-  const drills = loadDrills().map((d) =>
-    d.name === 'clustermesh-resilience' && opts.timeLimit !== undefined
-      ? { ...d, timeLimit: opts.timeLimit }
-      : d,
-  );
-  const engine = new DrillEngine({
-    store,
-    clusters,
-    chat,
-    drills,
-    log: quietLog,
-    tickMs: 200,
-    ...(opts.staleAfterMs === undefined ? {} : { staleAfterMs: opts.staleAfterMs }),
-  });
+  const engine = testEngine(store, chat, clusters, { drill: 'clustermesh-resilience', ...opts });
   engines.push(engine);
   return engine;
 }
 
-async function start(engine: DrillEngine, chat: RecordingChat) {
-  const started = await engine.start({
-    drill: 'clustermesh-resilience',
-    actor: 'alice',
-    isAdmin: true,
-    open: (m) => chat.post({ channelId: 'ops' }, m),
-  });
-  if (!started.ok || !started.run) throw new Error(started.ok ? 'dry run' : started.reason);
-  return { run: started.run, root: (started.run.data as DrillData).post?.postId as string };
-}
+const start = (engine: DrillEngine, chat: RecordingChat) =>
+  startDrill(engine, chat, { drill: 'clustermesh-resilience' });
 
 /** A local port nobody listens on (taken free, then closed). */
 let closedUrl: string;
@@ -159,7 +124,7 @@ beforeAll(async () => {
   env = loadStackEnv();
   plain = botDirectory(env, ['infra', 'apps']);
   expect(apiserver()).toEqual({ replicas: 1, readyReplicas: 1 });
-  expect(readyEndpoints()).toBe(1);
+  expect(apiserverEndpoints()).toBe(1);
 });
 
 afterEach(async () => {
@@ -168,7 +133,7 @@ afterEach(async () => {
   // As the seed had it: one Ready replica behind one ready endpoint.
   kubectlRun(env, 'infra', ['scale', 'deployment', APISERVER, '-n', NS, '--replicas=1']);
   kubectlRun(env, 'infra', ['rollout', 'status', `deployment/${APISERVER}`, '-n', NS, '--timeout=60s']);
-  await waitFor('the Service endpoints back', () => (readyEndpoints() === 1 ? true : undefined));
+  await waitFor('the Service endpoints back', () => (apiserverEndpoints() === 1 ? true : undefined));
 });
 
 afterAll(() => {
@@ -226,15 +191,7 @@ describe('clustermesh-resilience', () => {
       expect(apiserver()).toEqual({ replicas: 1, readyReplicas: 1 });
 
       // Both scale writes went through the scale subresource as the operator, for alice.
-      const scales = auditEvents(
-        env.AUDIT_LOG_INFRA,
-        (e) =>
-          e.verb === 'patch' &&
-          e.objectRef?.resource === 'deployments' &&
-          e.objectRef.subresource === 'scale' &&
-          e.objectRef.name === APISERVER &&
-          Date.parse(e.requestReceivedTimestamp ?? '') >= (done?.startedAt ?? 0) - 1000,
-      );
+      const scales = scaleWrites(env.AUDIT_LOG_INFRA, APISERVER, (done?.startedAt ?? 0) - 1000);
       expect(scales).toHaveLength(2);
       for (const e of scales) {
         expect(e.user?.username).toBe('system:serviceaccount:coxswain:coxswain');

@@ -1,12 +1,19 @@
-/** Shared pieces of the drill tests: a store on disk, a chat that records, a quiet logger. */
+/** Shared pieces of the drill tests: a store on disk, a chat that records, a quiet logger, an engine that ticks fast and a drill started from ops. */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type DrillDefinition, loadDrills } from '../../../src/drills/definitions.js';
+import { DrillEngine } from '../../../src/drills/engine.js';
+import type { DrillData } from '../../../src/drills/run-data.js';
+import type { DrillEngineOptions } from '../../../src/drills/runtime.js';
+import type { StartRequest } from '../../../src/drills/start.js';
+import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
 import { createLogger } from '../../../src/log.js';
 import type { Message } from '../../../src/message.js';
 import type { Destination, PostRef } from '../../../src/ports.js';
 import { openStore } from '../../../src/store/open-store.js';
-import type { Store } from '../../../src/store/store.js';
+import type { Run, Store } from '../../../src/store/store.js';
+import { type AuditEvent, auditEvents } from '../rbac/identities.js';
 
 export const quietLog = createLogger({ level: 'silent' });
 
@@ -61,4 +68,71 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** What a drill test varies in its engine: one drill's time limit shortened, and the stale window for a takeover. */
+export interface TestEngineOptions {
+  /** The drill whose definition `timeLimit` replaces. */
+  drill?: string;
+  timeLimit?: number;
+  staleAfterMs?: number;
+  /** Rewrites the definitions further (another target, expected alerts). */
+  drills?: (definition: DrillDefinition) => DrillDefinition;
+  silences?: DrillEngineOptions['silences'];
+}
+
+/** A drill engine over the shipped definitions that ticks every 200 ms, so a test waits seconds, not minutes. */
+export function testEngine(
+  store: Store,
+  chat: RecordingChat,
+  clusters: ClusterDirectory,
+  opts: TestEngineOptions = {},
+): DrillEngine {
+  const drills = loadDrills()
+    .map((d) =>
+      d.name === opts.drill && opts.timeLimit !== undefined ? { ...d, timeLimit: opts.timeLimit } : d,
+    )
+    .map(opts.drills ?? ((d) => d));
+  return new DrillEngine({
+    store,
+    clusters,
+    chat,
+    drills,
+    log: quietLog,
+    tickMs: 200,
+    ...(opts.silences === undefined ? {} : { silences: opts.silences }),
+    ...(opts.staleAfterMs === undefined ? {} : { staleAfterMs: opts.staleAfterMs }),
+  });
+}
+
+/** Starts a drill as admin alice, its thread opened in #ops; fails the test on a refusal. */
+export async function startDrill(
+  engine: DrillEngine,
+  chat: RecordingChat,
+  request: Pick<StartRequest, 'drill'> & Partial<StartRequest>,
+): Promise<{ run: Run; root: string }> {
+  const started = await engine.start({
+    actor: 'alice',
+    isAdmin: true,
+    open: (m) => chat.post({ channelId: 'ops' }, m),
+    ...request,
+  });
+  if (!started.ok || !started.run) throw new Error(started.ok ? 'dry run' : started.reason);
+  return { run: started.run, root: (started.run.data as DrillData).post?.postId as string };
+}
+
+/**
+ * The writes to the scale subresource of the Deployment `name` that an apiserver's audit log shows
+ * from `since` (ms) on, newest first: a scale drill's scale-down and scale-up.
+ */
+export function scaleWrites(auditLog: string, name: string, since: number): AuditEvent[] {
+  return auditEvents(
+    auditLog,
+    (e) =>
+      e.verb === 'patch' &&
+      e.objectRef?.resource === 'deployments' &&
+      e.objectRef.subresource === 'scale' &&
+      e.objectRef.name === name &&
+      Date.parse(e.requestReceivedTimestamp ?? '') >= since,
+  );
 }

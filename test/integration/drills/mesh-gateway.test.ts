@@ -16,14 +16,14 @@
  */
 import { CoreV1Api, KubeConfig, type V1EndpointSubset } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadDrills } from '../../../src/drills/definitions.js';
-import { DrillEngine } from '../../../src/drills/engine.js';
+import type { DrillEngine } from '../../../src/drills/engine.js';
 import type { DrillData } from '../../../src/drills/run-data.js';
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
+import { deploymentReplicas, type Replicas } from '../../stack/deployment-state.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
-import { kubectlJson, kubectlRun } from '../../stack/kubectl.js';
-import { auditEvents, botDirectory } from '../rbac/identities.js';
-import { quietLog, RecordingChat, tempStore, waitFor } from './helpers.js';
+import { kubectlRun } from '../../stack/kubectl.js';
+import { botDirectory } from '../rbac/identities.js';
+import { RecordingChat, scaleWrites, tempStore, testEngine, waitFor } from './helpers.js';
 
 const GW_NS = 'linkerd-multicluster';
 const GW = 'linkerd-gateway';
@@ -90,15 +90,8 @@ function playServiceMirror(): { stop(): void; downAt(): number | undefined; upAt
   return { stop: () => clearInterval(timer), downAt: () => down, upAt: () => up };
 }
 
-function gateway(): { replicas?: number; readyReplicas?: number } {
-  const d = kubectlJson<{ spec: { replicas?: number }; status: { readyReplicas?: number } }>(env, 'infra', [
-    'get',
-    'deployment',
-    GW,
-    '-n',
-    GW_NS,
-  ]);
-  return { replicas: d.spec.replicas, readyReplicas: d.status.readyReplicas };
+function gateway(): Replicas {
+  return deploymentReplicas(env, 'infra', GW_NS, GW);
 }
 
 function newEngine(
@@ -106,15 +99,7 @@ function newEngine(
   chat: RecordingChat,
   staleAfterMs?: number,
 ): DrillEngine {
-  const engine = new DrillEngine({
-    store,
-    clusters,
-    chat,
-    drills: loadDrills(),
-    log: quietLog,
-    tickMs: 200,
-    ...(staleAfterMs === undefined ? {} : { staleAfterMs }),
-  });
+  const engine = testEngine(store, chat, clusters, staleAfterMs === undefined ? {} : { staleAfterMs });
   engines.push(engine);
   return engine;
 }
@@ -196,15 +181,7 @@ describe('mesh-gateway', () => {
       expect(gateway().replicas).toBe(1);
 
       // Both scale writes went through the scale subresource as the operator, for alice.
-      const scales = auditEvents(
-        env.AUDIT_LOG_INFRA,
-        (e) =>
-          e.verb === 'patch' &&
-          e.objectRef?.resource === 'deployments' &&
-          e.objectRef.subresource === 'scale' &&
-          e.objectRef.name === GW &&
-          Date.parse(e.requestReceivedTimestamp ?? '') >= (done?.startedAt ?? 0) - 1000,
-      );
+      const scales = scaleWrites(env.AUDIT_LOG_INFRA, GW, (done?.startedAt ?? 0) - 1000);
       expect(scales).toHaveLength(2);
       for (const e of scales) {
         expect(e.user?.username).toBe('system:serviceaccount:coxswain:coxswain');

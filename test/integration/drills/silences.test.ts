@@ -13,8 +13,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AlertmanagerClient } from '../../../adapters/alertmanager/client.js';
 import { alertmanagerRunSilencer, RUN_SILENCE_MARK } from '../../../src/alerts/run-silences.js';
-import { loadDrills } from '../../../src/drills/definitions.js';
-import { DrillEngine } from '../../../src/drills/engine.js';
+import type { DrillEngine } from '../../../src/drills/engine.js';
 import type { DrillData } from '../../../src/drills/run-data.js';
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
 import type { Message } from '../../../src/message.js';
@@ -22,7 +21,7 @@ import type { Destination, PostRef } from '../../../src/ports.js';
 import { openStore } from '../../../src/store/open-store.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { botDirectory } from '../rbac/identities.js';
-import { quietLog, RecordingChat, tempStore, waitFor } from './helpers.js';
+import { RecordingChat, tempStore, testEngine, waitFor } from './helpers.js';
 
 const ALERT = 'CoxswainStackAlwaysFiring';
 
@@ -76,22 +75,15 @@ function newEngine(
   chat: RecordingChat,
   staleAfterMs?: number,
 ): DrillEngine {
-  const drills = loadDrills().map((d) =>
-    d.name === 'pod-kill'
-      ? {
-          ...d,
-          defaults: { cluster: 'infra', namespace: 'monitoring', workload: 'jaeger-collector' },
-          expectedAlerts: [`alertname="${ALERT}"`],
-        }
-      : d,
-  );
-  const engine = new DrillEngine({
-    store,
-    clusters,
-    chat,
-    drills,
-    log: quietLog,
-    tickMs: 200,
+  const engine = testEngine(store, chat, clusters, {
+    drills: (d) =>
+      d.name === 'pod-kill'
+        ? {
+            ...d,
+            defaults: { cluster: 'infra', namespace: 'monitoring', workload: 'jaeger-collector' },
+            expectedAlerts: [`alertname="${ALERT}"`],
+          }
+        : d,
     silences: alertmanagerRunSilencer(() => [am]),
     ...(staleAfterMs === undefined ? {} : { staleAfterMs }),
   });

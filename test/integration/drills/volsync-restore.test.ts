@@ -17,8 +17,7 @@
  */
 import { CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadDrills } from '../../../src/drills/definitions.js';
-import { DrillEngine } from '../../../src/drills/engine.js';
+import type { DrillEngine } from '../../../src/drills/engine.js';
 import { SCRATCH_NAMESPACE, scratchName } from '../../../src/drills/kinds/volsync-restore.js';
 import type { DrillData } from '../../../src/drills/run-data.js';
 import type { ClusterDirectory } from '../../../src/kube/cluster-ops.js';
@@ -26,7 +25,8 @@ import { openStore } from '../../../src/store/open-store.js';
 import { loadStackEnv, type StackEnv } from '../../stack/env.js';
 import { kubectl, kubectlRun } from '../../stack/kubectl.js';
 import { auditEvents, botDirectory } from '../rbac/identities.js';
-import { quietLog, RecordingChat, tempStore, waitFor } from './helpers.js';
+import { RecordingChat, startDrill, tempStore, testEngine, waitFor } from './helpers.js';
+import { createSourceVolume, deleteSourceVolume, SOURCE_VOLUME } from './volsync-source-volume.js';
 
 const DESTINATIONS = {
   group: 'volsync.backube',
@@ -34,7 +34,7 @@ const DESTINATIONS = {
   namespace: SCRATCH_NAMESPACE,
   plural: 'replicationdestinations',
 };
-const TARGET = scratchName('harbor-registry-data');
+const TARGET = scratchName(SOURCE_VOLUME);
 const PV = 'pv-coxswain-drill-volsync-test';
 
 let env: StackEnv;
@@ -158,33 +158,14 @@ function newEngine(
   store: Awaited<ReturnType<typeof tempStore>>['store'],
   chat: RecordingChat,
   opts: { timeLimit?: number; staleAfterMs?: number } = {},
-) {
-  const drills = loadDrills().map((d) =>
-    d.name === 'volsync-restore' && opts.timeLimit !== undefined ? { ...d, timeLimit: opts.timeLimit } : d,
-  );
-  const engine = new DrillEngine({
-    store,
-    clusters,
-    chat,
-    drills,
-    log: quietLog,
-    tickMs: 200,
-    ...(opts.staleAfterMs === undefined ? {} : { staleAfterMs: opts.staleAfterMs }),
-  });
+): DrillEngine {
+  const engine = testEngine(store, chat, clusters, { drill: 'volsync-restore', ...opts });
   engines.push(engine);
   return engine;
 }
 
-async function start(engine: DrillEngine, chat: RecordingChat) {
-  const started = await engine.start({
-    drill: 'volsync-restore',
-    actor: 'alice',
-    isAdmin: true,
-    open: (m) => chat.post({ channelId: 'ops' }, m),
-  });
-  if (!started.ok || !started.run) throw new Error(started.ok ? 'dry run' : started.reason);
-  return started.run;
-}
+const start = async (engine: DrillEngine, chat: RecordingChat) =>
+  (await startDrill(engine, chat, { drill: 'volsync-restore' })).run;
 
 function cleanedUp(): void {
   expect(exists('pvc', TARGET, SCRATCH_NAMESPACE)).toBe(false);
@@ -197,22 +178,7 @@ beforeAll(() => {
   const kc = new KubeConfig();
   kc.loadFromFile(env.KUBECONFIG_APPS);
   custom = kc.makeApiClient(CustomObjectsApi);
-  // The volume the ReplicationSource backs up, as the platform has it (not in the seed).
-  kubectl(
-    env,
-    'apps',
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: { name: 'harbor-registry-data', namespace: 'harbor' },
-      spec: {
-        accessModes: ['ReadWriteOnce'],
-        storageClassName: 'ceph-block',
-        resources: { requests: { storage: '20Gi' } },
-      },
-    }),
-  );
+  createSourceVolume(env);
 });
 
 afterEach(async () => {
@@ -231,7 +197,7 @@ afterEach(async () => {
 });
 
 afterAll(() => {
-  if (env) kubectlRun(env, 'apps', ['delete', 'pvc', 'harbor-registry-data', '-n', 'harbor', '--wait=false']);
+  if (env) deleteSourceVolume(env);
 });
 
 describe('volsync-restore', () => {

@@ -7,12 +7,8 @@ import {
   restoreObject,
 } from '../../../src/drills/kinds/backup-restore.js';
 import { peerView } from '../../../src/drills/kinds/clustermesh-resilience.js';
-import {
-  endpointAddresses,
-  goDurationMs,
-  mirrorSelector,
-  noticeWindowMs,
-} from '../../../src/drills/kinds/mesh-gateway.js';
+import { goDurationMs, mirrorSelector, noticeWindowMs } from '../../../src/drills/kinds/mesh-gateway.js';
+import { endpointAddresses, replicasProblem } from '../../../src/drills/kinds/scaled-deployment.js';
 import {
   replicationDestination,
   SCRATCH_NAMESPACE,
@@ -235,5 +231,17 @@ describe('clustermesh-resilience', () => {
         ),
       );
     }
+  });
+});
+
+describe('scaled-deployment', () => {
+  it('refuses a Deployment already at zero or not all Ready, and takes one that is', () => {
+    expect(replicasProblem({ desired: 0, ready: 0 }, 'gateway', 'ns/gw')).toBe(
+      'The gateway ns/gw is already scaled to zero; scale it up before the drill.',
+    );
+    expect(replicasProblem({ desired: 3, ready: 2 }, 'gateway', 'ns/gw')).toBe(
+      'The gateway ns/gw has 2 of 3 replicas Ready; a drill on a degraded gateway measures nothing.',
+    );
+    expect(replicasProblem({ desired: 2, ready: 2 }, 'gateway', 'ns/gw')).toBeUndefined();
   });
 });
