@@ -39,7 +39,10 @@ export async function startBot({ chatUrl, alerts = {}, nodeArgs = [], env = {}, 
   const configPath = join(dir, 'coxswain.yaml');
   writeFileSync(configPath, stringify(config));
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, bin, '--config', configPath], {
+  // BENCH_BOT_NODE_ARGS: extra node/V8 flags for the bot only, for experiments (V8 flags such as
+  // --heap-growing-percent are not allowed in NODE_OPTIONS).
+  const extraArgs = (process.env.BENCH_BOT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...extraArgs, ...nodeArgs, bin, '--config', configPath], {
     cwd: dir,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -86,6 +89,13 @@ export async function startBot({ chatUrl, alerts = {}, nodeArgs = [], env = {}, 
      * then process.memoryUsage() in MiB, so live heap can be told from heap V8 merely kept.
      */
     async heapAfterGc() {
+      return this.inspect({ collectGarbage: true });
+    },
+    /**
+     * With nodeArgs ['--inspect=127.0.0.1:0']: process.memoryUsage() and V8's heap spaces (MiB,
+     * size and used), after a full garbage collection when `collectGarbage` is set.
+     */
+    async inspect({ collectGarbage = false } = {}) {
       if (!inspectorUrl) throw new Error('start the bot with --inspect=127.0.0.1:0 to read its heap');
       const { WebSocket } = await import('ws');
       const socket = new WebSocket(inspectorUrl);
@@ -106,16 +116,23 @@ export async function startBot({ chatUrl, alerts = {}, nodeArgs = [], env = {}, 
           socket.on('message', onMessage);
           socket.send(JSON.stringify({ id, method, params }));
         });
-      await call('HeapProfiler.enable');
-      await call('HeapProfiler.collectGarbage');
-      await call('HeapProfiler.collectGarbage');
-      const result = await call('Runtime.evaluate', {
-        expression: 'JSON.stringify(process.memoryUsage())',
-        returnByValue: true,
-      });
+      if (collectGarbage) {
+        await call('HeapProfiler.enable');
+        await call('HeapProfiler.collectGarbage');
+        await call('HeapProfiler.collectGarbage');
+      }
+      const expression = `JSON.stringify({ usage: process.memoryUsage(),
+        spaces: process.getBuiltinModule('v8').getHeapSpaceStatistics() })`;
+      const result = await call('Runtime.evaluate', { expression, returnByValue: true });
       socket.close();
-      const usage = JSON.parse(result.result.value);
-      return Object.fromEntries(Object.entries(usage).map(([k, v]) => [k, v / 2 ** 20]));
+      const { usage, spaces } = JSON.parse(result.result.value);
+      const mib = (v) => Math.round((v / 2 ** 20) * 10) / 10;
+      return {
+        ...Object.fromEntries(Object.entries(usage).map(([k, v]) => [k, mib(v)])),
+        spaces: Object.fromEntries(
+          spaces.map((s) => [s.space_name, `${mib(s.space_size)}/${mib(s.space_used_size)}`]),
+        ),
+      };
     },
     /**
      * The main thread's (the event loop's) seconds on a CPU and waiting in the run queue for one,

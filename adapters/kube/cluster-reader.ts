@@ -8,6 +8,7 @@ import type { ClusterReader, CredentialExpiry, KindSpec, KindState } from '../..
 import { credentialExpiry } from './credential-expiry.js';
 import { KubeHttp, type RequestInfo } from './http.js';
 import { Informer, type InformerOptions } from './informer.js';
+import { shareDispatcher } from './shared-dispatcher.js';
 
 export interface ClusterConnection {
   name: string;
@@ -16,7 +17,10 @@ export interface ClusterConnection {
   inCluster?: boolean | undefined;
 }
 
-/** Loads the KubeConfig a cluster entry names; throws a sentence with the fix when it cannot. */
+/**
+ * Loads the KubeConfig a cluster entry names, its requests sharing one connection
+ * (shared-dispatcher.ts); throws a sentence with the fix when it cannot.
+ */
 export function loadKubeConfig(cluster: ClusterConnection): KubeConfig {
   const kc = new KubeConfig();
   if (cluster.inCluster) kc.loadFromCluster();
@@ -30,7 +34,7 @@ export function loadKubeConfig(cluster: ClusterConnection): KubeConfig {
       kc.setCurrentContext(cluster.context);
     }
   } else throw new Error(`cluster ${cluster.name}: set kubeconfig (and context) or inCluster: true`);
-  return kc;
+  return shareDispatcher(kc);
 }
 
 export interface ReaderOptions extends Omit<InformerOptions, 'onError'> {

@@ -1,11 +1,13 @@
 /**
  * What a health check costs the API server: a cold check makes one list (and starts one watch)
  * per kind, a warm one makes no request at all, and neither grows with the number of pods.
- * Requests are counted at the client (every HTTP request the readers send) on the real servers.
+ * Requests are counted at the client (every HTTP request the readers send) on the real servers;
+ * the connections they use are counted in the kernel's TCP table (one HTTP/2 connection carries
+ * every watch of a cluster: adapters/kube/shared-dispatcher.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checksFor } from '../../../src/health/checks/index.js';
-import { counter, engine, env, eventually, k, reader } from './support.js';
+import { counter, engine, env, eventually, k, ownConnectionsTo, reader } from './support.js';
 
 /** Pods added on top of the seed; the issue's 5,000 unless the machine needs fewer (HEALTH_SCALE_PODS). */
 const EXTRA_PODS = Number(process.env.HEALTH_SCALE_PODS ?? 5000);
@@ -27,6 +29,7 @@ async function measure(): Promise<{
   warm: number;
   coldMs: number;
   warmMs: number;
+  connections: number;
 }> {
   const count = counter();
   const apps = reader('apps', { onRequest: count.onRequest });
@@ -45,6 +48,7 @@ async function measure(): Promise<{
       async () => count.requests.filter((r) => r.verb === 'watch').length >= KINDS.size - NOT_SERVED,
     );
     await new Promise((r) => setTimeout(r, 300));
+    const connections = ownConnectionsTo(Number(env.APISERVER_PORT_APPS));
     const coldRequests = count.requests.length;
     const coldLists = count.requests.filter((r) => r.verb === 'list').length;
     count.reset();
@@ -52,7 +56,7 @@ async function measure(): Promise<{
     const [warm] = await health.check({});
     const warmMs = performance.now() - t;
     expect(warm?.cold).toBe(false);
-    return { cold: coldRequests, coldLists, warm: count.requests.length, coldMs, warmMs };
+    return { cold: coldRequests, coldLists, warm: count.requests.length, coldMs, warmMs, connections };
   } finally {
     apps.stop();
   }
@@ -109,8 +113,13 @@ describe('API requests of a health check', () => {
     expect(scaled.warm).toBe(0);
     expect(scaled.cold).toBe(seed.cold);
     expect(scaled.coldLists).toBe(seed.coldLists);
+    // Every list and watch over one shared connection (one more if the seed's has not closed yet),
+    // where a connection per request held one per watch (about 27).
+    expect(seed.connections).toBeGreaterThanOrEqual(1);
+    expect(seed.connections).toBeLessThanOrEqual(2);
+    expect(scaled.connections).toBeLessThanOrEqual(2);
     console.log(
-      `[health requests] seed: ${seedPods} pods, cold ${seed.cold} requests (${seed.coldLists} lists) in ${seed.coldMs.toFixed(0)} ms, warm ${seed.warm} in ${seed.warmMs.toFixed(1)} ms; ` +
+      `[health requests] seed: ${seedPods} pods, cold ${seed.cold} requests (${seed.coldLists} lists) in ${seed.coldMs.toFixed(0)} ms, warm ${seed.warm} in ${seed.warmMs.toFixed(1)} ms, ${seed.connections} connection(s); ` +
         `scaled: ${pods} pods, cold ${scaled.cold} requests (${scaled.coldLists} lists) in ${scaled.coldMs.toFixed(0)} ms, warm ${scaled.warm} in ${scaled.warmMs.toFixed(1)} ms`,
     );
     void env;

@@ -1,5 +1,6 @@
 /** Health engine and readers wired to the test stack's two real API servers, with request counting. */
 
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { KubeClusterReader, loadKubeConfig } from '../../../adapters/kube/cluster-reader.js';
 import type { RequestInfo } from '../../../adapters/kube/http.js';
@@ -34,6 +35,33 @@ export function reader(
     userAgent: 'coxswain-health-test',
     ...(options.onRequest ? { onRequest: options.onRequest } : {}),
   });
+}
+
+/**
+ * Established TCP connections of this test process to `port`, from Linux's /proc: the sockets
+ * among its file descriptors, looked up in the kernel's TCP tables.
+ */
+export function ownConnectionsTo(port: number): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const socket = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (socket?.[1]) inodes.add(socket[1]);
+    } catch {
+      // closed while listing
+    }
+  }
+  let count = 0;
+  for (const table of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+      const fields = line.trim().split(/\s+/);
+      const remotePort = Number.parseInt(fields[2]?.split(':')[1] ?? '', 16);
+      const established = fields[3] === '01';
+      if (remotePort === port && established && inodes.has(fields[9] ?? '')) count++;
+    }
+  }
+  return count;
 }
 
 export function engine(
