@@ -7,6 +7,13 @@
  * (or a few, when the server's stream limit is reached) and took about 20 MiB off the RSS of the
  * bot with its caches full (bench/notes.md). It also saves a TLS handshake per request.
  *
+ * HTTP/2 multiplexing needs undici 8.14.1 or later (package.json): with 8.12.4 the session of a
+ * reader whose watches had been stopped was torn down when idle while undici still held one of
+ * its streams, and that stream's unhandled 'error' ("socket idle timeout", UND_ERR_INFO) ended
+ * the process (seen twice in `npm run bench`'s health section, 2026-12-06; not with 8.14.1).
+ * HTTP/1.1 instead (allowH2: false) was no lighter: one kept-alive connection per watch, ~145
+ * file descriptors, 167-180 MiB with the caches full.
+ *
  * The Agent is reused while the request's TLS material and proxy are the same; when they change (a
  * client certificate rotated on disk, an exec plugin's new certificate), a new Agent is made and
  * the old one closes once its requests (watches) have ended.
