@@ -126,11 +126,15 @@ export async function startBot({ chatUrl, alerts = {}, nodeArgs = [], env = {}, 
       const result = await call('Runtime.evaluate', { expression, returnByValue: true });
       socket.close();
       const { usage, spaces } = JSON.parse(result.result.value);
-      const mib = (v) => Math.round((v / 2 ** 20) * 10) / 10;
+      const mib = (v) => v / 2 ** 20;
       return {
         ...Object.fromEntries(Object.entries(usage).map(([k, v]) => [k, mib(v)])),
+        // "size/used" per space, rounded for reading (the usage figures above are not rounded).
         spaces: Object.fromEntries(
-          spaces.map((s) => [s.space_name, `${mib(s.space_size)}/${mib(s.space_used_size)}`]),
+          spaces.map((s) => [
+            s.space_name,
+            `${mib(s.space_size).toFixed(1)}/${mib(s.space_used_size).toFixed(1)}`,
+          ]),
         ),
       };
     },
