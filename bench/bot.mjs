@@ -86,16 +86,10 @@ export async function startBot({ chatUrl, alerts = {}, nodeArgs = [], env = {}, 
     },
     /**
      * With nodeArgs ['--inspect=127.0.0.1:0']: a full garbage collection through the inspector,
-     * then process.memoryUsage() in MiB, so live heap can be told from heap V8 merely kept.
+     * then process.memoryUsage() in MiB, so live heap can be told from heap V8 merely kept, and
+     * V8's heap spaces (MiB, size/used).
      */
     async heapAfterGc() {
-      return this.inspect({ collectGarbage: true });
-    },
-    /**
-     * With nodeArgs ['--inspect=127.0.0.1:0']: process.memoryUsage() and V8's heap spaces (MiB,
-     * size and used), after a full garbage collection when `collectGarbage` is set.
-     */
-    async inspect({ collectGarbage = false } = {}) {
       if (!inspectorUrl) throw new Error('start the bot with --inspect=127.0.0.1:0 to read its heap');
       const { WebSocket } = await import('ws');
       const socket = new WebSocket(inspectorUrl);
@@ -116,11 +110,9 @@ export async function startBot({ chatUrl, alerts = {}, nodeArgs = [], env = {}, 
           socket.on('message', onMessage);
           socket.send(JSON.stringify({ id, method, params }));
         });
-      if (collectGarbage) {
-        await call('HeapProfiler.enable');
-        await call('HeapProfiler.collectGarbage');
-        await call('HeapProfiler.collectGarbage');
-      }
+      await call('HeapProfiler.enable');
+      await call('HeapProfiler.collectGarbage');
+      await call('HeapProfiler.collectGarbage');
       const expression = `JSON.stringify({ usage: process.memoryUsage(),
         spaces: process.getBuiltinModule('v8').getHeapSpaceStatistics() })`;
       const result = await call('Runtime.evaluate', { expression, returnByValue: true });
