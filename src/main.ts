@@ -207,7 +207,7 @@ export async function startBot(options: StartOptions = {}): Promise<Bot> {
       metrics.storeConnectionErrors.inc();
       log.warn(
         { err: error },
-        'a PostgreSQL connection failed while idle (server restart or failover?); the next query opens a new one',
+        'a PostgreSQL connection was dropped (server restart or failover?); the next query opens a new one',
       );
     },
   });

@@ -42,7 +42,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): Metrics {
     }),
     storeConnectionErrors: new Counter({
       name: 'coxswain_store_connection_errors_total',
-      help: 'PostgreSQL connections that failed while idle (server restart, failover, idle timeout of a proxy); the pool opens a new one on the next query.',
+      help: 'PostgreSQL connections the server dropped, idle or carrying a query (server restart, failover, idle timeout of a proxy); the pool opens a new one on the next query.',
       registers: [registry],
     }),
     watchChat: (chat) => {

@@ -13,14 +13,24 @@ function numberPlaceholders(sql: string): string {
 
 export interface PostgresDriverOptions {
   /**
-   * Told about a connection the server dropped while it was idle (a PostgreSQL restart or
-   * failover, a proxy's idle timeout). pg reports those as an `error` event, which crashes the
-   * process when nobody listens; the pool discards that connection and opens a new one on the
-   * next query, so this is for a log line and a metric.
+   * Told once about each connection the server dropped (a PostgreSQL restart or failover, a
+   * proxy's idle timeout, pg_terminate_backend), whether it sat idle in the pool or carried a
+   * query. The pool discards that connection and opens a new one on the next query, so this is
+   * for a log line and a metric; a query it carried fails to its caller as well.
    */
   onConnectionError?: (error: Error) => void;
   /** Bounds the wait for a free connection (and for connecting); 5 s unless set. */
   connectionTimeoutMs?: number;
+}
+
+/**
+ * A query error that means the connection itself is gone: SQLSTATE class 08 (connection
+ * exception) or 57P (the server shutting down or ending this backend). pg delivers those as the
+ * failed query's error, not as an `error` event, when they arrive while a query runs.
+ */
+function lostConnection(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('08') || code.startsWith('57P'));
 }
 
 class PgQueryable implements SqlDriver {
@@ -57,7 +67,6 @@ class PgQueryable implements SqlDriver {
 
 export class PostgresDriver extends PgQueryable {
   private readonly pool: pg.Pool;
-  private readonly onConnectionError: (error: Error) => void;
 
   constructor(connectionString: string, options: PostgresDriverOptions = {}) {
     const pool = new pg.Pool({
@@ -70,16 +79,30 @@ export class PostgresDriver extends PgQueryable {
     });
     super(pool);
     this.pool = pool;
-    this.onConnectionError = options.onConnectionError ?? (() => undefined);
-    pool.on('error', (error) => this.onConnectionError(error));
+    const report = options.onConnectionError ?? (() => undefined);
+    // A dropped connection can be told more than once (a FATAL message, then the socket's end;
+    // the `error` event, then the release of the query it failed): it is counted once.
+    const reported = new WeakSet<pg.PoolClient>();
+    const dropped = (client: pg.PoolClient, error: Error) => {
+      if (reported.has(client)) return;
+      reported.add(client);
+      report(error);
+    };
+    // pg tells a dropped connection as an `error` event on its client, which ends the process
+    // when nobody listens. The pool listens only while a client is idle, and pool.query only
+    // while its query runs; this listener stays for the client's whole life, checked out
+    // inside a transaction too.
+    pool.on('connect', (client) => client.on('error', (error) => dropped(client, error)));
+    pool.on('release', (error, client) => {
+      if (error && lostConnection(error)) dropped(client, error);
+    });
+    // The pool re-emits an idle client's error, already told by the listener above; an `error`
+    // event with no listener would end the process.
+    pool.on('error', () => undefined);
   }
 
   override async transaction<T>(work: (tx: SqlDriver) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
-    // The pool listens only to idle clients: a checked-out one whose connection drops between
-    // two statements emits `error` too, and must not take the process down with it.
-    const onError = (error: Error) => this.onConnectionError(error);
-    client.on('error', onError);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -93,7 +116,6 @@ export class PostgresDriver extends PgQueryable {
       });
       throw error;
     } finally {
-      client.off('error', onError);
       client.release(broken);
     }
   }

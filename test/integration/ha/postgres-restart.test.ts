@@ -1,7 +1,7 @@
 /**
  * PostgreSQL restarts in the middle of a batch (stopped `immediate`, every connection dropped,
  * as a crash or a CloudNativePG failover does), on the REAL Mattermost server: the replica does
- * not crash; it logs the failures and counts the dropped connections
+ * not crash; it logs and counts every dropped connection, the ones carrying a query included
  * (coxswain_store_connection_errors_total); webhooks sent meanwhile are refused (500) and
  * Alertmanager's retries land once the database is back; every group is then posted exactly
  * once, none lost, the ones cut between chat and the store included.
@@ -104,6 +104,11 @@ describe('a PostgreSQL restart mid-batch (real Mattermost, real PostgreSQL)', ()
     const metrics = await (await fetch(`${replica.url}/metrics`)).text();
     const dropped = Number(/coxswain_store_connection_errors_total (\d+)/.exec(metrics)?.[1]);
     expect(dropped).toBeGreaterThanOrEqual(1);
-    expect(replica.logged('a PostgreSQL connection failed while idle')).toBeGreaterThanOrEqual(1);
+    // Each dropped connection is one warning (the log reaches the test through a pipe).
+    await waitFor(
+      'every dropped connection logged',
+      () => replica.logged('a PostgreSQL connection was dropped') === dropped,
+      5000,
+    );
   }, 300_000);
 });
